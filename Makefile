@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# SAM CLI pins its own boto3 and cfn-lint, so it lives in a virtualenv of its own.
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: run test lint pytest validate build events clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/dialin serve
+
+test: lint pytest validate
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: $(BIN)/.installed
+	$(BIN)/pytest
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --region $(REGION)
+
+# `sam build` needs python3.13 on the PATH; pyenv machines expose it with PYENV_VERSION.
+build: $(SAM_VENV)/.installed
+	PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM) build
+
+# Regenerate events/*.json and events/env.json (signed with the documented dev token).
+events: $(BIN)/.installed
+	$(BIN)/python -m dialin_tools.sample_events
+
+clean:
+	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache

@@ -1,0 +1,30 @@
+"""VoiceFunction: the Twilio voice webhooks (/voice/incoming, /voice/pin, /voice/wait).
+
+One function serves every step, so a call's steps share warm containers. Clients and
+settings are created once per container; tests replace ``app.voice`` with their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dialin.config import Settings
+from dialin.credentials import Credentials
+from dialin.directory import Directory, dynamodb_client
+from dialin.observability import logger, metrics
+from dialin.webhooks import VoiceApp
+
+settings = Settings.from_env()
+voice = VoiceApp(
+    settings=settings,
+    directory=Directory(dynamodb_client(settings.dynamodb_endpoint_url), settings.table_name),
+    credentials=Credentials(settings),
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return voice.handle(event)

@@ -1,0 +1,1 @@
+"""Runtime library for the Twilio Video dial-in bridge (shipped as the `dialin` Lambda layer)."""

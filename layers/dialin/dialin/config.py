@@ -1,0 +1,54 @@
+"""Settings read from the function's environment, once per container."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return min(max(value, low), high)
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    # Base URL under which the routes live, as Twilio requests them
+    # (e.g. https://abc.execute-api.us-east-1.amazonaws.com/Prod). Empty: derive it from the event.
+    public_base_url: str
+    # Deployed: secrets come from Secrets Manager by ARN.
+    twilio_secret_arn: str
+    pepper_secret_arn: str
+    # Local runs only (`dialin serve`, `sam local`): plain values from the environment.
+    local_auth_token: str
+    local_pepper: str
+    dynamodb_endpoint_url: str
+    default_pin_attempts: int
+    max_wait_seconds: int
+    hold_seconds: int
+    min_pin_length: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            table_name=env.get("TABLE_NAME", ""),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            twilio_secret_arn=env.get("TWILIO_SECRET_ARN", ""),
+            pepper_secret_arn=env.get("PIN_PEPPER_SECRET_ARN", ""),
+            local_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            local_pepper=env.get("PIN_PEPPER", ""),
+            dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL", "").strip(),
+            default_pin_attempts=_int(env, "PIN_ATTEMPTS", 3, 1, 10),
+            max_wait_seconds=_int(env, "MAX_WAIT_SECONDS", 600, 0, 3600),
+            hold_seconds=_int(env, "HOLD_SECONDS", 20, 5, 120),
+            min_pin_length=_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
+        )

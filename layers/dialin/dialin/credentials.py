@@ -1,0 +1,104 @@
+"""The Twilio auth token(s) and the PIN pepper: from Secrets Manager when deployed, from
+the environment for local runs. Read once per container and cached."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .config import Settings
+
+MAX_AGE_SECONDS = 300
+
+
+class CredentialsUnavailable(RuntimeError):
+    """A secret could not be read or has no usable value."""
+
+
+class Credentials:
+    """Accepts the current token and, during a rotation, the previous one.
+
+    Twilio signs with whichever token is primary at that moment. Secrets Manager's
+    managed Twilio rotation (secret type TwilioAuthToken, JSON ``{"accountSid", "authToken"}``)
+    keeps the token it replaced under the AWSPREVIOUS stage, which is read only when the
+    current token does not match, and cached like the current one (also when absent).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        secrets_client: Callable[[], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._client_factory = secrets_client or _default_secrets_client
+        self._providers: dict[str, Any] = {}
+        self._missing_until: dict[str, float] = {}
+        self._clock = clock
+
+    def _provider(self, stage: str) -> Any:
+        # One provider per stage: Powertools caches by secret name alone.
+        if stage not in self._providers:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+            self._providers[stage] = SecretsProvider(boto3_client=self._client_factory())
+        return self._providers[stage]
+
+    def _secret(self, arn: str, stage: str = "AWSCURRENT") -> str | None:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        key = f"{stage}:{arn}"
+        if self._missing_until.get(key, 0.0) > self._clock():
+            return None
+        try:
+            value = self._provider(stage).get(arn, max_age=MAX_AGE_SECONDS, VersionStage=stage)
+        except GetParameterError:
+            if stage == "AWSCURRENT":
+                raise CredentialsUnavailable("secret could not be read") from None
+            self._missing_until[key] = self._clock() + MAX_AGE_SECONDS
+            return None
+        return value if isinstance(value, str) else None
+
+    @staticmethod
+    def _auth_token(secret_string: str | None) -> str:
+        if not secret_string:
+            return ""
+        try:
+            data = json.loads(secret_string)
+        except ValueError:
+            return ""
+        token = data.get("authToken", "") if isinstance(data, dict) else ""
+        return token if isinstance(token, str) else ""
+
+    def auth_tokens(self) -> Iterator[str]:
+        """Tokens to try, current first; the previous one is fetched only if asked for."""
+        if not self.settings.twilio_secret_arn:
+            if self.settings.local_auth_token:
+                yield self.settings.local_auth_token
+            return
+        current = self._auth_token(self._secret(self.settings.twilio_secret_arn))
+        if not current:
+            raise CredentialsUnavailable("Twilio secret has no authToken")
+        yield current
+        previous = self._auth_token(self._secret(self.settings.twilio_secret_arn, "AWSPREVIOUS"))
+        if previous and previous != current:
+            yield previous
+
+    def pepper(self) -> str:
+        if not self.settings.pepper_secret_arn:
+            value = self.settings.local_pepper
+        else:
+            value = self._secret(self.settings.pepper_secret_arn) or ""
+        if not value:
+            raise CredentialsUnavailable("PIN pepper is not configured")
+        return value
+
+
+def _default_secrets_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client("secretsmanager", config=config)

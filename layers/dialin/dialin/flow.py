@@ -1,0 +1,159 @@
+"""The call flow as pure functions: (call, directory records, clock) -> TwiML.
+
+Nothing here reads the table, the clock or the environment; the handler passes them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from . import messages
+from .identity import caller_identity, grant_identity
+from .records import DIRECT, LAST_DIGITS, PinGrant, Route
+from .state import PinState, Speech, Urls, WaitState
+
+GATHER_TIMEOUT_SECONDS = 8
+# Twilio falls through to the verb after <Connect> at once when no in-progress room has
+# that name, and also when a session that did start ends. A fall-through later than this
+# after the <Connect> began means the caller was in the meeting.
+SESSION_ENDED_AFTER_SECONDS = 15
+REMIND_EVERY_LOOPS = 3
+DEFAULT_SPEECH = Speech()
+
+
+@dataclass(frozen=True)
+class Call:
+    sid: str
+    from_number: str
+    to_number: str
+    digits: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    pin_attempts: int = 3
+    max_wait_seconds: int = 600
+    hold_seconds: int = 20
+
+
+def spoken_seconds(text: str) -> int:
+    """Rough time to speak ``text`` (about 14 characters a second), to time a <Connect>."""
+    return (len(text) + 13) // 14 if text else 0
+
+
+def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
+    response.say(text, voice=speech.voice or None, language=speech.language or None)
+
+
+def goodbye(text: str, speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, text, speech)
+    response.hangup()
+    return response
+
+
+def unavailable(speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
+    return goodbye(messages.UNAVAILABLE, speech)
+
+
+def _join(
+    response: VoiceResponse,
+    urls: Urls,
+    room: str,
+    identity: str,
+    speech: Speech,
+    connect_at: int,
+    since: int,
+    loops: int = 0,
+) -> VoiceResponse:
+    connect = response.connect()
+    connect.room(room, participant_identity=identity)
+    state = WaitState(room, identity, connect_at, since, loops, speech)
+    response.redirect(urls.wait(state), method="POST")
+    return response
+
+
+def _speech(route: Route) -> Speech:
+    return Speech(voice=route.voice, language=route.language)
+
+
+def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = "") -> VoiceResponse:
+    gather = response.gather(
+        input="dtmf",
+        finish_on_key="#",
+        timeout=GATHER_TIMEOUT_SECONDS,
+        action=urls.pin(state),
+        method="POST",
+        action_on_empty_result=True,
+    )
+    text = f"{lead} {messages.PIN_PROMPT}".strip()
+    gather.say(text, voice=state.speech.voice or None, language=state.speech.language or None)
+    return response
+
+
+def incoming(call: Call, route: Route | None, urls: Urls, now: float, limits: Limits) -> VoiceResponse:
+    """First webhook of a call: the dialed number decides."""
+    if route is None:
+        return goodbye(messages.UNKNOWN_NUMBER)
+    speech = _speech(route)
+    response = VoiceResponse()
+    if route.mode == DIRECT:
+        text = route.greeting or messages.CONNECTING
+        _say(response, text, speech)
+        identity = caller_identity(route.identity_policy, call.from_number, call.sid)
+        start = int(now) + spoken_seconds(text)
+        return _join(response, urls, route.room, identity, speech, start, start)
+    state = PinState(
+        attempt=1,
+        max_attempts=route.attempts or limits.pin_attempts,
+        speech=speech,
+        caller_policy=route.identity_policy,
+    )
+    return _gather(response, urls, state, lead=route.greeting)
+
+
+def pin_accepted(call: Call, grant: PinGrant | None, now: float) -> bool:
+    return grant is not None and grant.usable(call.to_number, now)
+
+
+def pin_entered(call: Call, state: PinState, grant: PinGrant | None, urls: Urls, now: float) -> VoiceResponse:
+    """The <Gather> action. ``grant`` is the record for the entered PIN, if any."""
+    if pin_accepted(call, grant, now):
+        response = VoiceResponse()
+        _say(response, messages.PIN_ACCEPTED, state.speech)
+        identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
+        start = int(now) + spoken_seconds(messages.PIN_ACCEPTED)
+        return _join(response, urls, grant.room, identity, state.speech, start, start)
+    if state.attempt >= state.max_attempts:
+        return goodbye(messages.PIN_FAILED, state.speech)
+    lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
+    retry = PinState(state.attempt + 1, state.max_attempts, state.speech, state.caller_policy)
+    return _gather(VoiceResponse(), urls, retry, lead=lead)
+
+
+def after_connect(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceResponse:
+    """Twilio moved past <Connect>: the room was not in progress, or the session ended."""
+    if now - state.connected_at >= SESSION_ENDED_AFTER_SECONDS:
+        return goodbye(messages.SESSION_ENDED, state.speech)
+    if now - state.since >= limits.max_wait_seconds:
+        return goodbye(messages.GAVE_UP, state.speech)
+    response = VoiceResponse()
+    text = ""
+    if state.loops == 0:
+        text = messages.NOT_STARTED
+    elif state.loops % REMIND_EVERY_LOOPS == 0:
+        text = messages.STILL_WAITING
+    if text:
+        _say(response, text, state.speech)
+    response.pause(length=limits.hold_seconds)
+    start = int(now) + spoken_seconds(text) + limits.hold_seconds
+    return _join(
+        response, urls, state.room, state.identity, state.speech, start, state.since, state.loops + 1
+    )
+
+
+def room_not_started(state: WaitState, now: float) -> bool:
+    """For metrics: this fall-through means the room was not in progress."""
+    return now - state.connected_at < SESSION_ENDED_AFTER_SECONDS

@@ -1,0 +1,23 @@
+"""API Gateway proxy responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+
+def twiml(response: VoiceResponse) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/xml"},
+        "body": response.to_xml(),
+    }
+
+
+def forbidden() -> dict[str, Any]:
+    return {"statusCode": 403, "headers": {"Content-Type": "text/plain"}, "body": "Forbidden"}
+
+
+def not_found() -> dict[str, Any]:
+    return {"statusCode": 404, "headers": {"Content-Type": "text/plain"}, "body": "Not Found"}

@@ -1,0 +1,18 @@
+"""What callers hear. One place, so inbound and dial-out legs say the same things."""
+
+CONNECTING = "Connecting you to the meeting."
+PIN_ACCEPTED = "Thank you. Connecting you to the meeting."
+PIN_PROMPT = "Please enter your meeting PIN, followed by the pound key."
+PIN_WRONG = "Sorry, that PIN was not recognised."
+PIN_MISSING = "We did not receive a PIN."
+PIN_FAILED = "Sorry, that PIN was not recognised. Please check it and call again. Goodbye."
+UNKNOWN_NUMBER = "Sorry, this number is not connected to a meeting. Goodbye."
+NOT_STARTED = (
+    "The meeting has not started yet. Please stay on the line, and you will join as soon as it starts."
+)
+STILL_WAITING = "The meeting has still not started. Thank you for holding."
+GAVE_UP = "The meeting has not started. Please call again later. Goodbye."
+SESSION_ENDED = "You have left the meeting. Goodbye."
+UNAVAILABLE = (
+    "Sorry, the meeting service is temporarily unavailable. Please try again in a few minutes. Goodbye."
+)

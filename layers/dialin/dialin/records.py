@@ -1,0 +1,186 @@
+"""Directory records (routes and PIN grants) and their DynamoDB item format.
+
+Keys: ``pk`` and ``sk``, both strings, as declared once in template.yaml.
+  route: pk = ROUTE#<dialed number, E.164>, sk = ROUTE
+  PIN:   pk = PIN#<hex HMAC-SHA256(pepper, PIN)>, sk = PIN
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .validation import is_e164, name_problem
+
+ROUTE_SK = "ROUTE"
+PIN_SK = "PIN"
+DIRECT = "direct"
+PIN_MODE = "pin"
+ROUTE_MODES = (DIRECT, PIN_MODE)
+# Identity for callers without a personal identity (direct numbers, guest PINs).
+LAST_DIGITS = "last-digits"
+ANONYMOUS = "anonymous"
+CALLER_IDENTITY_POLICIES = (LAST_DIGITS, ANONYMOUS)
+# A personal identity used by two live calls: Twilio drops the older participant.
+UNIQUE = "unique"  # each call gets the identity plus a short per-call suffix
+REPLACE = "replace"  # the newer call takes over the identity (and drops a stale leg)
+DUPLICATE_POLICIES = (UNIQUE, REPLACE)
+MAX_ATTEMPTS = 10
+
+
+class MalformedRecord(ValueError):
+    """An item in the table that does not have the documented shape."""
+
+
+def route_key(number: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"ROUTE#{number}"}, "sk": {"S": ROUTE_SK}}
+
+
+def pin_key(pin_hash: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"PIN#{pin_hash}"}, "sk": {"S": PIN_SK}}
+
+
+def _text(item: Mapping[str, Any], name: str, default: str = "") -> str:
+    if name not in item:
+        return default
+    value = item[name]
+    if not isinstance(value, dict) or not isinstance(value.get("S"), str):
+        raise MalformedRecord(f"attribute {name} is not a string")
+    return value["S"]
+
+
+def _number(item: Mapping[str, Any], name: str) -> int | None:
+    if name not in item:
+        return None
+    value = item[name]
+    if not isinstance(value, dict) or "N" not in value:
+        raise MalformedRecord(f"attribute {name} is not a number")
+    try:
+        return int(float(value["N"]))
+    except (TypeError, ValueError) as exc:
+        raise MalformedRecord(f"attribute {name} is not a number") from exc
+
+
+def _choice(item: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = _text(item, name, default) or default
+    if value not in choices:
+        raise MalformedRecord(f"attribute {name} must be one of {', '.join(choices)}")
+    return value
+
+
+def _room(item: Mapping[str, Any], required: bool) -> str:
+    room = _text(item, "room")
+    if room or required:
+        problem = name_problem(room, "room")
+        if problem:
+            raise MalformedRecord(problem)
+    return room
+
+
+@dataclass(frozen=True)
+class Route:
+    number: str
+    mode: str = DIRECT
+    room: str = ""
+    identity_policy: str = LAST_DIGITS
+    greeting: str = ""
+    voice: str = ""
+    language: str = ""
+    attempts: int | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Route:
+        number = _text(item, "number")
+        if not is_e164(number):
+            raise MalformedRecord("route number is not E.164")
+        mode = _choice(item, "mode", ROUTE_MODES, DIRECT)
+        attempts = _number(item, "attempts")
+        if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS:
+            raise MalformedRecord(f"attempts must be 1 to {MAX_ATTEMPTS}")
+        return cls(
+            number=number,
+            mode=mode,
+            room=_room(item, required=mode == DIRECT),
+            identity_policy=_choice(item, "identity_policy", CALLER_IDENTITY_POLICIES, LAST_DIGITS),
+            greeting=_text(item, "greeting"),
+            voice=_text(item, "voice"),
+            language=_text(item, "language"),
+            attempts=attempts,
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            **route_key(self.number),
+            "type": {"S": "route"},
+            "number": {"S": self.number},
+            "mode": {"S": self.mode},
+            "identity_policy": {"S": self.identity_policy},
+        }
+        for name in ("room", "greeting", "voice", "language"):
+            if getattr(self, name):
+                item[name] = {"S": getattr(self, name)}
+        if self.attempts is not None:
+            item["attempts"] = {"N": str(self.attempts)}
+        return item
+
+
+@dataclass(frozen=True)
+class PinGrant:
+    pin_hash: str
+    room: str
+    identity: str = ""  # empty: a guest PIN, the caller gets a generated identity
+    on_duplicate: str = UNIQUE
+    number: str = ""  # empty: valid on every PIN number
+    valid_from: int | None = None
+    valid_until: int | None = None
+    label: str = ""
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> PinGrant:
+        pk = _text(item, "pk")
+        if not pk.startswith("PIN#"):
+            raise MalformedRecord("PIN key has the wrong prefix")
+        identity = _text(item, "identity")
+        if identity:
+            problem = name_problem(identity, "identity")
+            if problem:
+                raise MalformedRecord(problem)
+        number = _text(item, "number")
+        if number and not is_e164(number):
+            raise MalformedRecord("PIN number scope is not E.164")
+        return cls(
+            pin_hash=pk[4:],
+            room=_room(item, required=True),
+            identity=identity,
+            on_duplicate=_choice(item, "on_duplicate", DUPLICATE_POLICIES, UNIQUE),
+            number=number,
+            valid_from=_number(item, "valid_from"),
+            valid_until=_number(item, "valid_until"),
+            label=_text(item, "label"),
+        )
+
+    def to_item(self, expires_at: int | None = None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            **pin_key(self.pin_hash),
+            "type": {"S": "pin"},
+            "room": {"S": self.room},
+            "on_duplicate": {"S": self.on_duplicate},
+        }
+        for name in ("identity", "number", "label"):
+            if getattr(self, name):
+                item[name] = {"S": getattr(self, name)}
+        for name in ("valid_from", "valid_until"):
+            if getattr(self, name) is not None:
+                item[name] = {"N": str(getattr(self, name))}
+        if expires_at is not None:
+            item["expires_at"] = {"N": str(expires_at)}
+        return item
+
+    def usable(self, dialed: str, now: float) -> bool:
+        """The grant admits a caller on ``dialed`` at ``now``."""
+        if self.number and self.number != dialed:
+            return False
+        if self.valid_from is not None and now < self.valid_from:
+            return False
+        return self.valid_until is None or now < self.valid_until

@@ -1,0 +1,165 @@
+"""Twilio request signatures for API Gateway events (REST API v1 and HTTP API v2 payloads).
+
+Twilio signs the exact public URL it requested plus the sorted POST parameters. Behind
+API Gateway that URL is not in the event as such, so it is rebuilt here: from the
+configured public base URL when there is one, else from the Host header and the path
+API Gateway saw (``requestContext.path`` keeps the stage and any base path mapping).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus
+
+from twilio.request_validator import RequestValidator
+
+SIGNATURE_HEADER = "x-twilio-signature"
+
+
+class FormParams:
+    """Decoded POST parameters, keeping order, blank values and repeated keys.
+
+    ``RequestValidator`` reads repeated keys through ``getlist`` (Django's QueryDict shape).
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self.pairs: list[tuple[str, str]] = list(pairs)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(name for name, _ in self.pairs))
+
+    def __contains__(self, name: object) -> bool:
+        return any(key == name for key, _ in self.pairs)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+    def get(self, name: str, default: str = "") -> str:
+        for key, value in self.pairs:
+            if key == name:
+                return value
+        return default
+
+
+class BadRequest(ValueError):
+    """The event cannot be read as a Twilio form post (undecodable body)."""
+
+
+def lower_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, values in (event.get("multiValueHeaders") or {}).items():
+        if values:
+            headers[str(name).lower()] = str(values[-1])
+    for name, value in (event.get("headers") or {}).items():
+        if value is not None:
+            headers[str(name).lower()] = str(value)
+    return headers
+
+
+def form_params(event: Mapping[str, Any]) -> FormParams:
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise BadRequest("body is not text")
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+            body = raw.decode("utf-8")
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("body is not valid base64 UTF-8") from exc
+    return FormParams(parse_qsl(body, keep_blank_values=True))
+
+
+def is_http_api(event: Mapping[str, Any]) -> bool:
+    return event.get("version") == "2.0"
+
+
+def route_path(event: Mapping[str, Any]) -> str:
+    """The route as declared in the template (``/voice/incoming``), without stage or base path."""
+    if is_http_api(event):
+        route_key = str(event.get("routeKey") or "")
+        return route_key.partition(" ")[2] or str(event.get("rawPath") or "")
+    return str(event.get("resource") or event.get("path") or "")
+
+
+def _query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    multi = event.get("multiValueQueryStringParameters") or {}
+    if multi:
+        return [(str(k), str(v)) for k, values in multi.items() for v in (values or [])]
+    return [(str(k), str(v)) for k, v in (event.get("queryStringParameters") or {}).items()]
+
+
+def _query_variants(event: Mapping[str, Any]) -> list[str]:
+    """Query strings Twilio may have requested.
+
+    HTTP API v2 keeps the raw query. REST API v1 only gives decoded parameters, so the
+    string is rebuilt in the order given and in sorted order (our own URLs are sorted),
+    with both percent-encoding styles.
+    """
+    if is_http_api(event):
+        return [str(event.get("rawQueryString") or "")]
+    pairs = _query_pairs(event)
+    if not pairs:
+        return [""]
+    variants: list[str] = []
+    for ordered in (pairs, sorted(pairs)):
+        for quoter in (quote, quote_plus):
+            text = "&".join(f"{quoter(k, safe='')}={quoter(v, safe='')}" for k, v in ordered)
+            if text not in variants:
+                variants.append(text)
+    return variants
+
+
+def derived_base_url(event: Mapping[str, Any]) -> str:
+    """``scheme://host[:port]`` + the path prefix before the route, from the event itself."""
+    headers = lower_headers(event)
+    context = event.get("requestContext") or {}
+    if is_http_api(event):
+        host = str(context.get("domainName") or headers.get("host", ""))
+        full_path = str(event.get("rawPath") or "")
+    else:
+        host = headers.get("host", "")
+        full_path = str(context.get("path") or event.get("path") or "")
+    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+    port = headers.get("x-forwarded-port", "").split(",")[0].strip()
+    default_port = "443" if scheme == "https" else "80"
+    if port and port != default_port and ":" not in host:
+        host = f"{host}:{port}"
+    route = route_path(event)
+    prefix = full_path[: -len(route)] if route and full_path.endswith(route) else ""
+    return f"{scheme}://{host}{prefix}".rstrip("/")
+
+
+def public_base_url(event: Mapping[str, Any], configured: str = "") -> str:
+    return configured.rstrip("/") if configured else derived_base_url(event)
+
+
+def candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> list[str]:
+    base = public_base_url(event, configured_base)
+    path = route_path(event)
+    return [f"{base}{path}" + (f"?{q}" if q else "") for q in _query_variants(event)]
+
+
+def is_valid(
+    event: Mapping[str, Any],
+    params: FormParams,
+    tokens: Iterable[str],
+    configured_base: str = "",
+) -> bool:
+    """True when ``X-Twilio-Signature`` matches for any accepted token. Fails closed."""
+    signature = lower_headers(event).get(SIGNATURE_HEADER, "")
+    if not signature:
+        return False
+    urls = candidate_urls(event, configured_base)
+    for token in tokens:
+        if not token:
+            continue
+        validator = RequestValidator(token)
+        if any(validator.validate(url, params, signature) for url in urls):
+            return True
+    return False

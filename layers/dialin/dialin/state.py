@@ -1,0 +1,123 @@
+"""State carried between webhook steps in our own URLs.
+
+Twilio signs the full URL it requests, query string included, so these values come back
+covered by the signature and cannot be altered by a caller. They never hold the PIN.
+Query strings are built with sorted keys and ``quote``, one of the forms the signature
+check rebuilds from a REST API event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .records import MAX_ATTEMPTS
+from .validation import name_problem
+
+PIN_STEP = "/voice/pin"
+WAIT_STEP = "/voice/wait"
+
+
+class BadState(ValueError):
+    """A step URL whose state cannot be read (only ever our own bug: it is signed)."""
+
+
+def canonical_query(values: Mapping[str, object]) -> str:
+    return "&".join(
+        f"{quote(key, safe='')}={quote(str(value), safe='')}"
+        for key, value in sorted(values.items())
+        if value not in (None, "")
+    )
+
+
+def _int(query: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(query.get(key, default))
+    except (TypeError, ValueError) as exc:
+        raise BadState(f"{key} is not a number") from exc
+    if not low <= value <= high:
+        raise BadState(f"{key} is out of range")
+    return value
+
+
+@dataclass(frozen=True)
+class Speech:
+    voice: str = ""
+    language: str = ""
+
+    def query(self) -> dict[str, str]:
+        return {"v": self.voice, "l": self.language}
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Speech:
+        return cls(voice=query.get("v", "")[:64], language=query.get("l", "")[:16])
+
+
+@dataclass(frozen=True)
+class PinState:
+    attempt: int  # the attempt being made, from 1
+    max_attempts: int
+    speech: Speech
+    caller_policy: str = ""
+
+    def query(self) -> dict[str, object]:
+        return {"a": self.attempt, "m": self.max_attempts, "p": self.caller_policy, **self.speech.query()}
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> PinState:
+        max_attempts = _int(query, "m", 3, 1, MAX_ATTEMPTS)
+        return cls(
+            attempt=_int(query, "a", 1, 1, max_attempts),
+            max_attempts=max_attempts,
+            speech=Speech.from_query(query),
+            caller_policy=query.get("p", "")[:32],
+        )
+
+
+@dataclass(frozen=True)
+class WaitState:
+    room: str
+    identity: str
+    connected_at: int  # when the <Connect> is expected to start, epoch seconds
+    since: int  # when the caller first tried to join
+    loops: int
+    speech: Speech
+
+    def query(self) -> dict[str, object]:
+        return {
+            "r": self.room,
+            "i": self.identity,
+            "t": self.connected_at,
+            "s": self.since,
+            "n": self.loops,
+            **self.speech.query(),
+        }
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> WaitState:
+        room, identity = query.get("r", ""), query.get("i", "")
+        problem = name_problem(room, "room") or name_problem(identity, "identity")
+        if problem:
+            raise BadState(problem)
+        return cls(
+            room=room,
+            identity=identity,
+            connected_at=_int(query, "t", 0, 0, 2**40),
+            since=_int(query, "s", 0, 0, 2**40),
+            loops=_int(query, "n", 0, 0, 10_000),
+            speech=Speech.from_query(query),
+        )
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Absolute URLs of our own steps, under the same base the signature check uses."""
+
+    base: str
+
+    def pin(self, state: PinState) -> str:
+        return f"{self.base}{PIN_STEP}?{canonical_query(state.query())}"
+
+    def wait(self, state: WaitState) -> str:
+        return f"{self.base}{WAIT_STEP}?{canonical_query(state.query())}"

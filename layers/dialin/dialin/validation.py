@@ -1,0 +1,37 @@
+"""Checks shared by the webhooks, the dial-out API and the admin tools."""
+
+from __future__ import annotations
+
+import re
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# Twilio Video: room UniqueName and participant identity, at most 128 characters.
+MAX_NAME_LENGTH = 128
+
+
+def is_e164(number: str) -> bool:
+    return bool(E164.match(number or ""))
+
+
+def name_problem(value: str, what: str) -> str | None:
+    """Why ``value`` cannot be a room name or identity, or None if it can."""
+    if not value or not value.strip():
+        return f"{what} is empty"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"{what} is longer than {MAX_NAME_LENGTH} characters"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return f"{what} contains control characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{what} is not valid UTF-8"
+    return None
+
+
+def mask_number(number: str) -> str:
+    """A phone number as it may appear in logs: country hint and last two digits only."""
+    if not number:
+        return ""
+    if not is_e164(number):
+        return "non-e164"
+    return f"{number[:2]}…{number[-2:]}"

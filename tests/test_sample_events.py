@@ -1,0 +1,74 @@
+"""Every file in events/ goes through the real handler in-process, configured by env.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TABLE, Handler, parse, said, verbs
+
+from dialin import messages
+from dialin.config import Settings
+from dialin.credentials import Credentials
+from dialin.directory import Directory
+from dialin.webhooks import VoiceApp
+from dialin_tools import sample_events
+
+EVENTS = sample_events.EVENTS_DIR
+NAMES = sorted(p.stem for p in EVENTS.glob("*.json") if p.stem not in ("env", "seed"))
+
+
+def test_every_step_and_outcome_has_an_event():
+    assert set(NAMES) == set(sample_events.build_events())
+
+
+def test_event_files_are_up_to_date():
+    """`make events` regenerates them; a change to signing or the flow must be re-run."""
+    for name, event in sample_events.build_events().items():
+        on_disk = json.loads((EVENTS / f"{name}.json").read_text())
+        assert on_disk == json.loads(json.dumps(event)), f"events/{name}.json is stale: run `make events`"
+    assert json.loads((EVENTS / "env.json").read_text()) == sample_events.env_json()
+
+
+@pytest.fixture
+def sam_local_handler(voice_handler: Handler, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Handler:
+    env = json.loads((EVENTS / "env.json").read_text())["VoiceFunction"]
+    env["TABLE_NAME"] = TABLE
+    settings = Settings.from_env(env)
+    app = VoiceApp(settings, Directory(dynamodb, TABLE), Credentials(settings), clock=voice_handler.app.clock)
+    monkeypatch.setattr(voice_handler.module, "voice", app)
+    return Handler(voice_handler.module, app)
+
+
+EXPECTED = {
+    "incoming-direct": (["Say", "Connect", "Redirect"], "DailyStandup"),
+    "incoming-pin-prompt": (["Gather"], None),
+    "incoming-unknown-number": (["Say", "Hangup"], None),
+    "pin-ok": (["Say", "Connect", "Redirect"], "ClinicRoom1"),
+    "pin-guest-ok": (["Say", "Connect", "Redirect"], "ClinicRoom1"),
+    "pin-wrong": (["Gather"], None),
+    "wait-room-not-started": (["Say", "Pause", "Connect", "Redirect"], "DailyStandup"),
+    "wait-session-ended": (["Say", "Hangup"], None),
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_event_file_through_handler(name: str, sam_local_handler: Handler):
+    event = json.loads(Path(EVENTS / f"{name}.json").read_text())
+    response = sam_local_handler(event)
+    if name == "bad-signature":
+        assert response["statusCode"] == 403
+        return
+    root = parse(response)
+    expected_verbs, room = EXPECTED[name]
+    assert verbs(root) == expected_verbs
+    if room:
+        assert root.find("Connect/Room").text == room
+    if name == "pin-ok":
+        assert root.find("Connect/Room").get("participantIdentity").startswith("alice-")
+    if name == "wait-room-not-started":
+        assert messages.NOT_STARTED in said(root)
+    if name == "wait-session-ended":
+        assert said(root) == messages.SESSION_ENDED

@@ -1,0 +1,62 @@
+"""template.yaml: lint-clean, and shaped as the code expects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfnlint.api import lint_all
+
+from dialin_tools import template as tpl
+
+
+def test_cfn_lint_clean():
+    """No errors or warnings (what `sam validate --lint` fails on), nor stateful-resource notes."""
+    matches = lint_all(tpl.TEMPLATE.read_text())
+    serious = [str(m) for m in matches if m.rule.id[0] in "EW" or m.rule.id == "I3011"]
+    assert serious == []
+
+
+def test_voice_routes_are_declared_post(template: dict[str, Any]):
+    routes = {(r.function, r.method, r.path) for r in tpl.api_routes(template)}
+    for path in ("/voice/incoming", "/voice/pin", "/voice/wait"):
+        assert ("VoiceFunction", "POST", path) in routes
+
+
+def test_voice_code_serves_exactly_the_declared_routes(template: dict[str, Any]):
+    from dialin.webhooks import STEPS
+
+    declared = {r.path for r in tpl.api_routes(template) if r.function == "VoiceFunction"}
+    assert declared == set(STEPS)
+
+
+def test_table_is_on_demand_with_pitr_sse_and_ttl(template: dict[str, Any]):
+    props = template["Resources"]["DirectoryTable"]["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert tpl.ttl_attribute(template) == "expires_at"
+    assert {a["AttributeType"] for a in props["AttributeDefinitions"]} == {"S"}
+
+
+def test_voice_function_grants_only_what_it_uses(template: dict[str, Any]):
+    fn = template["Resources"]["VoiceFunction"]["Properties"]
+    statements = [s for policy in fn["Policies"] for s in policy["Statement"]]
+    actions = sorted(
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+    assert actions == ["dynamodb:GetItem", "secretsmanager:GetSecretValue"]
+    assert all("*" not in str(s["Resource"]) for s in statements)
+    assert fn["Runtime"] if "Runtime" in fn else template["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
+
+
+def test_secrets_are_generated_not_written_in_the_template(template: dict[str, Any]):
+    for name in ("TwilioSecret", "PinPepperSecret"):
+        props = template["Resources"][name]["Properties"]
+        assert "SecretString" not in props and "GenerateSecretString" in props
+
+
+def test_outputs_give_the_webhook_url_and_table(template: dict[str, Any]):
+    assert {"VoiceWebhookUrl", "TableName", "TwilioSecretArn", "PinPepperSecretArn"} <= set(
+        template["Outputs"]
+    )

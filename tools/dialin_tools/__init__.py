@@ -1,0 +1,1 @@
+"""Admin and local tools for the dial-in bridge (the `dialin` command). Not deployed."""

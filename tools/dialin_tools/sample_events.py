@@ -1,0 +1,131 @@
+"""Write events/*.json (one per webhook step and outcome) and events/env.json.
+
+The events are signed with the documented dev token for the URL that `sam local` presents
+(http://127.0.0.1:3000 + the route), and use the demo directory in events/seed.json.
+Run with `make events` (or `python -m dialin_tools.sample_events`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dialin.state import PinState, Speech, WaitState, canonical_query
+
+from .apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
+from .template import ROOT
+
+EVENTS_DIR = ROOT / "events"
+SAM_LOCAL_URL = "http://127.0.0.1:3000"
+LOCAL_TABLE = "dialin-local"
+DIRECT_NUMBER = "+15555550100"
+PIN_NUMBER = "+15555550101"
+CALLER = "+15555550123"
+CALL_SID = "CA" + "0" * 31 + "1"
+# Step URLs carry the time of the <Connect>. These are far in the future (2100-01-01), so
+# the "not started" event shows that answer whenever it is replayed; "ended" is in the past.
+FUTURE = 4_102_444_800
+PAST = 1_700_000_000
+
+
+def _params(to: str, **extra: str) -> dict[str, str]:
+    params = {
+        "AccountSid": "AC" + "0" * 32,
+        "ApiVersion": "2010-04-01",
+        "CallSid": CALL_SID,
+        "CallStatus": "in-progress",
+        "Called": to,
+        "Caller": CALLER,
+        "Direction": "inbound",
+        "From": CALLER,
+        "To": to,
+    }
+    params.update(extra)
+    return params
+
+
+def _query(values: dict[str, object]) -> list[tuple[str, str]]:
+    text = canonical_query(values)
+    return [tuple(pair.split("=", 1)) for pair in text.split("&")]  # type: ignore[misc]
+
+
+def build_events() -> dict[str, dict[str, Any]]:
+    pin_state = PinState(1, 3, Speech("Polly.Joanna", "en-US"), "last-digits").query()
+    wait = WaitState("DailyStandup", "phone-0123-demo1", FUTURE, FUTURE, 0, Speech())
+    ended = WaitState("DailyStandup", "phone-0123-demo1", PAST, PAST, 0, Speech())
+
+    def event(route: str, to: str, query: dict[str, object] | None = None, **extra: str) -> dict[str, Any]:
+        return signed_twilio_event(
+            base_url=SAM_LOCAL_URL,
+            route=route,
+            params=_params(to, **extra),
+            query=_query(query) if query else (),
+            stage="Prod",
+        )
+
+    events = {
+        "incoming-direct": event("/voice/incoming", DIRECT_NUMBER),
+        "incoming-pin-prompt": event("/voice/incoming", PIN_NUMBER),
+        "incoming-unknown-number": event("/voice/incoming", "+15555550199"),
+        "pin-ok": event("/voice/pin", PIN_NUMBER, pin_state, Digits="246810"),
+        "pin-guest-ok": event("/voice/pin", PIN_NUMBER, pin_state, Digits="135790"),
+        "pin-wrong": event("/voice/pin", PIN_NUMBER, pin_state, Digits="111111"),
+        "wait-room-not-started": event("/voice/wait", DIRECT_NUMBER, wait.query()),
+        "wait-session-ended": event("/voice/wait", DIRECT_NUMBER, ended.query()),
+    }
+    bad = event("/voice/incoming", DIRECT_NUMBER)
+    bad["headers"]["X-Twilio-Signature"] = "bm90LWEtdmFsaWQtc2lnbmF0dXJlIQ=="
+    bad["multiValueHeaders"]["X-Twilio-Signature"] = [bad["headers"]["X-Twilio-Signature"]]
+    events["bad-signature"] = bad
+    for name, item in events.items():
+        # sam local presents the stage-less path, like `dialin serve`.
+        item["requestContext"]["path"] = item["path"]
+        # Stable values, so regenerating changes nothing unless the code did.
+        item["requestContext"].update(
+            requestId=f"sample-{name}",
+            requestTime="01/Jan/2030:00:00:00 +0000",
+            requestTimeEpoch=1893456000000,
+        )
+        token = f"sample-{name}"
+        item["headers"]["I-Twilio-Idempotency-Token"] = token
+        item["multiValueHeaders"]["I-Twilio-Idempotency-Token"] = [token]
+    return events
+
+
+def env_json() -> dict[str, Any]:
+    return {
+        "VoiceFunction": {
+            "TABLE_NAME": LOCAL_TABLE,
+            "PUBLIC_BASE_URL": SAM_LOCAL_URL,
+            "TWILIO_SECRET_ARN": "",
+            "PIN_PEPPER_SECRET_ARN": "",
+            "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
+            "PIN_PEPPER": DEV_PIN_PEPPER,
+            # `dialin serve`'s embedded DynamoDB, seen from sam's container.
+            "DYNAMODB_ENDPOINT_URL": "http://host.docker.internal:8000",
+        }
+    }
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write(directory: Path = EVENTS_DIR) -> list[Path]:
+    written = []
+    for name, event in build_events().items():
+        path = directory / f"{name}.json"
+        _dump(path, event)
+        written.append(path)
+    _dump(directory / "env.json", env_json())
+    return [*written, directory / "env.json"]
+
+
+def main() -> None:
+    for path in write():
+        print(path.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Read template.yaml: the table's key schema and the API routes are defined there once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+TABLE_RESOURCE = "DirectoryTable"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def table_definition(template: dict[str, Any], table_name: str) -> dict[str, Any]:
+    """``create_table`` arguments for the directory table, from its template definition."""
+    props = template["Resources"][TABLE_RESOURCE]["Properties"]
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+
+
+def ttl_attribute(template: dict[str, Any]) -> str | None:
+    spec = template["Resources"][TABLE_RESOURCE]["Properties"].get("TimeToLiveSpecification") or {}
+    return spec.get("AttributeName") if spec.get("Enabled") else None
+
+
+def create_table(client: Any, template: dict[str, Any], table_name: str) -> None:
+    client.create_table(**table_definition(template, table_name))
+    client.get_waiter("table_exists").wait(TableName=table_name)
+    ttl = ttl_attribute(template)
+    if ttl:
+        client.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
+        )
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    function: str  # logical id
+    event: str  # the event's logical id
+    method: str
+    path: str
+    code_dir: Path
+    handler: str  # module.function
+    auth: str  # "" or "AWS_IAM"
+
+
+def api_routes(template: dict[str, Any], root: Path = ROOT) -> list[ApiRoute]:
+    routes = []
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        for event_id, event in (props.get("Events") or {}).items():
+            if event.get("Type") != "Api":
+                continue
+            ev = event["Properties"]
+            auth = (ev.get("Auth") or {}).get("Authorizer", "")
+            routes.append(
+                ApiRoute(
+                    function=logical_id,
+                    event=event_id,
+                    method=str(ev["Method"]).upper(),
+                    path=ev["Path"],
+                    code_dir=root / props["CodeUri"],
+                    handler=props["Handler"],
+                    auth=auth,
+                )
+            )
+    return routes
