@@ -469,3 +469,12 @@ def test_voice_function_never_imports_the_rest_client():
 def test_dial_out_function_does_import_it():
     """The check above can fail: the same probe sees twilio.rest where it is used."""
     assert "twilio.rest" in _modules_after_import("dial_out")
+
+
+def test_sam_local_env_json_makes_a_dry_run(dial_out: DialOut, twilio: FakeTwilio):
+    env = json.loads((Path(tpl.ROOT) / "events" / "env.json").read_text())["DialOutFunction"]
+    dial_out.configure(**env)
+    status, body = dial_out({"to": CALLEE, "room": ROOM})
+    assert (status, body["dryRun"]) == (200, True)
+    assert body["twilioRequest"]["data"]["StatusCallback"] == "http://127.0.0.1:3000/voice/status"
+    assert twilio.sent == []

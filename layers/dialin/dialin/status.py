@@ -67,6 +67,7 @@ def leg_end(call: Call) -> LegEnd | None:
 
 
 def record_status(call: Call) -> LegEnd | None:
+    count("StatusCallbacks")
     end = leg_end(call)
     if end is None:
         logger.debug("leg progress", extra={"step": "status", "status": call.status[:32]})
