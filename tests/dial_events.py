@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dialin_tools import template as tpl
 from dialin_tools.apigw import rest_event
+from dialin_tools.handlers import load_handler
 
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 CALLER_ARN = "arn:aws:iam::123456789012:user/ops"
@@ -32,3 +34,10 @@ def calls_event(
     )
     event["requestContext"]["identity"].update(userArn=CALLER_ARN, caller="AIDAEXAMPLE")
     return event
+
+
+def dial_out_module() -> Any:
+    """functions/dial_out/app.py, loaded as Lambda (and `dialin serve`) would load it."""
+    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/calls")
+    module, _ = load_handler(route.code_dir, route.handler)
+    return module

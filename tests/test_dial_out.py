@@ -16,7 +16,7 @@ import boto3
 import pytest
 import requests
 from conftest import BASE, Clock, Handler, local_settings, parse, said, verbs
-from dial_events import CALLER_ARN, calls_event
+from dial_events import CALLER_ARN, calls_event, dial_out_module
 from observed import Observed
 from twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, FakeTwilio
 
@@ -33,17 +33,11 @@ from dialin.dialout import (
 )
 from dialin_tools import template as tpl
 from dialin_tools.apigw import signed_twilio_event
-from dialin_tools.handlers import LocalContext, load_handler
+from dialin_tools.handlers import LocalContext
 
 CALLER_ID = "+15555550100"  # the stack's DialOutCallerNumber
 CALLEE = "+14155550123"
 ROOM = "DailyStandup"
-
-
-def dial_out_module() -> Any:
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/calls")
-    module, _ = load_handler(route.code_dir, route.handler)
-    return module
 
 
 @dataclass
