@@ -365,6 +365,12 @@ def test_network_failures(dial_out: DialOut, twilio: FakeTwilio, exc: Exception,
     assert (answer, body["error"]) == (status, kind)
 
 
+def test_unexpected_failure_is_a_json_500(dial_out: DialOut, twilio: FakeTwilio):
+    twilio.call_outcome = RuntimeError("a bug")
+    status, body = dial_out({"to": CALLEE, "room": ROOM})
+    assert (status, body["error"]) == (500, "internal_error")
+
+
 # Credentials from the stack's secret
 
 

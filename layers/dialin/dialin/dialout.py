@@ -290,6 +290,14 @@ class DialOutApp:
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         count("DialOutRequests")
+        try:
+            return self._handle(event)
+        except Exception:  # a bug of ours: answer JSON, keep the trace in the log
+            logger.exception("dial-out failed")
+            count("Errors")
+            return json_response(500, {"error": "internal_error", "message": "the call could not be placed"})
+
+    def _handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if route_path(event) != ROUTE or event.get("httpMethod", "POST") != "POST":
             return json_response(404, {"error": "not_found", "message": f"use POST {ROUTE}"})
         context = event.get("requestContext") or {}
