@@ -51,6 +51,7 @@ EXPECTED = {
     "pin-wrong": (["Gather"], None),
     "wait-room-not-started": (["Say", "Pause", "Connect", "Redirect"], "DailyStandup"),
     "wait-session-ended": (["Say", "Hangup"], None),
+    "status-completed": ([], None),
 }
 
 

@@ -73,6 +73,7 @@ def build_events() -> dict[str, dict[str, Any]]:
         "pin-wrong": event("/voice/pin", PIN_NUMBER, pin_state, Digits="111111"),
         "wait-room-not-started": event("/voice/wait", DIRECT_NUMBER, wait.query()),
         "wait-session-ended": event("/voice/wait", DIRECT_NUMBER, ended.query()),
+        "status-completed": event("/voice/status", DIRECT_NUMBER, CallStatus="completed", CallDuration="42"),
     }
     bad = event("/voice/incoming", DIRECT_NUMBER)
     bad["headers"]["X-Twilio-Signature"] = "bm90LWEtdmFsaWQtc2lnbmF0dXJlIQ=="
@@ -104,7 +105,14 @@ def env_json() -> dict[str, Any]:
             "PIN_PEPPER": DEV_PIN_PEPPER,
             # `dialin serve`'s embedded DynamoDB, seen from sam's container.
             "DYNAMODB_ENDPOINT_URL": "http://host.docker.internal:8000",
-        }
+        },
+        # POST /calls answers with the request it would send to Twilio, and calls nobody.
+        "DialOutFunction": {
+            "PUBLIC_BASE_URL": SAM_LOCAL_URL,
+            "TWILIO_SECRET_ARN": "",
+            "DIALOUT_DRY_RUN": "true",
+            "DIALOUT_CALLER_NUMBER": DIRECT_NUMBER,
+        },
     }
 
 

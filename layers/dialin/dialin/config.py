@@ -35,6 +35,8 @@ class Settings:
     max_wait_seconds: int
     hold_seconds: int
     min_pin_length: int
+    # Local runs only: the account for the REST client (dial-out), next to TWILIO_AUTH_TOKEN.
+    local_account_sid: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,4 +53,5 @@ class Settings:
             max_wait_seconds=_int(env, "MAX_WAIT_SECONDS", 600, 0, 3600),
             hold_seconds=_int(env, "HOLD_SECONDS", 20, 5, 120),
             min_pin_length=_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
+            local_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
         )

@@ -62,15 +62,29 @@ class Credentials:
         return value if isinstance(value, str) else None
 
     @staticmethod
-    def _auth_token(secret_string: str | None) -> str:
+    def _field(secret_string: str | None, name: str) -> str:
         if not secret_string:
             return ""
         try:
             data = json.loads(secret_string)
         except ValueError:
             return ""
-        token = data.get("authToken", "") if isinstance(data, dict) else ""
-        return token if isinstance(token, str) else ""
+        value = data.get(name, "") if isinstance(data, dict) else ""
+        return value if isinstance(value, str) else ""
+
+    @classmethod
+    def _auth_token(cls, secret_string: str | None) -> str:
+        return cls._field(secret_string, "authToken")
+
+    def account_sid(self) -> str:
+        """The account the REST client acts for (dial-out), from the same secret as the token."""
+        if not self.settings.twilio_secret_arn:
+            value = self.settings.local_account_sid
+        else:
+            value = self._field(self._secret(self.settings.twilio_secret_arn), "accountSid")
+        if not value:
+            raise CredentialsUnavailable("Twilio account SID is not configured")
+        return value
 
     def auth_tokens(self) -> Iterator[str]:
         """Tokens to try, current first; the previous one is fetched only if asked for."""

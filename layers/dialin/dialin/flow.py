@@ -29,6 +29,11 @@ class Call:
     from_number: str
     to_number: str
     digits: str = ""
+    # Status callbacks only: CallStatus, CallDuration, Direction, SipResponseCode.
+    status: str = ""
+    duration: str = ""
+    direction: str = ""
+    sip_response_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,3 +162,20 @@ def after_connect(state: WaitState, urls: Urls, now: float, limits: Limits) -> V
 def room_not_started(state: WaitState, now: float) -> bool:
     """For metrics: this fall-through means the room was not in progress."""
     return now - state.connected_at < SESSION_ENDED_AFTER_SECONDS
+
+
+def dial_out_answered(
+    room: str, identity: str, urls: Urls, created_at: int, ring_seconds: int
+) -> VoiceResponse:
+    """The TwiML of a dial-out leg, handed to Twilio when the call is placed, before it rings.
+
+    It joins like an inbound caller and falls through to the same wait step. The <Connect>
+    starts when the callee answers, up to ``ring_seconds`` after ``created_at``; the wait
+    step times from that latest start, so a late answer to a meeting that has not started
+    still hears "not started" (the cost: a session ending within about ``ring_seconds`` +
+    15 s of a quick answer is taken for "not started" too).
+    """
+    response = VoiceResponse()
+    _say(response, messages.CONNECTING, DEFAULT_SPEECH)
+    start = created_at + ring_seconds + spoken_seconds(messages.CONNECTING)
+    return _join(response, urls, room, identity, DEFAULT_SPEECH, start, created_at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -21,3 +23,11 @@ def forbidden() -> dict[str, Any]:
 
 def not_found() -> dict[str, Any]:
     return {"statusCode": 404, "headers": {"Content-Type": "text/plain"}, "body": "Not Found"}
+
+
+def json_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body, sort_keys=True),
+    }

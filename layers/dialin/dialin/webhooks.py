@@ -23,6 +23,7 @@ from .pins import hash_pin, looks_like_pin
 from .records import MalformedRecord
 from .signature import BadRequest, FormParams, form_params, is_valid, public_base_url, route_path
 from .state import BadState, PinState, Urls, WaitState
+from .status import record_status
 from .validation import mask_number
 
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
@@ -67,6 +68,10 @@ class VoiceApp:
             from_number=params.get("From"),
             to_number=params.get("To"),
             digits=params.get("Digits"),
+            status=params.get("CallStatus"),
+            duration=params.get("CallDuration"),
+            direction=params.get("Direction"),
+            sip_response_code=params.get("SipResponseCode"),
         )
         logger.set_correlation_id(call.sid or None)
         query = _query(event)
@@ -131,11 +136,17 @@ class VoiceApp:
         logger.info("after connect", extra={"step": "wait", "not_started": not_started, "loops": state.loops})
         return flow.after_connect(state, urls, now, self.limits)
 
+    def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+        """Status callback of inbound numbers and dial-out legs: record how the leg ended."""
+        record_status(call)
+        return VoiceResponse()
+
 
 STEPS: dict[str, Callable[..., VoiceResponse]] = {
     "/voice/incoming": VoiceApp.incoming,
     "/voice/pin": VoiceApp.pin,
     "/voice/wait": VoiceApp.wait,
+    "/voice/status": VoiceApp.status,
 }
 
 

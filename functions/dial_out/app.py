@@ -1,0 +1,24 @@
+"""DialOutFunction: POST /calls (IAM-authorized) places a phone call that joins a Video room.
+
+The only function that loads the Twilio REST client. Settings, credentials and the HTTP
+client are created once per container; tests replace ``app.dial_out`` with their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dialin.config import Settings
+from dialin.credentials import Credentials
+from dialin.dialout import DialOutApp, DialOutSettings
+from dialin.observability import logger, metrics
+
+dial_out = DialOutApp(settings=DialOutSettings.from_env(), credentials=Credentials(Settings.from_env()))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dial_out.handle(event)

@@ -1,0 +1,147 @@
+"""`dialin dial --to NUMBER --room ROOM [--identity NAME] [--from NUMBER] (--stack NAME | --url BASE)`:
+place a dial-out call through the stack's POST /calls, signed with your AWS credentials."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from dialin.validation import is_e164, name_problem
+
+from .sigv4 import HttpResult, RequestFailed, Signer, post_json, region_from_url
+from .stack import StackError, cloudformation_client, route_url, stack_outputs
+
+HELP = "phone a number and join the call to a room (the stack's POST /calls)"
+DESCRIPTION = f"""{HELP[0].upper()}{HELP[1:]}.
+
+With --stack, the request goes to the stack's DialOutUrl, signed with SigV4 using your AWS
+credentials (your identity needs execute-api:Invoke on it: the stack's DialOutPolicyArn).
+With --url, it goes unsigned to a local `dialin serve`, which places no call and answers
+with the request it would have sent to Twilio."""
+
+
+def register(
+    subparsers: Any,
+    *,
+    cloudformation: Callable[[str | None], Any] = cloudformation_client,
+    session_factory: Callable[[str | None], Any] | None = None,
+) -> None:
+    parser = subparsers.add_parser(
+        "dial", help=HELP, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--to", required=True, metavar="NUMBER", help="number to call, E.164")
+    parser.add_argument("--room", required=True, help="the Video room's unique name")
+    parser.add_argument("--identity", metavar="NAME", help="participant identity (default: generated)")
+    parser.add_argument(
+        "--from",
+        dest="from_number",
+        metavar="NUMBER",
+        help="caller ID (default: the stack's DialOutCallerNumber)",
+    )
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--stack", metavar="NAME", help="the deployed stack's name")
+    target.add_argument(
+        "--url", metavar="BASE", help="base URL of a local `dialin serve`, e.g. http://127.0.0.1:3000"
+    )
+    parser.add_argument(
+        "--region", help="the stack's AWS region (default: from the URL or your AWS configuration)"
+    )
+    parser.set_defaults(
+        func=functools.partial(
+            run, cloudformation=cloudformation, session_factory=session_factory or _session
+        )
+    )
+
+
+def _session(region: str | None) -> Any:
+    import boto3
+
+    return boto3.Session(region_name=region)
+
+
+def _problems(args: argparse.Namespace) -> list[str]:
+    problems = []
+    if not is_e164(args.to):
+        problems.append("--to must be an E.164 number such as +14155550123")
+    if args.from_number is not None and not is_e164(args.from_number):
+        problems.append("--from must be an E.164 number such as +14155550123")
+    problem = name_problem(args.room, "--room")
+    if problem:
+        problems.append(problem)
+    if args.identity is not None:
+        problem = name_problem(args.identity, "--identity")
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _payload(args: argparse.Namespace) -> dict[str, str]:
+    payload = {"to": args.to, "room": args.room}
+    if args.identity is not None:
+        payload["identity"] = args.identity
+    if args.from_number is not None:
+        payload["from"] = args.from_number
+    return payload
+
+
+def _calls_url(base: str) -> str:
+    base = base.rstrip("/")
+    return base if base.endswith("/calls") else f"{base}/calls"
+
+
+def _report(result: HttpResult) -> int:
+    body = result.json()
+    if 200 <= result.status < 300 and isinstance(body, dict):
+        if body.get("dryRun"):
+            print("Dry run: no call was placed. This is the request Twilio would have received:")
+            print(json.dumps(body.get("twilioRequest"), indent=2, ensure_ascii=False))
+            print(f"Room {body.get('room')}, identity {body.get('identity')}.")
+        else:
+            print(f"Calling: {body.get('callSid')} joins room {body.get('room')} as {body.get('identity')}.")
+        return 0
+    message = body.get("message") if isinstance(body, dict) else None
+    print(f"error: HTTP {result.status}: {message or result.body[:500] or 'no body'}", file=sys.stderr)
+    if isinstance(body, dict) and body.get("twilioCode"):
+        print(f"Twilio error {body['twilioCode']}: {body.get('moreInfo', '')}", file=sys.stderr)
+    if result.status == 403:
+        print(
+            "Your AWS identity may not call POST /calls: attach the stack's DialOutPolicyArn policy to it.",
+            file=sys.stderr,
+        )
+    return 1
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    cloudformation: Callable[[str | None], Any] = cloudformation_client,
+    session_factory: Callable[[str | None], Any] = _session,
+) -> int:
+    problems = _problems(args)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        if args.url:
+            result = post_json(_calls_url(args.url), _payload(args))
+        else:
+            url = route_url(stack_outputs(cloudformation(args.region), args.stack), "DialOutUrl", "/calls")
+            session = session_factory(args.region)
+            credentials = session.get_credentials()
+            if credentials is None:
+                print("error: no AWS credentials found to sign the request", file=sys.stderr)
+                return 1
+            region = args.region or region_from_url(url) or session.region_name
+            if not region:
+                print("error: cannot tell the stack's region: pass --region", file=sys.stderr)
+                return 1
+            result = post_json(url, _payload(args), signer=Signer(credentials, region))
+    except (StackError, RequestFailed) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return _report(result)

@@ -1,0 +1,41 @@
+"""The deployed stack's outputs (CloudFormation DescribeStacks): where our routes live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+class StackError(RuntimeError):
+    """The stack or one of its outputs cannot be read; the message says which."""
+
+
+def cloudformation_client(region: str | None = None) -> Any:
+    import boto3
+
+    return boto3.client("cloudformation", region_name=region)
+
+
+def stack_outputs(client: Any, stack_name: str) -> dict[str, str]:
+    try:
+        response = client.describe_stacks(StackName=stack_name)
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message") or str(exc)
+        raise StackError(f"cannot read stack {stack_name}: {message}") from None
+    except BotoCoreError as exc:  # no credentials, no region, endpoint unreachable
+        raise StackError(f"cannot read stack {stack_name}: {exc}") from None
+    stacks = response.get("Stacks") or []
+    if not stacks:
+        raise StackError(f"stack {stack_name} does not exist")
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+
+
+def route_url(outputs: dict[str, str], output_key: str, path: str) -> str:
+    """A route's URL: its own output when the stack has one, else ``ApiBaseUrl`` + ``path``."""
+    if outputs.get(output_key):
+        return outputs[output_key]
+    base = outputs.get("ApiBaseUrl", "").rstrip("/")
+    if not base:
+        raise StackError(f"the stack has neither {output_key} nor ApiBaseUrl among its outputs")
+    return f"{base}{path}"
