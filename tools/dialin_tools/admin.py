@@ -28,7 +28,6 @@ from dialin.records import (
     DUPLICATE_POLICIES,
     LAST_DIGITS,
     MAX_ATTEMPTS,
-    PIN_MODE,
     ROUTE_MODES,
     UNIQUE,
     MalformedRecord,
