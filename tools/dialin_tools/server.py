@@ -105,17 +105,19 @@ class LocalRoute:
     handler: Handler
     stage: str = DEFAULT_STAGE
     binary_types: tuple[str, ...] = ()
-    # Lambda runs one invocation per execution environment at a time; so does this.
+    # Lambda runs one invocation per execution environment at a time; so does each function here.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def load_routes(template: Mapping[str, Any], routes: list[ApiRoute]) -> list[LocalRoute]:
     """Import each route's real handler. Set the handlers' environment first: they read it at import."""
     loaded = []
+    locks: dict[str, threading.Lock] = {}
     for route in routes:
         _, handler = load_handler(route.code_dir, route.handler)
         stage, types = rest_api_of(template, route)
-        loaded.append(LocalRoute(route, handler, stage, types))
+        lock = locks.setdefault(route.function, threading.Lock())
+        loaded.append(LocalRoute(route, handler, stage, types, lock))
     return loaded
 
 
