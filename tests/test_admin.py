@@ -344,3 +344,17 @@ def test_stack_without_the_outputs_is_refused(aws: None):
     session.client("cloudformation").create_stack(StackName="other", TemplateBody=json.dumps(body))
     with pytest.raises(Invalid, match="no TableName and PinPepperSecretArn outputs"):
         stack_target("other", session)
+
+
+def test_generated_pins_already_in_use_are_drawn_again(
+    directory_admin: Admin, monkeypatch: pytest.MonkeyPatch, dynamodb: Any
+):
+    draws = iter([ALICE_PIN, "135790", "864200", ALICE_PIN, "975310"])
+    monkeypatch.setattr(admin, "generate_pin", lambda length: next(draws))
+    new = directory_admin.add_pin(admin.make_pin_spec("Board", identity="fay", now=NOW))
+    assert new.pin == "864200"  # the first two draws are the demo PINs, already in use
+    plan = directory_admin.import_rows(admin.rows_from_csv("kind,room,identity\npin,Board,gus\n"))
+    assert [new.pin for _, new in plan.pins] == ["975310"]
+    assert Directory(dynamodb, TABLE).pin_grant(hash_pin(DEV_PIN_PEPPER, "975310")).identity == "gus"
+    grant = Directory(dynamodb, TABLE).pin_grant(hash_pin(DEV_PIN_PEPPER, ALICE_PIN))
+    assert grant.identity == "alice"

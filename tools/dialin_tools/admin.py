@@ -559,7 +559,7 @@ class Admin:
                 for where, r in plan.routes
                 if f"ROUTE#{r.number}" in taken
             ]
-        for _ in range(GENERATE_TRIES):
+        for round_ in range(GENERATE_TRIES):
             taken = self._existing([pin_key(new.grant.pin_hash) for _, new in plan.pins])
             in_file = {new.grant.pin_hash for _, new in plan.pins}
             redraw = False
@@ -567,12 +567,14 @@ class Admin:
                 if f"PIN#{new.grant.pin_hash}" not in taken:
                     continue
                 if not new.generated:
-                    problems.append(f"{where}: that PIN is already in use")
+                    if round_ == 0:
+                        problems.append(f"{where}: that PIN is already in use")
                     continue
                 fresh = issue_pin(_spec(new.grant), self.pepper, min_length=self.min_pin_length)
                 if fresh.grant.pin_hash not in in_file:
                     plan.pins[index] = (where, fresh)
-                    redraw = True
+                    in_file.add(fresh.grant.pin_hash)
+                redraw = True  # check the new draws (or draw again) in the next round
             if not redraw:
                 break
         _raise_problems(problems)
