@@ -39,7 +39,7 @@ def rest_event(
     resource: str,
     path: str,
     stage: str,
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
     query: Iterable[tuple[str, str]] = (),
     body: bytes | str | None = None,
     base64_body: bool = False,
@@ -49,10 +49,13 @@ def rest_event(
 
     ``resource`` is the declared route (``/voice/incoming``), ``path`` what was requested
     after the stage or base path mapping, and ``requestContext.path`` adds the stage.
+    ``headers`` may repeat a name (as pairs): ``headers`` keeps the last value,
+    ``multiValueHeaders`` all of them.
     """
     multi_headers: dict[str, list[str]] = {}
-    for name, value in headers.items():
+    for name, value in as_pairs(headers):
         multi_headers.setdefault(name, []).append(value)
+    single_headers = {name: values[-1] for name, values in multi_headers.items()}
     multi_query: dict[str, list[str]] = {}
     for name, value in query:
         multi_query.setdefault(name, []).append(value)
@@ -67,7 +70,7 @@ def rest_event(
         "resource": resource,
         "path": path,
         "httpMethod": method,
-        "headers": dict(headers),
+        "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
@@ -82,7 +85,7 @@ def rest_event(
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
             "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+            "identity": {"sourceIp": source_ip, "userAgent": single_headers.get("User-Agent", "")},
             "accountId": "123456789012",
             "apiId": "local",
         },

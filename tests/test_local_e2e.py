@@ -1,0 +1,253 @@
+"""End to end: `dialin serve` runs as its own process (free ports, embedded DynamoDB, the
+demo seed) and `dialin call` plays complete calls against it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from dialin import messages
+from dialin_tools import cli
+from dialin_tools.apigw import DEV_AUTH_TOKEN, twilio_signature
+
+STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
+DIALIN = Path(sys.executable).with_name("dialin")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    url: str = ""
+    dynamodb: str = ""
+    lines: list[str] = field(default_factory=list)
+    banner_end: int = 0
+    _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def read(self, until: re.Pattern[str], seconds: float) -> str:
+        """Collect output lines until one matches ``until`` (bounded in time)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if until.search(line):
+                return line
+        raise AssertionError("dialin serve did not print the expected line:\n" + "\n".join(self.lines))
+
+    def pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
+    env["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(process)
+    threading.Thread(target=served.pump, daemon=True).start()
+    try:
+        first = served.read(re.compile(r"API on (http://127\.0\.0\.1:\d+)"), STARTUP_SECONDS)
+        served.url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
+        db = served.read(re.compile(r"DynamoDB: embedded at "), STARTUP_SECONDS)
+        served.dynamodb = re.search(r"http://127\.0\.0\.1:\d+", db).group(0)
+        served.read(re.compile(r"^Ctrl-C stops\.$"), STARTUP_SECONDS)
+        served.banner_end = len(served.lines)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    served.read(re.compile(r"^dialin serve: stopped\.$"), 10)
+    assert code == 0, "\n".join(served.lines)
+
+
+@pytest.fixture(autouse=True)
+def dev_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+
+
+def dial(served: Served, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = cli.main(["call", *args, "--url", served.url])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_direct_number_joins_its_room(served: Served, capsys):
+    code, out = dial(served, capsys, "--to", "+15555550100")
+    assert code == 0, out
+    assert "hears: Welcome to the daily stand-up. Connecting you now." in out
+    assert re.search(r"^Joined room DailyStandup as phone-0123-[a-z2-7]{5}\.$", out, re.M), out
+
+
+def test_personal_pin_joins_as_alice(served: Served, capsys):
+    code, out = dial(served, capsys, "--to", "+15555550101", "--digits", "246810")
+    assert code == 0, out
+    assert messages.PIN_PROMPT in out
+    assert re.search(r"^Joined room ClinicRoom1 as alice-[a-z2-7]{5}\.$", out, re.M), out
+
+
+def test_guest_pin_gets_a_generated_identity(served: Served, capsys):
+    code, out = dial(served, capsys, "--to", "+15555550101", "--from", "+14155559876", "--digits", "135790")
+    assert code == 0, out
+    assert re.search(r"^Joined room ClinicRoom1 as guest-9876-[a-z2-7]{5}\.$", out, re.M), out
+
+
+def test_wrong_pin_three_times_hangs_up(served: Served, capsys):
+    code, out = dial(
+        served, capsys, "--to", "+15555550101", "--digits", "111111", "222222", "333333", "246810"
+    )
+    assert code == 1, out
+    assert out.count(f"{messages.PIN_WRONG} {messages.PIN_PROMPT}") == 2
+    assert messages.PIN_FAILED in out
+    assert len(re.findall(r"POST /voice/pin -> 200", out)) == 3
+    assert "Did not join a room: the call was hung up." in out
+
+
+def test_no_pin_entered_times_out_like_twilio(served: Served, capsys):
+    code, out = dial(served, capsys, "--to", "+15555550101")
+    assert code == 1, out
+    assert out.count(messages.PIN_MISSING) == 2
+    assert messages.PIN_FAILED in out
+
+
+def test_room_not_started_then_started(served: Served, capsys):
+    code, out = dial(served, capsys, "--to", "+15555550100", "--room-not-started")
+    assert code == 0, out
+    assert messages.NOT_STARTED in out
+    assert "POST /voice/wait -> 200" in out
+    assert re.search(r"^Joined room DailyStandup as phone-0123-", out, re.M), out
+    # A longer wait: the caller is reminded every third attempt.
+    code, out = dial(served, capsys, "--to", "+15555550100", "--room-not-started", "4")
+    assert code == 0, out
+    assert messages.STILL_WAITING in out
+
+
+def test_unknown_number_hears_goodbye(served: Served, capsys):
+    code, out = dial(served, capsys, "--to", "+15555550199")
+    assert code == 1, out
+    assert messages.UNKNOWN_NUMBER in out
+
+
+def test_forged_signature_is_refused(served: Served, capsys, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-servers-token")
+    code, out = dial(served, capsys, "--to", "+15555550100")
+    assert code == 2, out
+    assert "POST /voice/incoming -> 403" in out
+    assert "refused the request (HTTP 403)" in out
+
+
+def post(url: str, params: dict[str, str], signature: str) -> int:
+    body = "&".join(f"{k}={urllib.request.quote(v, safe='')}" for k, v in params.items()).encode()
+    request = urllib.request.Request(  # noqa: S310 - the local test server
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - local test server
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_signature_is_checked_for_the_local_url(served: Served):
+    url = f"{served.url}/voice/incoming"
+    params = {"CallSid": "CA" + "1" * 32, "From": "+15555550123", "To": "+15555550100"}
+    assert post(url, params, twilio_signature(url, params, DEV_AUTH_TOKEN)) == 200
+    stage_url = f"{served.url}/Prod/voice/incoming"
+    assert post(url, params, twilio_signature(stage_url, params, DEV_AUTH_TOKEN)) == 403
+    assert post(url, params, "") == 403
+    assert post(f"{served.url}/voice/nowhere", params, "x") == 404
+
+
+def test_the_printed_demo_lines_join(served: Served, capsys):
+    banner = served.lines[: served.banner_end]
+    calls = [line.split("#", 1)[0] for line in banner if re.match(r"^\s+\S*dialin call ", line)]
+    assert any("--to +15555550100 " in line for line in calls), banner
+    assert any("--to +15555550101 --digits 246810 " in line for line in calls), banner
+    for line in calls:
+        argv = shlex.split(line)
+        assert argv[1] == "call" and "--url" in argv
+        code = cli.main(argv[1:])
+        assert code == 0, capsys.readouterr().out
+    # The first one also through the installed console script, as a user would paste it.
+    if DIALIN.exists():
+        argv = shlex.split(calls[0])
+        done = subprocess.run(  # noqa: S603 - our own console script
+            [str(DIALIN), *argv[1:]], capture_output=True, text=True, timeout=60, check=False, cwd=ROOT
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Joined room DailyStandup" in done.stdout
+
+
+def test_admin_local_changes_the_running_server(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["pin", "add", "--room", "ClinicRoom1", "--identity", "bob", *local]) == 0
+    out = capsys.readouterr().out
+    pin = re.search(r"^PIN (\d{6}) -> room ClinicRoom1 as bob", out, re.M).group(1)
+    code, out = dial(served, capsys, "--to", "+15555550101", "--digits", pin)
+    assert code == 0 and "Joined room ClinicRoom1 as bob-" in out, out
+
+    assert cli.main(["pin", "list", *local]) == 0
+    listing = capsys.readouterr().out
+    assert "bob" in listing and pin not in listing and "246810" not in listing
+
+    assert cli.main(["pin", "add", "--room", "Elsewhere", "--pin", "246810", *local]) == 1
+    assert "already in use" in capsys.readouterr().err
+
+    assert cli.main(["pin", "revoke", pin, *local]) == 0
+    capsys.readouterr()
+    code, out = dial(served, capsys, "--to", "+15555550101", "--digits", pin, pin, pin)
+    assert code == 1 and messages.PIN_FAILED in out, out
+
+    assert cli.main(["route", "add", "+15555550177", "--room", "Board Room", *local]) == 0
+    code, out = dial(served, capsys, "--to", "+15555550177")
+    assert code == 0 and "Joined room Board Room as phone-0123-" in out, out
+    assert cli.main(["route", "remove", "+15555550177", *local]) == 0
+    code, out = dial(served, capsys, "--to", "+15555550177")
+    assert code == 1 and messages.UNKNOWN_NUMBER in out
+
+
+def test_one_log_line_per_request_without_bodies(served: Served, capsys):
+    code, _ = dial(served, capsys, "--to", "+15555550101", "--digits", "246810")
+    assert code == 0
+    pattern = re.compile(r"^\d\d:\d\d:\d\d POST /voice/pin 200 \d+ ms$")
+    served.read(pattern, 10)
+    requests = served.lines[served.banner_end :]
+    assert all("246810" not in line and "Digits" not in line for line in requests)
+    assert all("+1555" not in line for line in requests)  # no phone numbers either

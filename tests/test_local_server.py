@@ -1,0 +1,160 @@
+"""`dialin serve`'s API Gateway emulation: the events it builds, the answers it returns, and
+the environment it gives the handlers (all in-process, no sockets used for requests)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from dialin.signature import form_params, route_path
+from dialin_tools import server
+from dialin_tools import template as tpl
+from dialin_tools.server import LocalApi, LocalRoute
+
+
+@pytest.fixture
+def api() -> Iterator[LocalApi]:
+    local = LocalApi("127.0.0.1", 0, log=lambda line: None)
+    yield local
+    local.close()
+
+
+class Recorder:
+    def __init__(self, response: Any = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.response = response or {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/xml"},
+            "body": "<R/>",
+        }
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        if isinstance(self.response, Exception):
+            raise self.response
+        return self.response
+
+
+def mount(api: LocalApi, template: dict[str, Any], handler: Recorder, **changes: Any) -> LocalRoute:
+    route = next(r for r in tpl.api_routes(template) if r.path == "/voice/pin")
+    stage, types = server.rest_api_of(template, route)
+    local = LocalRoute(replace(route, **changes), handler, stage, types)
+    api.mount([local])
+    return local
+
+
+def test_rest_v1_event_as_api_gateway_builds_it(api: LocalApi, template: dict[str, Any]):
+    recorder = Recorder()
+    mount(api, template, recorder)
+    headers = [
+        ("Host", f"127.0.0.1:{api.port}"),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-Twilio-Signature", "abc="),
+        ("Accept", "text/xml"),
+        ("Accept", "application/xml"),
+    ]
+    status, out_headers, body = api.invoke(
+        "POST",
+        "/voice/pin?a=1&m=3&v=Polly.Joanna&e=",
+        headers,
+        b"Digits=246810&To=%2B15555550101",
+        "10.1.2.3",
+    )
+    assert (status, body) == (200, b"<R/>")
+    assert ("Content-Type", "application/xml") in out_headers
+    (event,) = recorder.events
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/voice/pin", "/voice/pin", "POST")
+    assert route_path(event) == "/voice/pin"
+    assert event["headers"]["Accept"] == "application/xml"
+    assert event["multiValueHeaders"]["Accept"] == ["text/xml", "application/xml"]
+    assert event["headers"]["X-Forwarded-For"] == "10.1.2.3"
+    assert event["headers"]["X-Forwarded-Port"] == str(api.port)
+    assert event["headers"]["X-Forwarded-Proto"] == "http"
+    assert event["queryStringParameters"] == {"a": "1", "m": "3", "v": "Polly.Joanna", "e": ""}
+    assert event["multiValueQueryStringParameters"]["m"] == ["3"]
+    context = event["requestContext"]
+    assert context["path"] == "/voice/pin"  # stage-less, as `sam local start-api`
+    assert context["stage"] == "Prod"
+    assert context["identity"]["sourceIp"] == "10.1.2.3"
+    assert context["requestId"]
+    assert event["isBase64Encoded"] is False
+    assert form_params(event).get("Digits") == "246810"
+
+
+def test_binary_media_types_arrive_base64(api: LocalApi, template: dict[str, Any]):
+    recorder = Recorder()
+    mount(api, template, recorder).binary_types = ("application/x-www-form-urlencoded",)
+    body = b"Digits=1&Name=%C3%A9"
+    api.invoke(
+        "POST", "/voice/pin", [("Content-Type", "application/x-www-form-urlencoded")], body, "127.0.0.1"
+    )
+    (event,) = recorder.events
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == body
+    assert form_params(event).get("Name") == "é"
+
+
+def test_binary_types_come_from_the_template():
+    template = {
+        "Globals": {"Api": {"BinaryMediaTypes": ["image~1png"]}},
+        "Resources": {
+            "Api": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {"StageName": "v1", "BinaryMediaTypes": ["*~1*"]},
+            },
+            "Fn": {
+                "Properties": {
+                    "Events": {"A": {"Properties": {"RestApiId": {"Ref": "Api"}}}, "B": {"Properties": {}}}
+                }
+            },
+        },
+    }
+    route = tpl.ApiRoute("Fn", "A", "POST", "/a", None, "app.handler", "")  # type: ignore[arg-type]
+    assert server.rest_api_of(template, route) == ("v1", ("*/*",))
+    assert server.rest_api_of(template, replace(route, event="B")) == ("Prod", ("image/png",))
+    assert server.is_binary("image/png; q=1", ("image/png",))
+    assert not server.is_binary("text/plain", ("image/*",))
+    assert server.is_binary("text/plain", ("*/*",))
+
+
+def test_iam_routes_get_a_local_caller(api: LocalApi, template: dict[str, Any]):
+    recorder = Recorder()
+    mount(api, template, recorder, auth="AWS_IAM")
+    api.invoke("POST", "/voice/pin", [], b"", "127.0.0.1")
+    identity = recorder.events[0]["requestContext"]["identity"]
+    assert identity["userArn"].endswith(":user/dialin-serve-local")
+    assert recorder.events[0]["body"] is None
+
+
+def test_unknown_paths_methods_and_failures(api: LocalApi, template: dict[str, Any]):
+    recorder = Recorder()
+    mount(api, template, recorder)
+    assert api.invoke("POST", "/voice/nope", [], b"", "127.0.0.1")[0] == 404
+    assert api.invoke("GET", "/voice/pin", [], b"", "127.0.0.1")[0] == 405
+    recorder.response = RuntimeError("boom")
+    assert api.invoke("POST", "/voice/pin", [], b"", "127.0.0.1")[0] == 502
+    recorder.response = {"body": "no status"}
+    assert api.invoke("POST", "/voice/pin", [], b"", "127.0.0.1")[0] == 502
+    recorder.response = {"statusCode": 403, "body": "Forbidden", "multiValueHeaders": {"X-A": ["1", "2"]}}
+    status, headers, body = api.invoke("POST", "/voice/pin", [], b"", "127.0.0.1")
+    assert (status, body) == (403, b"Forbidden")
+    assert [h for h in headers if h[0] == "X-A"] == [("X-A", "1"), ("X-A", "2")]
+
+
+def test_handler_environment_from_the_template(template: dict[str, Any]):
+    local = {
+        "TABLE_NAME": "dialin-local",
+        "TWILIO_AUTH_TOKEN": "t",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:3000",
+    }
+    env = server.handler_environment(template, local, existing={"HOLD_SECONDS": "7", "TABLE_NAME": "mine"})
+    assert env["POWERTOOLS_SERVICE_NAME"] == "dialin"  # Globals
+    assert env["PIN_ATTEMPTS"] == "3"  # !Ref PinAttempts -> its default
+    assert env["MAX_WAIT_SECONDS"] == "600"
+    assert "HOLD_SECONDS" not in env  # the user's own environment wins over the template ...
+    assert env["TABLE_NAME"] == "dialin-local"  # ... and the local settings win over both
+    assert "TWILIO_SECRET_ARN" not in env  # !Ref to a resource: unknown until deployed

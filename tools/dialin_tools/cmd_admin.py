@@ -1,0 +1,323 @@
+"""`dialin route ...`, `dialin pin ...`, `dialin import FILE`: argparse glue over admin.py."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
+
+from . import admin
+from .errors import Invalid
+from .targets import (
+    LOCAL_ENDPOINT,
+    Target,
+    aws_errors,
+    aws_session,
+    local_target,
+    samconfig_defaults,
+    stack_target,
+)
+
+ADMIN_COMMANDS = ("route", "pin", "import")
+
+
+def target_options() -> argparse.ArgumentParser:
+    """Options accepted at every level of an admin command (``dialin route add ... --local``).
+
+    Their defaults are SUPPRESS so that a level that does not see the option does not
+    overwrite what another level parsed.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("target (default: the stack named in samconfig.toml)")
+    group.add_argument(
+        "--local",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="the embedded table of a running `dialin serve`",
+    )
+    group.add_argument(
+        "--endpoint-url",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help=f"with --local: where `dialin serve` runs its DynamoDB (default {LOCAL_ENDPOINT})",
+    )
+    group.add_argument("--stack", default=argparse.SUPPRESS, metavar="NAME", help="a deployed stack")
+    group.add_argument("--region", default=argparse.SUPPRESS, help="the stack's AWS region")
+    return parent
+
+
+def register(subparsers: Any) -> None:
+    target = target_options()
+
+    route = subparsers.add_parser("route", parents=[target], help="dialed numbers: add, list, remove")
+    routes = route.add_subparsers(dest="route_command", required=True, metavar="{add,list,remove}")
+    add = routes.add_parser(
+        "add",
+        parents=[target],
+        help="route a number to a room (or to PIN entry)",
+        description="Route a dialed number: straight into a room, or (--pin) to PIN entry.",
+    )
+    add.add_argument("number", help="the dialed number, E.164 (+15551230000)")
+    add.add_argument("--room", default="", help="the room a direct number joins (<= 128 characters)")
+    add.add_argument("--pin", action="store_true", help="callers enter a PIN, which names their room")
+    add.add_argument("--identity-policy", choices=CALLER_IDENTITY_POLICIES, default=LAST_DIGITS)
+    add.add_argument("--greeting", default="", help="said first")
+    add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
+    add.add_argument("--language", default="", help="<Say> language, e.g. en-US")
+    add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
+    add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
+    add.set_defaults(handler=route_add)
+    listing = routes.add_parser("list", parents=[target], help="list routes")
+    listing.set_defaults(handler=route_list)
+    remove = routes.add_parser("remove", parents=[target], help="remove a number's route")
+    remove.add_argument("number")
+    remove.set_defaults(handler=route_remove)
+
+    pin = subparsers.add_parser("pin", parents=[target], help="PINs: add, list, revoke")
+    pins = pin.add_subparsers(dest="pin_command", required=True, metavar="{add,list,revoke}")
+    add = pins.add_parser(
+        "add",
+        parents=[target],
+        help="issue a PIN for a room (printed once)",
+        description="Issue a PIN. It is printed once and stored only as HMAC-SHA256(pepper, PIN).",
+    )
+    add.add_argument("--room", required=True, help="the room the PIN joins")
+    add.add_argument("--identity", default="", help="personal identity (e.g. alice); none: a guest PIN")
+    add.add_argument("--pin", help="use these digits instead of a generated PIN")
+    add.add_argument(
+        "--length",
+        type=int,
+        help=f"generated PIN length ({MIN_PIN_LENGTH}-{MAX_PIN_LENGTH}, default the minimum)",
+    )
+    add.add_argument(
+        "--valid-from", metavar="TIME", help="ISO-8601, e.g. 2030-01-31T09:00:00Z (no offset: UTC)"
+    )
+    add.add_argument("--valid-until", metavar="TIME", help="ISO-8601; the item expires (TTL) a day later")
+    add.add_argument("--number", default="", help="valid only when this number is dialed")
+    add.add_argument("--label", default="", help="free text for admins")
+    add.add_argument(
+        "--on-duplicate",
+        choices=DUPLICATE_POLICIES,
+        default=UNIQUE,
+        help="a personal identity on two calls: suffix each (unique) or take over (replace)",
+    )
+    add.set_defaults(handler=pin_add)
+    listing = pins.add_parser("list", parents=[target], help="list PIN grants (never the PINs)")
+    listing.set_defaults(handler=pin_list)
+    revoke = pins.add_parser("revoke", parents=[target], help="revoke a PIN")
+    revoke.add_argument("pin_or_hash", metavar="PIN_OR_HASH", help="the PIN, or the hash `pin list` shows")
+    revoke.set_defaults(handler=pin_revoke)
+
+    imports = subparsers.add_parser(
+        "import",
+        parents=[target],
+        help="bulk routes and PINs from CSV or JSON",
+        description=(
+            "Import routes and PINs. JSON: the shape of events/seed.json. CSV: a header row with "
+            f"columns from: {', '.join(admin.CSV_COLUMNS)}; kind is route or pin. Every row is "
+            "checked first; if any is bad, nothing is written. PINs left empty are generated "
+            "and printed once."
+        ),
+    )
+    imports.add_argument("file", type=Path, metavar="FILE")
+    imports.add_argument("--replace", action="store_true", help="overwrite routes that already exist")
+    imports.set_defaults(handler=import_file)
+
+
+# Target
+
+
+def resolve_target(args: argparse.Namespace) -> Target:
+    local = getattr(args, "local", False)
+    stack = getattr(args, "stack", "")
+    if local and stack:
+        raise Invalid("give --local or --stack, not both")
+    if local:
+        return local_target(getattr(args, "endpoint_url", LOCAL_ENDPOINT))
+    if getattr(args, "endpoint_url", ""):
+        raise Invalid("--endpoint-url goes with --local")
+    default_stack, default_region = samconfig_defaults()
+    stack = stack or default_stack
+    if not stack:
+        raise Invalid("give --stack NAME (a deployed stack) or --local (a running `dialin serve`)")
+    return stack_target(stack, aws_session(getattr(args, "region", "") or default_region))
+
+
+def _run(args: argparse.Namespace, action: Callable[[Target], int]) -> int:
+    local = bool(getattr(args, "local", False))
+    with aws_errors(local):
+        return action(resolve_target(args))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [headers, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Routes
+
+
+def route_add(args: argparse.Namespace) -> int:
+    route = admin.make_route(
+        args.number,
+        mode=PIN_MODE if args.pin else DIRECT,
+        room=args.room,
+        identity_policy=args.identity_policy,
+        greeting=args.greeting,
+        voice=args.voice,
+        language=args.language,
+        attempts=args.attempts,
+    )
+
+    def action(target: Target) -> int:
+        target.admin.add_route(route, replace=args.replace)
+        joins = f"room {route.room}" if route.mode == DIRECT else "PIN entry"
+        print(f"Route {route.number} -> {joins} saved in {target.where}.")
+        return 0
+
+    return _run(args, action)
+
+
+def route_list(args: argparse.Namespace) -> int:
+    def action(target: Target) -> int:
+        routes, bad = target.admin.list_routes()
+        rows = [
+            [
+                r.number,
+                r.mode,
+                r.room,
+                r.identity_policy,
+                str(r.attempts or ""),
+                " ".join(filter(None, (r.voice, r.language))),
+                _short(r.greeting),
+            ]
+            for r in routes
+        ]
+        if rows:
+            print(_table(["NUMBER", "MODE", "ROOM", "IDENTITIES", "ATTEMPTS", "VOICE", "GREETING"], rows))
+        print(
+            f"{len(routes)} route(s) in {target.where}."
+            + (f" {bad} unreadable item(s) skipped." if bad else "")
+        )
+        return 0
+
+    return _run(args, action)
+
+
+def route_remove(args: argparse.Namespace) -> int:
+    admin.check_number(args.number)
+
+    def action(target: Target) -> int:
+        target.admin.remove_route(args.number)
+        print(f"Route {args.number} removed from {target.where}.")
+        return 0
+
+    return _run(args, action)
+
+
+# PINs
+
+
+def _window(valid_from: int | None, valid_until: int | None) -> str:
+    if valid_from is None and valid_until is None:
+        return "always"
+    return f"{admin.format_time(valid_from) or '…'} to {admin.format_time(valid_until) or '…'}"
+
+
+def pin_add(args: argparse.Namespace) -> int:
+    spec = admin.make_pin_spec(
+        args.room,
+        identity=args.identity,
+        number=args.number,
+        valid_from=args.valid_from,
+        valid_until=args.valid_until,
+        label=args.label,
+        on_duplicate=args.on_duplicate,
+    )
+    if args.pin is not None:
+        admin.check_pin(args.pin)  # before any AWS call; the target may require more digits
+
+    def action(target: Target) -> int:
+        new = target.admin.add_pin(spec, pin=args.pin, length=args.length)
+        who = f"as {spec.identity}" if spec.identity else "as a guest"
+        print(f"PIN {new.pin} -> room {spec.room} {who}, valid {_window(spec.valid_from, spec.valid_until)}.")
+        shown = new.grant.pin_hash[: admin.HASH_SHOWN]
+        print(f"Shown once: only its hash ({shown}) is stored, in {target.where}.")
+        return 0
+
+    return _run(args, action)
+
+
+def pin_list(args: argparse.Namespace) -> int:
+    def action(target: Target) -> int:
+        grants, bad = target.admin.list_pins()
+        now = target.admin.clock()
+        rows = []
+        for grant, _expires in grants:
+            window = _window(grant.valid_from, grant.valid_until)
+            if grant.valid_until is not None and grant.valid_until <= now:
+                window += " (expired)"
+            identity = grant.identity or "(guest)"
+            if grant.identity and grant.on_duplicate != UNIQUE:
+                identity += f" ({grant.on_duplicate})"
+            rows.append(
+                [
+                    grant.pin_hash[: admin.HASH_SHOWN],
+                    grant.room,
+                    identity,
+                    grant.number or "any",
+                    window,
+                    _short(grant.label),
+                ]
+            )
+        if rows:
+            print(_table(["HASH", "ROOM", "IDENTITY", "NUMBER", "VALID", "LABEL"], rows))
+        print(
+            f"{len(grants)} PIN(s) in {target.where}."
+            + (f" {bad} unreadable item(s) skipped." if bad else "")
+        )
+        return 0
+
+    return _run(args, action)
+
+
+def pin_revoke(args: argparse.Namespace) -> int:
+    def action(target: Target) -> int:
+        grant = target.admin.revoke_pin(args.pin_or_hash)
+        who = grant.identity or "guest"
+        print(
+            f"Revoked PIN {grant.pin_hash[: admin.HASH_SHOWN]} (room {grant.room}, {who}) in {target.where}."
+        )
+        return 0
+
+    return _run(args, action)
+
+
+# Import
+
+
+def import_file(args: argparse.Namespace) -> int:
+    rows = admin.read_rows(args.file)  # a bad file is reported before any AWS call
+
+    def action(target: Target) -> int:
+        plan = target.admin.import_rows(rows, replace_routes=args.replace)
+        for where, new in plan.pins:
+            if new.generated:
+                who = f"as {new.grant.identity}" if new.grant.identity else "as a guest"
+                print(f"{where}: PIN {new.pin} -> room {new.grant.room} {who} (generated; shown once)")
+        print(f"Imported {len(plan.routes)} route(s) and {len(plan.pins)} PIN(s) into {target.where}.")
+        return 0
+
+    return _run(args, action)

@@ -1,0 +1,97 @@
+"""`dialin call`: play one phone call against `dialin serve` or a deployed stack."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+from .apigw import DEV_AUTH_TOKEN
+from .phone import DEFAULT_FROM, DEFAULT_URL, FAKE_ACCOUNT_SID, MAX_STEPS, TIMEOUT_SECONDS, Phone, entry_url
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _steps(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 200:
+        raise argparse.ArgumentTypeError("must be 1 to 200")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "call",
+        help="play a phone call the way Twilio would",
+        description=(
+            "Play one inbound call: post Twilio's signed webhooks, follow the TwiML, print what the "
+            "caller hears. Signs with TWILIO_AUTH_TOKEN, or the documented dev token when unset. "
+            "Exit status: 0 joined a room, 1 the call ended without joining, 2 the endpoint failed."
+        ),
+    )
+    parser.add_argument("--to", required=True, help="the dialed number")
+    parser.add_argument(
+        "--from", dest="from_number", default=DEFAULT_FROM, help=f"the caller (default {DEFAULT_FROM})"
+    )
+    parser.add_argument(
+        "--digits",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="DIGITS",
+        help="what the caller keys at each <Gather>, in order; none left: the <Gather> times out",
+    )
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("DIALIN_URL", DEFAULT_URL),
+        help=f"the API's base URL or its /voice/incoming webhook (default $DIALIN_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--room-not-started",
+        nargs="?",
+        const=1,
+        default=0,
+        type=_count,
+        metavar="N",
+        help="the first N <Connect>s (default 1) find no room in progress, so Twilio moves on",
+    )
+    parser.add_argument(
+        "--max-steps", type=_steps, default=MAX_STEPS, help="give up after this many requests"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT_SECONDS, help="seconds per request (Twilio: 15)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    url = entry_url(args.url)
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
+    print(f"Calling {args.to} from {args.from_number} at {url}")
+    if token == DEV_AUTH_TOKEN and urlsplit(url).hostname not in LOOPBACK:
+        print("(signing with the dev token; set TWILIO_AUTH_TOKEN to the account's auth token)")
+    account = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    phone = Phone(
+        to=args.to,
+        from_number=args.from_number,
+        token=token,
+        digits=args.digits,
+        rooms_not_started=args.room_not_started,
+        max_steps=args.max_steps,
+        timeout=args.timeout,
+        account_sid=account if account.startswith("AC") else FAKE_ACCOUNT_SID,
+    )
+    outcome = phone.call(url)
+    if outcome.joined:
+        print(f"Joined room {outcome.room} as {outcome.identity or '(an identity Twilio picks)'}.")
+        return 0
+    print(f"Did not join a room: {outcome.reason}.")
+    return 1

@@ -1,0 +1,259 @@
+"""`dialin serve`: the real handlers behind a local API, on an embedded DynamoDB by default."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from dialin.records import DIRECT
+
+from . import template as tpl
+from .admin import ImportPlan
+from .apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
+from .errors import Invalid, Unreachable
+from .phone import DEFAULT_URL
+from .sample_events import LOCAL_TABLE
+from .seed import DEMO_SEED, seed
+from .server import EmbeddedDynamoDB, LocalApi, handler_environment, load_routes
+from .targets import LOCAL_DYNAMODB_PORT, LOCAL_ENDPOINT, LOCAL_HOST, LOCAL_REGION, aws_errors, local_client
+
+DEFAULT_PORT = 3000  # as `sam local start-api`
+# Fake credentials for the embedded DynamoDB, so no real AWS account is ever used by mistake.
+EMBEDDED_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+    "AWS_REGION": LOCAL_REGION,
+}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the real handlers locally (no Docker, no AWS account)",
+        description=(
+            "Serve template.yaml's API routes at their stage-less paths, as `sam local start-api` "
+            "does, calling the real handlers in-process. By default on an embedded DynamoDB "
+            "(moto) seeded with the demo in events/seed.json. Signatures are checked with "
+            "TWILIO_AUTH_TOKEN, or the documented dev token when unset."
+        ),
+    )
+    parser.add_argument("--host", default=LOCAL_HOST, help=f"address to listen on (default {LOCAL_HOST})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT}; 0: any)"
+    )
+    parser.add_argument(
+        "--public-url",
+        default="",
+        metavar="URL",
+        help="the base URL Twilio calls, e.g. a tunnel's https://abc.example (signatures are checked for it)",
+    )
+    parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        default=LOCAL_DYNAMODB_PORT,
+        help=f"embedded DynamoDB port (default {LOCAL_DYNAMODB_PORT}; 0: any)",
+    )
+    parser.add_argument(
+        "--table",
+        default="",
+        metavar="NAME",
+        help="use this real DynamoDB table with your AWS credentials instead (PINs hashed with $PIN_PEPPER)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        metavar="FILE",
+        help="routes and PINs to load (default: events/seed.json, into the embedded table only)",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="start with an empty embedded table")
+    parser.add_argument("--verbose", action="store_true", help="also show the handlers' logs and metrics")
+    parser.set_defaults(handler=run)
+
+
+def _public_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise Invalid("--public-url must start with https:// (or http://)")
+    return value
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
+def run(args: argparse.Namespace) -> int:
+    public_url = _public_url(args.public_url)
+    template = tpl.load()
+    routes = tpl.api_routes(template)
+    if not routes:
+        raise Invalid("template.yaml declares no API routes")
+    try:
+        api = LocalApi(args.host, args.port)
+    except OSError as exc:
+        raise Unreachable(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror}); pick another --port"
+        ) from None
+    db: EmbeddedDynamoDB | None = None
+    try:
+        local_url = f"http://{args.host}:{api.port}"
+        token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
+        if args.table:
+            table, endpoint = args.table, ""
+            pepper = os.environ.get("PIN_PEPPER") or DEV_PIN_PEPPER
+            plan = _seed_real(args, table, pepper)
+        else:
+            try:
+                db = EmbeddedDynamoDB(args.host, args.dynamodb_port).start()
+            except OSError as exc:
+                raise Unreachable(
+                    f"cannot listen on {args.host}:{args.dynamodb_port} for DynamoDB ({exc.strerror}): "
+                    "is another `dialin serve` running? Pick another --dynamodb-port"
+                ) from None
+            table, endpoint, pepper = LOCAL_TABLE, db.url, DEV_PIN_PEPPER
+            os.environ.pop("AWS_PROFILE", None)
+            os.environ.update(EMBEDDED_AWS_ENV)
+            plan = _seed_embedded(args, template, endpoint)
+        local = {
+            "TABLE_NAME": table,
+            "PUBLIC_BASE_URL": public_url or local_url,
+            "TWILIO_SECRET_ARN": "",
+            "PIN_PEPPER_SECRET_ARN": "",
+            "TWILIO_AUTH_TOKEN": token,
+            "PIN_PEPPER": pepper,
+            "DYNAMODB_ENDPOINT_URL": endpoint,
+            "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
+        }
+        os.environ.update(handler_environment(template, local, os.environ))
+        loaded = load_routes(template, routes)
+        api.mount(loaded)
+        print(banner(args, api, loaded, table, endpoint, plan, public_url, token), flush=True)
+        _stop_on_sigterm()
+        api.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.close()
+        if db is not None:
+            db.stop()
+    print("dialin serve: stopped.", flush=True)
+    return 0
+
+
+def _seed_embedded(args: argparse.Namespace, template: dict[str, Any], endpoint: str) -> ImportPlan | None:
+    client = local_client(endpoint)
+    tpl.create_table(client, template, LOCAL_TABLE)
+    if args.no_seed:
+        return None
+    return seed(client, LOCAL_TABLE, DEV_PIN_PEPPER, args.seed or DEMO_SEED)
+
+
+def _seed_real(args: argparse.Namespace, table: str, pepper: str) -> ImportPlan | None:
+    if args.seed is None or args.no_seed:
+        return None
+    import boto3
+
+    with aws_errors(local=False):
+        return seed(boto3.client("dynamodb"), table, pepper, args.seed)
+
+
+def _program() -> str:
+    """How the user started us, so the printed lines work as pasted."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    return argv0 if Path(argv0).name == "dialin" else "dialin"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def demo_calls(plan: ImportPlan | None, url: str) -> list[tuple[str, str]]:
+    """``(command, what happens)`` for each way into the seeded rooms."""
+    extra = [] if url == DEFAULT_URL else ["--url", url]
+    program = _program()
+
+    def line(*args: str) -> str:
+        return shlex.join([program, "call", *args, *extra])
+
+    calls: list[tuple[str, str]] = []
+    if plan is None:
+        return calls
+    for _, route in plan.routes:
+        if route.mode == DIRECT:
+            calls.append((line("--to", route.number), f"direct: joins {route.room}"))
+            calls.append((line("--to", route.number, "--room-not-started"), "the room starts after one wait"))
+            continue
+        for _, new in plan.pins:
+            if new.grant.number in ("", route.number) and new.grant.valid_from is None:
+                who = f"as {new.grant.identity}" if new.grant.identity else "as a guest"
+                calls.append(
+                    (line("--to", route.number, "--digits", new.pin), f"PIN: joins {new.grant.room} {who}")
+                )
+    return calls
+
+
+def banner(
+    args: argparse.Namespace,
+    api: LocalApi,
+    routes: list[Any],
+    table: str,
+    endpoint: str,
+    plan: ImportPlan | None,
+    public_url: str,
+    token: str,
+) -> str:
+    local_url = f"http://{args.host}:{api.port}"
+    lines = [f"dialin serve: template.yaml's API on {local_url} (stage-less paths, as `sam local start-api`)"]
+    lines += [f"  {r.route.method:<6} {r.route.path:<22} {r.route.function}" for r in routes]
+    if endpoint:
+        seeded = "empty"
+        if plan is not None:
+            source = _shown(args.seed or DEMO_SEED)
+            seeded = f"seeded from {source}: {len(plan.routes)} route(s), {len(plan.pins)} PIN(s)"
+        lines.append(f"DynamoDB: embedded at {endpoint}, table {table}, {seeded}")
+    else:
+        lines.append(f"DynamoDB: table {table} with your AWS credentials")
+    token_name = "the dev auth token" if token == DEV_AUTH_TOKEN else "TWILIO_AUTH_TOKEN"
+    lines.append(f"Signatures: checked for {public_url or local_url} with {token_name}")
+    calls = demo_calls(plan, public_url or local_url)
+    if calls:
+        width = max(len(command) for command, _ in calls)
+        lines += ["", "Try it in another terminal:"]
+        lines += [f"  {command:<{width}}  # {what}" for command, what in calls]
+    if endpoint:
+        admin = [_program(), "pin", "add", "--room", "ClinicRoom1", "--identity", "bob", "--local"]
+        if endpoint != LOCAL_ENDPOINT:
+            admin += ["--endpoint-url", endpoint]
+        lines += ["", "Change the directory while it runs:", f"  {shlex.join(admin)}"]
+    lines.append("")
+    if public_url:
+        lines.append(f"Twilio number's voice webhook: {public_url}/voice/incoming (HTTP POST)")
+        if token == DEV_AUTH_TOKEN:
+            lines.append("TWILIO_AUTH_TOKEN is not set: Twilio's real requests will get 403.")
+    else:
+        port = api.port
+        restart = [_program(), "serve", "--public-url", "https://YOUR-TUNNEL-HOST"]
+        restart += ["--port", str(port)] if port != DEFAULT_PORT else []
+        lines += [
+            "A real Twilio number: expose this port through a tunnel (e.g. `ngrok http "
+            f"{port}` or `cloudflared tunnel --url {local_url}`),",
+            "then restart with your account's auth token in TWILIO_AUTH_TOKEN and",
+            f"  {shlex.join(restart)}",
+            "and set the number's voice webhook to https://YOUR-TUNNEL-HOST/voice/incoming (HTTP POST).",
+        ]
+    lines.append("Ctrl-C stops.")
+    return "\n".join(lines)

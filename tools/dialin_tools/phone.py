@@ -1,0 +1,233 @@
+"""Play one phone call against the voice webhooks the way Twilio does.
+
+Each request carries Twilio's standard voice parameters and an X-Twilio-Signature for the
+exact URL requested; each answer's TwiML is followed verb by verb. Nothing waits for real
+time: a <Pause> or a <Gather> timeout is only reported.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from .apigw import FORM, twilio_signature
+from .errors import DialinError
+
+ENTRY_PATH = "/voice/incoming"
+DEFAULT_URL = "http://127.0.0.1:3000"
+DEFAULT_FROM = "+15555550123"  # fictional
+FAKE_ACCOUNT_SID = "AC" + "0" * 32
+MAX_STEPS = 25
+TIMEOUT_SECONDS = 15.0  # Twilio's webhook timeout
+
+Transport = Callable[[str, str, dict[str, str], bytes | None, float], tuple[int, bytes]]
+
+
+class CallFailed(DialinError):
+    """The endpoint did not answer with TwiML (network error, non-200, not XML)."""
+
+    exit_code = 2
+
+
+def entry_url(url: str) -> str:
+    """The incoming-call webhook: ``url`` itself if it is one, else ``url`` + /voice/incoming."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CallFailed(f"--url must be an http(s) URL such as {DEFAULT_URL}")
+    return url if parts.path.endswith(ENTRY_PATH) else url + ENTRY_PATH
+
+
+def http_request(
+    method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+) -> tuple[int, bytes]:
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise CallFailed("only http(s) URLs can be called")
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310 - scheme checked
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        parts = urlsplit(url)
+        raise CallFailed(f"cannot reach {parts.scheme}://{parts.netloc}: {reason}") from None
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    method: str = "POST"
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    joined: bool
+    room: str = ""
+    identity: str = ""
+    reason: str = ""  # why the call ended without joining
+    requests: int = 0
+
+
+class Phone:
+    """One simulated call. ``out`` receives the transcript, one line at a time."""
+
+    def __init__(
+        self,
+        *,
+        to: str,
+        from_number: str = DEFAULT_FROM,
+        token: str,
+        digits: Iterable[str] = (),
+        rooms_not_started: int = 0,
+        max_steps: int = MAX_STEPS,
+        timeout: float = TIMEOUT_SECONDS,
+        account_sid: str = FAKE_ACCOUNT_SID,
+        out: Callable[[str], None] = print,
+        transport: Transport = http_request,
+    ) -> None:
+        self.token = token
+        self.digits = deque(digits)
+        self.rooms_not_started = rooms_not_started
+        self.max_steps = max_steps
+        self.timeout = timeout
+        self.out = out
+        self.transport = transport
+        self.params = {
+            "AccountSid": account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": "CA" + uuid.uuid4().hex,
+            "Called": to,
+            "Caller": from_number,
+            "Direction": "inbound",
+            "From": from_number,
+            "To": to,
+        }
+
+    def call(self, url: str) -> Outcome:
+        request = Request(url)
+        status = "ringing"  # the first webhook of an inbound call; then the call is answered
+        for step in range(1, self.max_steps + 1):
+            root = self._fetch(step, request, {**self.params, "CallStatus": status, **request.params})
+            status = "in-progress"
+            result = self._follow(root, request.url)
+            if isinstance(result, Request):
+                request = result
+                continue
+            return replace(result, requests=step)
+        return Outcome(
+            joined=False, reason=f"stopped after {self.max_steps} requests", requests=self.max_steps
+        )
+
+    # HTTP
+
+    def _fetch(self, step: int, request: Request, params: dict[str, str]) -> ET.Element:
+        headers = {"User-Agent": "TwilioProxy/1.1", "I-Twilio-Idempotency-Token": str(uuid.uuid4())}
+        if request.method == "GET":  # Twilio puts the parameters in the query and signs the full URL
+            url = request.url + ("&" if "?" in request.url else "?") + urlencode(params)
+            headers["X-Twilio-Signature"] = twilio_signature(url, {}, self.token)
+            body = None
+        else:
+            url = request.url
+            headers["X-Twilio-Signature"] = twilio_signature(url, params, self.token)
+            headers["Content-Type"] = FORM
+            body = urlencode(params).encode("utf-8")
+        started = time.perf_counter()
+        status, content = self.transport(request.method, url, headers, body, self.timeout)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.out(f"[{step}] {request.method} {urlsplit(request.url).path} -> {status} ({elapsed:.0f} ms)")
+        if status == 403:
+            raise CallFailed(
+                "the endpoint refused the request (HTTP 403): sign with the auth token it checks "
+                "(TWILIO_AUTH_TOKEN; locally the dev token) for the URL it expects (--url)"
+            )
+        if status != 200:
+            raise CallFailed(f"the endpoint answered HTTP {status}; Twilio would play an application error")
+        try:
+            root = ET.fromstring(content)  # noqa: S314 - the endpoint under test; expat limits entity expansion
+        except ET.ParseError as exc:
+            raise CallFailed(f"the answer is not TwiML (XML): {exc}") from None
+        if root.tag != "Response":
+            raise CallFailed(f"the answer is <{root.tag}>, not a TwiML <Response>")
+        return root
+
+    # TwiML
+
+    def _follow(self, root: ET.Element, document_url: str) -> Request | Outcome:
+        for verb in root:
+            if verb.tag in ("Say", "Play", "Pause"):
+                self._media(verb)
+            elif verb.tag == "Gather":
+                request = self._gather(verb, document_url)
+                if request:
+                    return request
+            elif verb.tag == "Redirect":
+                target = (verb.text or "").strip()
+                if not target:
+                    raise CallFailed("<Redirect> has no URL")
+                self.out(f"    redirected to {urlsplit(urljoin(document_url, target)).path}")
+                return Request(urljoin(document_url, target), verb.get("method", "POST").upper())
+            elif verb.tag in ("Hangup", "Reject"):
+                self.out(f"    <{verb.tag}>")
+                return Outcome(joined=False, reason="the call was hung up")
+            elif verb.tag == "Connect":
+                joined = self._connect(verb)
+                if joined:
+                    return joined
+            else:
+                self.out(f"    <{verb.tag}> is not simulated; the call ends here")
+                return Outcome(joined=False, reason=f"<{verb.tag}> is not simulated")
+        return Outcome(joined=False, reason="the TwiML ended, so Twilio hung up")
+
+    def _media(self, verb: ET.Element) -> None:
+        if verb.tag == "Say":
+            voice = ", ".join(filter(None, (verb.get("voice"), verb.get("language"))))
+            self.out(f"    hears{f' ({voice})' if voice else ''}: {(verb.text or '').strip()}")
+        elif verb.tag == "Play":
+            self.out(f"    hears audio: {(verb.text or '').strip()}")
+        else:
+            self.out(f"    (pause, {verb.get('length', '1')} s)")
+
+    def _gather(self, verb: ET.Element, document_url: str) -> Request | None:
+        for child in verb:
+            if child.tag in ("Say", "Play", "Pause"):
+                self._media(child)
+        action = urljoin(document_url, verb.get("action") or document_url)
+        method = verb.get("method", "POST").upper()
+        if self.digits:
+            digits = self.digits.popleft()
+            finish = verb.get("finishOnKey", "#")
+            limit = verb.get("numDigits", "")
+            if limit.isdigit() and len(digits) >= int(limit):
+                digits, finish = digits[: int(limit)], ""
+            self.out(f"    presses: {digits}{finish}")
+            params = {"Digits": digits}
+            if finish:
+                params["FinishedOnKey"] = finish
+            return Request(action, method, params)
+        self.out(f"    presses nothing (the <Gather> times out after {verb.get('timeout', '5')} s)")
+        if verb.get("actionOnEmptyResult", "false").lower() == "true":
+            return Request(action, method, {"Digits": ""})
+        return None  # Twilio goes on to the next verb
+
+    def _connect(self, verb: ET.Element) -> Outcome | None:
+        room = verb.find("Room")
+        if room is None:
+            self.out("    <Connect> to something other than a <Room> is not simulated")
+            return Outcome(joined=False, reason="<Connect> without <Room>")
+        name, identity = (room.text or "").strip(), room.get("participantIdentity", "")
+        if self.rooms_not_started > 0:
+            self.rooms_not_started -= 1
+            self.out(f"    <Connect> to room {name}: no room in progress, so Twilio moves on")
+            return None
+        self.out(f"    joins room {name} as {identity or '(an identity Twilio picks)'}")
+        return Outcome(joined=True, room=name, identity=identity)

@@ -1,0 +1,284 @@
+"""The parts of `dialin serve`: template.yaml's API routes served by the real handlers behind
+an API Gateway-shaped HTTP server, the handlers' environment, and an embedded DynamoDB."""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .apigw import rest_event
+from .handlers import LocalContext, load_handler
+from .template import ApiRoute
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+DEFAULT_STAGE = "Prod"  # SAM's implicit API stage
+# What the local IAM-authorised routes see as their caller (no IAM check is made locally).
+LOCAL_IAM_IDENTITY = {
+    "accountId": "123456789012",
+    "caller": "LOCAL",
+    "user": "LOCAL",
+    "userArn": "arn:aws:iam::123456789012:user/dialin-serve-local",
+}
+
+Handler = Callable[[dict[str, Any], Any], Any]
+Headers = list[tuple[str, str]]
+
+
+# Reading the template
+
+
+def _resolve(value: Any, parameters: Mapping[str, Any]) -> str | None:
+    """A template value as an environment string: literals, and !Ref to a parameter's default."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        default = parameters.get(value["Ref"])
+        return None if default is None else _resolve(default, parameters)
+    return None  # a resource's id or attribute: only known once deployed
+
+
+def template_environment(template: Mapping[str, Any]) -> dict[str, str]:
+    """Every function's environment as the template declares it (Globals first), where it
+    can be known without deploying. All handlers share one process, so one environment."""
+    parameters = {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()}
+    sources = [((template.get("Globals") or {}).get("Function") or {}).get("Environment") or {}]
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            sources.append((resource.get("Properties") or {}).get("Environment") or {})
+    env: dict[str, str] = {}
+    for source in sources:
+        for name, value in (source.get("Variables") or {}).items():
+            resolved = _resolve(value, parameters)
+            if resolved is not None:
+                env[name] = resolved
+    return env
+
+
+def handler_environment(
+    template: Mapping[str, Any], local: Mapping[str, str], existing: Mapping[str, str]
+) -> dict[str, str]:
+    """The template's values, except where the user's environment (``existing``) sets one,
+    overridden by ``local`` (table, public URL, token, pepper, endpoint)."""
+    env = {name: value for name, value in template_environment(template).items() if name not in existing}
+    env.update(local)
+    return env
+
+
+def rest_api_of(template: Mapping[str, Any], route: ApiRoute) -> tuple[str, tuple[str, ...]]:
+    """The route's API stage name and binary media types (``image~1png`` is ``image/png``)."""
+    resources = template["Resources"]
+    event = resources[route.function]["Properties"]["Events"][route.event]["Properties"]
+    api_ref = event.get("RestApiId")
+    globals_api = (template.get("Globals") or {}).get("Api") or {}
+    props: Mapping[str, Any] = globals_api
+    if isinstance(api_ref, dict) and api_ref.get("Ref") in resources:
+        props = {**globals_api, **(resources[api_ref["Ref"]].get("Properties") or {})}
+    parameters = {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()}
+    stage = _resolve(props.get("StageName", DEFAULT_STAGE), parameters) or DEFAULT_STAGE
+    types = tuple(
+        t.replace("~1", "/").lower() for t in props.get("BinaryMediaTypes") or [] if isinstance(t, str)
+    )
+    return stage, types
+
+
+def is_binary(content_type: str, binary_types: tuple[str, ...]) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return bool(media) and any(fnmatch.fnmatchcase(media, pattern) for pattern in binary_types)
+
+
+@dataclass
+class LocalRoute:
+    route: ApiRoute
+    handler: Handler
+    stage: str = DEFAULT_STAGE
+    binary_types: tuple[str, ...] = ()
+    # Lambda runs one invocation per execution environment at a time; so does each function here.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def load_routes(template: Mapping[str, Any], routes: list[ApiRoute]) -> list[LocalRoute]:
+    """Import each route's real handler. Set the handlers' environment first: they read it at import."""
+    loaded = []
+    locks: dict[str, threading.Lock] = {}
+    for route in routes:
+        _, handler = load_handler(route.code_dir, route.handler)
+        stage, types = rest_api_of(template, route)
+        lock = locks.setdefault(route.function, threading.Lock())
+        loaded.append(LocalRoute(route, handler, stage, types, lock))
+    return loaded
+
+
+# The HTTP server
+
+
+def _json(status: int, message: str) -> tuple[int, Headers, bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+
+
+def lambda_response(response: Any) -> tuple[int, Headers, bytes]:
+    """A proxy integration's result as API Gateway returns it; a malformed one is a 502."""
+    if not isinstance(response, dict) or not isinstance(response.get("statusCode"), int):
+        return _json(502, "Internal server error")
+    headers: Headers = [(str(k), str(v)) for k, v in (response.get("headers") or {}).items()]
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        for value in values or []:
+            if (str(name), str(value)) not in headers:
+                headers.append((str(name), str(value)))
+    body = response.get("body") or ""
+    try:
+        payload = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
+    except ValueError:
+        return _json(502, "Internal server error")
+    return response["statusCode"], headers, payload
+
+
+class LocalApi:
+    """A ThreadingHTTPServer that turns each request into a REST API (v1) proxy event."""
+
+    def __init__(self, host: str, port: int, log: Callable[[str], None] | None = None) -> None:
+        self.routes: dict[tuple[str, str], LocalRoute] = {}
+        self.log = log or (lambda line: print(line, flush=True))
+        self.server = ThreadingHTTPServer((host, port), _request_handler(self))
+        self.server.daemon_threads = True
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def mount(self, routes: list[LocalRoute]) -> None:
+        self.routes = {(r.route.method, r.route.path): r for r in routes}
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def close(self) -> None:
+        self.server.server_close()
+
+    def invoke(
+        self, method: str, target: str, headers: Headers, body: bytes, client_ip: str
+    ) -> tuple[int, Headers, bytes]:
+        parts = urlsplit(target)
+        path = parts.path
+        route = self.routes.get((method, path))
+        if route is None:
+            known = any(p == path for _, p in self.routes)
+            return _json(405, "Method Not Allowed") if known else _json(404, "Not Found")
+        names = {name.lower() for name, _ in headers}
+        # What API Gateway adds in front of the integration.
+        for name, value in (
+            ("X-Forwarded-For", client_ip),
+            ("X-Forwarded-Port", str(self.port)),
+            ("X-Forwarded-Proto", "http"),
+        ):
+            if name.lower() not in names:
+                headers.append((name, value))
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        binary = is_binary(content_type, route.binary_types)
+        event = rest_event(
+            method=method,
+            resource=route.route.path,
+            path=path,
+            stage=route.stage,
+            headers=headers,
+            query=parse_qsl(parts.query, keep_blank_values=True),
+            body=(body if binary else body.decode("utf-8", errors="replace")) if body else None,
+            base64_body=binary,
+            source_ip=client_ip,
+        )
+        event["requestContext"]["path"] = path  # `sam local start-api` gives the stage-less path
+        if route.route.auth == "AWS_IAM":
+            event["requestContext"]["identity"].update(LOCAL_IAM_IDENTITY)
+        try:
+            with route.lock:
+                response = route.handler(event, LocalContext(function_name=route.route.function))
+        except Exception:  # as API Gateway: the function failed, the client gets a 502
+            traceback.print_exc(file=sys.stderr)
+            return _json(502, "Internal server error")
+        return lambda_response(response)
+
+
+def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        server_version = "dialin-serve"
+
+        def _dispatch(self) -> None:
+            started = time.perf_counter()
+            path = urlsplit(self.path).path
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_BODY_BYTES:
+                status, headers, payload = _json(413 if length > 0 else 400, "Bad request body")
+            else:
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = api.invoke(
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                )
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection", "date", "server"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            # One line per request, never the body or the query (it carries call state).
+            elapsed = (time.perf_counter() - started) * 1000
+            api.log(f"{time.strftime('%H:%M:%S')} {self.command} {path} {status} {elapsed:.0f} ms")
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silenced: `_dispatch` logs one line per request."""
+
+    return RequestHandler
+
+
+# The embedded DynamoDB
+
+
+class EmbeddedDynamoDB:
+    """moto's server on a local port, in this process. Like moto's ThreadedMotoServer, but
+    binding happens here, so a port in use is an error instead of a hang."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB call
+        app = DomainDispatcherApplication(create_backend_app)
+        self.server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="dynamodb", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EmbeddedDynamoDB:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(timeout=5)
+        self.server.server_close()

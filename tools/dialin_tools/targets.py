@@ -1,0 +1,136 @@
+"""Which table admin commands change: the embedded table of a running `dialin serve`
+(``--local``), or a deployed stack's (``--stack NAME``: its outputs name the table and the
+secret holding the PIN pepper; without --stack, the stack named in samconfig.toml)."""
+
+from __future__ import annotations
+
+import contextlib
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
+
+from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+
+from .admin import Admin
+from .apigw import DEV_PIN_PEPPER
+from .errors import Invalid, NotFound, Unreachable
+from .sample_events import LOCAL_TABLE
+from .template import ROOT
+
+LOCAL_HOST = "127.0.0.1"
+LOCAL_DYNAMODB_PORT = 8000  # the port DynamoDB Local uses
+LOCAL_ENDPOINT = f"http://{LOCAL_HOST}:{LOCAL_DYNAMODB_PORT}"
+LOCAL_REGION = "us-east-1"
+SAMCONFIG = ROOT / "samconfig.toml"
+
+
+@dataclass
+class Target:
+    admin: Admin
+    where: str  # for messages: "the local table dialin-local", "table X of stack Y"
+    local: bool
+
+
+def local_client(endpoint: str = LOCAL_ENDPOINT) -> Any:
+    """A client for the embedded DynamoDB: fixed fake credentials, never the user's."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=LOCAL_REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto accepts anything
+        config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1}),
+    )
+
+
+def local_target(endpoint: str = LOCAL_ENDPOINT, table: str = LOCAL_TABLE) -> Target:
+    admin = Admin(local_client(endpoint), table, DEV_PIN_PEPPER)
+    return Target(admin, f"the local table {table} at {endpoint}", local=True)
+
+
+def samconfig_defaults(path: Path = SAMCONFIG) -> tuple[str, str]:
+    """``(stack_name, region)`` from samconfig.toml's default environment, or empty strings."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "", ""
+    params = data.get("default", {}).get("global", {}).get("parameters", {})
+    deploy = data.get("default", {}).get("deploy", {}).get("parameters", {})
+    stack = deploy.get("stack_name") or params.get("stack_name") or ""
+    region = deploy.get("region") or params.get("region") or ""
+    return str(stack), str(region)
+
+
+def stack_target(stack: str, session: Any) -> Target:
+    """The table, pepper and PIN length of a deployed stack, from its outputs and parameters."""
+    found = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    if not found:
+        raise NotFound(f"no stack named {stack}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in found[0].get("Outputs", [])}
+    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found[0].get("Parameters", [])}
+    table, secret = outputs.get("TableName"), outputs.get("PinPepperSecretArn")
+    if not table or not secret:
+        raise Invalid(f"stack {stack} has no TableName and PinPepperSecretArn outputs: is it this project's?")
+    try:
+        min_length = min(
+            max(int(params.get("MinPinLength") or MIN_PIN_LENGTH), MIN_PIN_LENGTH), MAX_PIN_LENGTH
+        )
+    except ValueError:
+        min_length = MIN_PIN_LENGTH
+    secrets = session.client("secretsmanager")
+
+    def pepper() -> str:
+        value = secrets.get_secret_value(SecretId=secret).get("SecretString") or ""
+        if not value:
+            raise Invalid(f"the PIN pepper secret of stack {stack} is empty")
+        return value
+
+    admin = Admin(session.client("dynamodb"), table, pepper, min_pin_length=min_length)
+    return Target(admin, f"table {table} of stack {stack}", local=False)
+
+
+def aws_session(region: str = "") -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=region or None)
+
+
+@contextlib.contextmanager
+def aws_errors(local: bool) -> Iterator[None]:
+    """AWS and connection failures as one clear line each, without a traceback."""
+    try:
+        yield
+    except NoCredentialsError:
+        raise Unreachable(
+            "no AWS credentials found: configure them (aws configure, AWS_PROFILE) or use --local"
+        ) from None
+    except NoRegionError:
+        raise Unreachable("no AWS region: give --region or set AWS_REGION") from None
+    except EndpointConnectionError as exc:
+        hint = " Is `dialin serve` running (and on this --endpoint-url)?" if local else ""
+        raise Unreachable(
+            f"cannot connect to {exc.kwargs.get('endpoint_url', 'the endpoint')}.{hint}"
+        ) from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", ""), error.get("Message", "")
+        if code == "ResourceNotFoundException" and local:
+            raise NotFound("the local table does not exist: start `dialin serve` first") from None
+        if code == "ValidationError" and "does not exist" in message:
+            raise NotFound(f"{message} (give --stack NAME, or --local)") from None
+        raise Unreachable(f"AWS refused: {code}: {message}") from None
+    except BotoCoreError as exc:
+        raise Unreachable(f"AWS call failed: {exc}") from None
