@@ -31,7 +31,7 @@ class Cli:
             commands, cloudformation=lambda region: self.cfn, twilio_http_client=self.twilio
         )
         args = parser.parse_args(argv)
-        code = args.func(args)
+        code = args.handler(args)
         out, err = self.capsys.readouterr()
         return code, out, err
 

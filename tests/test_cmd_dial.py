@@ -71,7 +71,7 @@ class Cli:
             commands, cloudformation=lambda region: self.cfn, session_factory=self.session_factory
         )
         args = parser.parse_args(argv)
-        code = args.func(args)
+        code = args.handler(args)
         out, err = self.capsys.readouterr()
         return code, out, err
 

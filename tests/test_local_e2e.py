@@ -3,6 +3,7 @@ demo seed) and `dialin call` plays complete calls against it over HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,3 +253,21 @@ def test_one_log_line_per_request_without_bodies(served: Served, capsys):
     requests = served.lines[served.banner_end :]
     assert all("246810" not in line and "Digits" not in line for line in requests)
     assert all("+1555" not in line for line in requests)  # no phone numbers either
+
+
+def test_dial_out_against_the_local_server_shows_the_twilio_request(served: Served, capsys):
+    code = cli.main(["dial", "--to", "+15555550142", "--room", "DailyStandup", "--url", served.url])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "no call was placed" in out
+    request = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    data = request["data"]
+    assert request["url"].endswith("/Calls.json")
+    assert (data["To"], data["From"]) == ("+15555550142", "+15555550100")
+    assert data["StatusCallback"] == f"{served.url}/voice/status"
+    twiml = ET.fromstring(data["Twiml"])
+    assert twiml.find("Connect/Room").text == "DailyStandup"
+    assert twiml.find("Redirect").text.startswith(f"{served.url}/voice/wait?")
+    code = cli.main(["dial", "--to", "+445555550142", "--room", "DailyStandup", "--url", served.url])
+    assert code != 0  # outside the allow-list (the caller number's country code, +1)
+    assert "not an allowed destination" in capsys.readouterr().err

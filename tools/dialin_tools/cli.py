@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import cmd_admin, cmd_call, cmd_serve
+from . import cmd_admin, cmd_call, cmd_configure, cmd_dial, cmd_serve
 from .errors import DialinError
 
-COMMANDS = [cmd_serve, cmd_call, cmd_admin]
+COMMANDS = [cmd_serve, cmd_call, cmd_admin, cmd_configure, cmd_dial]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,7 +46,7 @@ def register(
     parser.add_argument("--region", help="the stack's AWS region (default: your AWS configuration's)")
     parser.add_argument("--dry-run", action="store_true", help="show current and new values, change nothing")
     parser.set_defaults(
-        func=functools.partial(run, cloudformation=cloudformation, twilio_http_client=twilio_http_client)
+        handler=functools.partial(run, cloudformation=cloudformation, twilio_http_client=twilio_http_client)
     )
 
 

@@ -51,7 +51,7 @@ def register(
         "--region", help="the stack's AWS region (default: from the URL or your AWS configuration)"
     )
     parser.set_defaults(
-        func=functools.partial(
+        handler=functools.partial(
             run, cloudformation=cloudformation, session_factory=session_factory or _session
         )
     )

@@ -24,6 +24,8 @@ from .server import EmbeddedDynamoDB, LocalApi, handler_environment, load_routes
 from .targets import LOCAL_DYNAMODB_PORT, LOCAL_ENDPOINT, LOCAL_HOST, LOCAL_REGION, aws_errors, local_client
 
 DEFAULT_PORT = 3000  # as `sam local start-api`
+# Caller ID of dry-run dial-outs when DIALOUT_CALLER_NUMBER is not set (a fictional 555-01xx number).
+DEMO_CALLER_NUMBER = "+15555550100"
 # Fake credentials for the embedded DynamoDB, so no real AWS account is ever used by mistake.
 EMBEDDED_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -132,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
             "TWILIO_AUTH_TOKEN": token,
             "PIN_PEPPER": pepper,
             "DYNAMODB_ENDPOINT_URL": endpoint,
+            # POST /calls never places a real call from here: it shows what it would send.
+            "DIALOUT_DRY_RUN": "true",
+            "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }

@@ -6,8 +6,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .errors import DialinError
 
-class StackError(RuntimeError):
+
+class StackError(DialinError):
     """The stack or one of its outputs cannot be read; the message says which."""
 
 
@@ -18,6 +20,11 @@ def cloudformation_client(region: str | None = None) -> Any:
 
 
 def stack_outputs(client: Any, stack_name: str) -> dict[str, str]:
+    return describe_stack(client, stack_name)[0]
+
+
+def describe_stack(client: Any, stack_name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The stack's outputs and parameters."""
     try:
         response = client.describe_stacks(StackName=stack_name)
     except ClientError as exc:
@@ -28,7 +35,9 @@ def stack_outputs(client: Any, stack_name: str) -> dict[str, str]:
     stacks = response.get("Stacks") or []
     if not stacks:
         raise StackError(f"stack {stack_name} does not exist")
-    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stacks[0].get("Parameters") or []}
+    return outputs, params
 
 
 def route_url(outputs: dict[str, str], output_key: str, path: str) -> str:

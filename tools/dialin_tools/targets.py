@@ -25,6 +25,7 @@ from .admin import Admin
 from .apigw import DEV_PIN_PEPPER
 from .errors import Invalid, NotFound, Unreachable
 from .sample_events import LOCAL_TABLE
+from .stack import describe_stack
 from .template import ROOT
 
 LOCAL_HOST = "127.0.0.1"
@@ -76,11 +77,7 @@ def samconfig_defaults(path: Path = SAMCONFIG) -> tuple[str, str]:
 
 def stack_target(stack: str, session: Any) -> Target:
     """The table, pepper and PIN length of a deployed stack, from its outputs and parameters."""
-    found = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    if not found:
-        raise NotFound(f"no stack named {stack}")
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in found[0].get("Outputs", [])}
-    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found[0].get("Parameters", [])}
+    outputs, params = describe_stack(session.client("cloudformation"), stack)
     table, secret = outputs.get("TableName"), outputs.get("PinPepperSecretArn")
     if not table or not secret:
         raise Invalid(f"stack {stack} has no TableName and PinPepperSecretArn outputs: is it this project's?")
