@@ -277,7 +277,7 @@ def warm(py: str, iterations: int, env: dict[str, str], scratch: Path) -> dict[s
         raise RuntimeError(f"warm requests failed:\n{result.stderr[-3000:]}")
     data = json.loads(out.read_text(encoding="utf-8"))
     for scenario in data["scenarios"]:
-        ours, floor, boto = scenario["ours"], scenario["floor"], scenario["botocore_get_item"]
+        ours, floor, boto = scenario["ours"], scenario["floor"], scenario["botocore_dynamodb"]
         scenario["ratio"] = round(ours["median_us"] / floor["median_us"], 2)
         without = ours["median_us"] - boto["median_us"]
         scenario["ratio_without_botocore"] = round(without / floor["median_us"], 2)
@@ -344,14 +344,14 @@ def report(results: dict[str, Any]) -> list[str]:
     header = ("median", "p99", "floor", "fl.p99", "ratio", "botocore", "w/o")
     add(f"  {'':27s} " + " ".join(f"{h:>8s}" for h in header))
     for s in w["scenarios"]:
-        o, f, b = s["ours"], s["floor"], s["botocore_get_item"]
+        o, f, b = s["ours"], s["floor"], s["botocore_dynamodb"]
         cells = (o["median_us"], o["p99_us"], f["median_us"], f["p99_us"])
         add(
             f"  {s['name']:27s} "
             + " ".join(f"{c:8.1f}" for c in cells)
             + f" {s['ratio']:7.2f}x {b['median_us']:8.1f} {s['ratio_without_botocore']:7.2f}x"
         )
-    add("  floor: RequestValidator.validate + the same TwiML. botocore: the handler's stubbed GetItem")
+    add("  floor: RequestValidator.validate + the same TwiML. botocore: the step's stubbed DynamoDB calls")
     add("  alone (client-side work inside ours). w/o: the ratio without that share.")
     add("")
     srv = results["server"]

@@ -109,11 +109,14 @@ def run(
     }
     body = urlencode(params)
     signature = twilio_signature(f"http://127.0.0.1:{port}/voice/incoming", params, token)
+    # The server checks signatures with $TWILIO_AUTH_TOKEN when set: make it ``token``.
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": token}
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own console script
             [*command, "--port", str(port), "--dynamodb-port", str(dynamodb_port)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=env,
             start_new_session=True,
         )
     try:
