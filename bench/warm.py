@@ -13,6 +13,7 @@ timed region) so a broken stub cannot pass for a fast answer.
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import os
@@ -46,6 +47,7 @@ class Scenario:
     stubs: list[Stub]  # the step's DynamoDB calls, in order
     expect: str  # a TwiML verb the answer must contain
     floor: Callable[[], str]
+    calls: list[tuple[Callable[..., Any], Item]]  # the same calls as the handler made them
 
 
 def get_item(table: str, key: Item, item: Item | None) -> Stub:
@@ -201,46 +203,21 @@ class Bench:
 
         incoming_url = f"{API_BASE}/voice/incoming"
         incoming, incoming_signed = signed(incoming_url, twilio_params(PIN_NUMBER))
-        # What each step reads (and writes) in the table. A change to the data access of a
-        # step changes its plan here; the bench fails loudly until it does.
+        # What each step reads (and writes) in the table, in order. A change to a step's data
+        # access changes its plan here; until then the bench stops with a clear error.
         incoming_stubs = [get_item(self.table, route_key(PIN_NUMBER), route)]
         good_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, GOOD_PIN)), grant)]
         wrong_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None)]
-        root = self.answer_root(incoming, incoming_stubs)
+        incoming_case, root = self.scenario(
+            "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather
+        )
         action = root.find("Gather").get("action")
         pin_form = {"Digits": GOOD_PIN, "FinishedOnKey": "#", "msg": "Gather End"}
         good, good_signed = signed(action, twilio_params(PIN_NUMBER, **pin_form))
         wrong, wrong_signed = signed(action, twilio_params(PIN_NUMBER, **{**pin_form, "Digits": WRONG_PIN}))
-        good_root = self.answer_root(good, good_stubs)
-        wrong_root = self.answer_root(wrong, wrong_stubs)
-        self.scenarios = [
-            Scenario(
-                "incoming call (PIN number)",
-                incoming,
-                incoming_stubs,
-                "<Gather",
-                _floor_gather(*incoming_signed, root),
-            ),
-            Scenario(
-                "correct PIN",
-                good,
-                good_stubs,
-                "<Room",
-                _floor_connect(*good_signed, good_root),
-            ),
-            Scenario(
-                "wrong PIN",
-                wrong,
-                wrong_stubs,
-                "<Gather",
-                _floor_gather(*wrong_signed, wrong_root),
-            ),
-        ]
-        for scenario, answer in zip(self.scenarios, (root, good_root, wrong_root), strict=True):
-            ours = ET.tostring(answer, encoding="unicode")
-            floor = ET.tostring(ET.fromstring(scenario.floor()), encoding="unicode")  # noqa: S314 - ours
-            if ours != floor:
-                raise AssertionError(f"{scenario.name}: the floor does not build the same TwiML")
+        good_case, _ = self.scenario("correct PIN", good, good_signed, good_stubs, "<Room", _floor_connect)
+        wrong_case, _ = self.scenario("wrong PIN", wrong, wrong_signed, wrong_stubs, "<Gather", _floor_gather)
+        self.scenarios = [incoming_case, good_case, wrong_case]
 
     def context(self) -> Any:
         from dialin_tools.handlers import LocalContext
@@ -251,20 +228,55 @@ class Bench:
         for operation, answer, expected in stubs:
             self.ddb.add_response(operation, answer, expected)
 
-    def answer_root(self, event: Item, stubs: list[Stub]) -> ET.Element:
+    def scenario(
+        self,
+        name: str,
+        event: Item,
+        signed_request: tuple[str, dict[str, str], str],
+        stubs: list[Stub],
+        expect: str,
+        floor_of: Callable[..., Callable[[], str]],
+    ) -> tuple[Scenario, ET.Element]:
+        """One checked request: its TwiML, the DynamoDB calls it made (recorded as botocore
+        received them), and a floor that builds the very same TwiML."""
+        from botocore import xform_name
+
+        client = self.module.voice.directory.client
+        made: list[tuple[str, Item]] = []
+
+        def record(params: Item, model: Any, **_: Any) -> None:
+            made.append((xform_name(model.name), copy.deepcopy(params)))
+
         self.stub(stubs)
-        response = self.module.lambda_handler(event, self.context())
-        if response["statusCode"] != 200:
-            raise AssertionError(f"setup request answered {response['statusCode']}")
-        return ET.fromstring(response["body"])  # noqa: S314 - our own answer
+        client.meta.events.register("provide-client-params.dynamodb", record, unique_id="bench-record")
+        try:
+            response = self.module.lambda_handler(event, self.context())
+        finally:
+            client.meta.events.unregister("provide-client-params.dynamodb", unique_id="bench-record")
+        body = response.get("body", "")
+        try:
+            self.ddb.assert_no_pending_responses()
+            unused = False
+        except AssertionError:
+            unused = True
+        if response["statusCode"] != 200 or expect not in body or unused:
+            raise AssertionError(
+                f"{name}: the handler answered {response['statusCode']} {body[:300]!r} after DynamoDB "
+                f"calls {[op for op, _ in made]}; its stub plan in bench/warm.py expects "
+                f"{[op for op, _, _ in stubs]}"
+            )
+        root = ET.fromstring(body)  # noqa: S314 - our own answer
+        floor = floor_of(*signed_request, root)
+        floor_root = ET.fromstring(floor())  # noqa: S314 - our own floor
+        if ET.tostring(root, encoding="unicode") != ET.tostring(floor_root, encoding="unicode"):
+            raise AssertionError(f"{name}: the floor does not build the same TwiML")
+        calls = [(getattr(client, op), params) for op, params in made]
+        return Scenario(name, event, stubs, expect, floor, calls), root
 
     def run(self, scenario: Scenario, iterations: int, warmup: int = WARMUP) -> dict[str, Any]:
         """Ours, the floor, and the step's stubbed DynamoDB calls made alone on the same
         client (botocore's client-side share of ours), interleaved request by request."""
         handler, event, context = self.module.lambda_handler, scenario.event, self.context()
-        calls = [
-            (getattr(self.module.voice.directory.client, op), params) for op, _, params in scenario.stubs
-        ]
         ours: list[int] = []
         floor: list[int] = []
         botocore: list[int] = []
@@ -284,7 +296,7 @@ class Bench:
                 raise AssertionError(f"{scenario.name}: unexpected floor {floor_xml}")
             self.stub(scenario.stubs)
             calls_start = clock()
-            for call, params in calls:
+            for call, params in scenario.calls:
                 call(**params)
             calls_end = clock()
             if i >= warmup:
