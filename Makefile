@@ -47,3 +47,28 @@ events: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache
+
+# `make bench`: cold init, warm requests, the local server and sizes (bench/run.py).
+# It runs python3.13 processes on the `sam build` output, with two bench-only directories
+# beside it: Lambda's runtime copy of boto3, and the conventional handler's dependencies.
+.PHONY: bench
+WITH_PY313 := PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0}
+BENCH_RUNTIME := .tools/bench-runtime
+BENCH_CONVENTIONAL := .tools/bench-conventional
+
+$(BENCH_RUNTIME)/.installed: bench/requirements-runtime.txt
+	rm -rf $(BENCH_RUNTIME)
+	$(WITH_PY313) python3.13 -m pip install --quiet --disable-pip-version-check --target $(BENCH_RUNTIME) -r $<
+	$(WITH_PY313) python3.13 -m compileall -q -j 0 $(BENCH_RUNTIME)
+	touch $@
+
+$(BENCH_CONVENTIONAL)/.installed: bench/requirements-conventional.txt $(BENCH_RUNTIME)/.installed
+	rm -rf $(BENCH_CONVENTIONAL)
+	$(WITH_PY313) python3.13 -m pip install --quiet --disable-pip-version-check --target $(BENCH_CONVENTIONAL) -r $<
+	cd $(BENCH_CONVENTIONAL) && rm -rf bin boto3 boto3-* botocore botocore-* s3transfer s3transfer-*
+	$(WITH_PY313) python3.13 -m compileall -q -j 0 $(BENCH_CONVENTIONAL)
+	touch $@
+
+bench: $(BIN)/.installed $(SAM_VENV)/.installed $(BENCH_RUNTIME)/.installed $(BENCH_CONVENTIONAL)/.installed
+	$(WITH_PY313) $(SAM) build
+	$(WITH_PY313) $(BIN)/python bench/run.py

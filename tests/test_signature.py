@@ -119,6 +119,23 @@ def test_base64_body_empty_values_and_repeated_keys():
     assert not is_valid(event, dropped, [DEV_AUTH_TOKEN])
 
 
+def test_previous_token_is_checked_against_every_url_variant():
+    # API Gateway lost the query's order: only the rebuilt, sorted variant is what was signed,
+    # and only by the previous token (a rotation in progress).
+    url = "https://voice.example.com/voice/pin?a=2&m=3"
+    event = signed_twilio_event(
+        base_url="https://voice.example.com",
+        route="/voice/pin",
+        params=PARAMS,
+        query=[("m", "3"), ("a", "2")],
+        signature=twilio_signature(url, PARAMS, "previous-token"),
+    )
+    params = form_params(event)
+    assert params.getall("Digits") == params.getlist("Digits") == [PARAMS["Digits"]]
+    assert is_valid(event, params, iter(["current-token", "previous-token"]))
+    assert not is_valid(event, params, iter(["current-token", "another-token"]))
+
+
 def test_port_443_in_signed_url_is_accepted():
     url = "https://voice.example.com:443/voice/incoming"
     event = signed_twilio_event(

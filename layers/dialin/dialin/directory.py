@@ -10,10 +10,14 @@ from botocore.config import Config
 from .records import PinGrant, Route, pin_key, route_key
 
 # Worst case per step: 2 attempts x (1 s connect + 1 s read) plus a short backoff.
+# Every request on this client is built by this library (keys from records.py), so botocore's
+# client-side parameter validation, a good share of a warm request's CPU time, would only
+# repeat what DynamoDB checks anyway.
 DYNAMODB_CONFIG = Config(
     connect_timeout=1,
     read_timeout=1,
     retries={"max_attempts": 2, "mode": "standard"},
+    parameter_validation=False,
 )
 
 

@@ -22,29 +22,34 @@ SIGNATURE_HEADER = "x-twilio-signature"
 class FormParams:
     """Decoded POST parameters, keeping order, blank values and repeated keys.
 
-    ``RequestValidator`` reads repeated keys through ``getlist`` (Django's QueryDict shape).
+    ``RequestValidator`` reads repeated keys through ``getall`` (Flask's MultiDict shape),
+    else ``getlist`` (Django's QueryDict); both are answered from an index built once, so
+    checking a signature over Twilio's ~25 parameters does not scan them for every name.
     """
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self.pairs: list[tuple[str, str]] = list(pairs)
+        self._values: dict[str, list[str]] = {}
+        for name, value in self.pairs:
+            self._values.setdefault(name, []).append(value)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(name for name, _ in self.pairs))
+        return iter(self._values)
 
     def __contains__(self, name: object) -> bool:
-        return any(key == name for key, _ in self.pairs)
+        return name in self._values
 
     def __bool__(self) -> bool:
         return bool(self.pairs)
 
     def getlist(self, name: str) -> list[str]:
-        return [value for key, value in self.pairs if key == name]
+        return list(self._values.get(name, ()))
+
+    getall = getlist
 
     def get(self, name: str, default: str = "") -> str:
-        for key, value in self.pairs:
-            if key == name:
-                return value
-        return default
+        values = self._values.get(name)
+        return values[0] if values else default
 
 
 class BadRequest(ValueError):
@@ -94,25 +99,28 @@ def _query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in (event.get("queryStringParameters") or {}).items()]
 
 
-def _query_variants(event: Mapping[str, Any]) -> list[str]:
-    """Query strings Twilio may have requested.
+def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
+    """Query strings Twilio may have requested, most likely first, each built only when
+    the ones before it did not match.
 
     HTTP API v2 keeps the raw query. REST API v1 only gives decoded parameters, so the
     string is rebuilt in the order given and in sorted order (our own URLs are sorted),
     with both percent-encoding styles.
     """
     if is_http_api(event):
-        return [str(event.get("rawQueryString") or "")]
+        yield str(event.get("rawQueryString") or "")
+        return
     pairs = _query_pairs(event)
     if not pairs:
-        return [""]
-    variants: list[str] = []
+        yield ""
+        return
+    seen: set[str] = set()
     for ordered in (pairs, sorted(pairs)):
         for quoter in (quote, quote_plus):
             text = "&".join(f"{quoter(k, safe='')}={quoter(v, safe='')}" for k, v in ordered)
-            if text not in variants:
-                variants.append(text)
-    return variants
+            if text not in seen:
+                seen.add(text)
+                yield text
 
 
 def derived_base_url(event: Mapping[str, Any]) -> str:
@@ -139,10 +147,14 @@ def public_base_url(event: Mapping[str, Any], configured: str = "") -> str:
     return configured.rstrip("/") if configured else derived_base_url(event)
 
 
-def candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> list[str]:
+def _candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> Iterator[str]:
     base = public_base_url(event, configured_base)
     path = route_path(event)
-    return [f"{base}{path}" + (f"?{q}" if q else "") for q in _query_variants(event)]
+    return (f"{base}{path}" + (f"?{q}" if q else "") for q in _query_variants(event))
+
+
+def candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> list[str]:
+    return list(_candidate_urls(event, configured_base))
 
 
 def is_valid(
@@ -151,15 +163,27 @@ def is_valid(
     tokens: Iterable[str],
     configured_base: str = "",
 ) -> bool:
-    """True when ``X-Twilio-Signature`` matches for any accepted token. Fails closed."""
+    """True when ``X-Twilio-Signature`` matches for any accepted token. Fails closed.
+
+    Tokens and URL variants are both produced on demand: the usual request matches the
+    current token on the first URL, so nothing else is built or fetched.
+    """
     signature = lower_headers(event).get(SIGNATURE_HEADER, "")
     if not signature:
         return False
-    urls = candidate_urls(event, configured_base)
+    pending = _candidate_urls(event, configured_base)
+    built: list[str] = []
+
+    def urls() -> Iterator[str]:
+        yield from built
+        for url in pending:
+            built.append(url)
+            yield url
+
     for token in tokens:
         if not token:
             continue
         validator = RequestValidator(token)
-        if any(validator.validate(url, params, signature) for url in urls):
+        if any(validator.validate(url, params, signature) for url in urls()):
             return True
     return False

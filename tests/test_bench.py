@@ -1,0 +1,78 @@
+"""The benchmark's pieces run and measure what they claim to (timing is `make bench`'s
+business, never a test's)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from dialin.config import Settings
+from dialin.credentials import Credentials
+from dialin.directory import Directory
+from dialin.webhooks import VoiceApp
+from dialin_tools import template as tpl
+from dialin_tools.handlers import load_handler, load_module
+
+BENCH = tpl.ROOT / "bench"
+VOICE_DIR = tpl.ROOT / "functions" / "voice"
+DEPLOYED = {
+    "TABLE_NAME": "dialin-DirectoryTable-BENCH",
+    "TWILIO_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:TwilioSecret-AbCdEf",
+    "PIN_PEPPER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:PinPepperSecret-AbCdEf",
+}
+
+
+@pytest.fixture
+def deployed_handler(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real handler module, its ``voice`` configured as deployed (secrets by ARN)."""
+    module, _ = load_handler(VOICE_DIR, "app.lambda_handler")
+    settings = Settings.from_env(DEPLOYED)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    monkeypatch.setattr(
+        module, "voice", VoiceApp(settings, Directory(client, settings.table_name), Credentials(settings))
+    )
+    return module
+
+
+def test_warm_bench_answers_each_scenario_and_its_floor_builds_the_same_twiml(deployed_handler: Any):
+    warm = load_module(BENCH, "warm")
+    results = warm.run_all(deployed_handler, iterations=3, warmup=1)
+    assert [r["name"] for r in results] == ["incoming call (PIN number)", "correct PIN", "wrong PIN"]
+    for result in results:
+        for measure in ("ours", "floor", "botocore_dynamodb"):
+            assert result[measure]["n"] == 3
+            assert 0 < result[measure]["median_us"] <= result[measure]["p99_us"]
+
+
+def test_warm_bench_fails_loudly_when_the_handler_does_not_answer_as_expected(deployed_handler: Any):
+    warm = load_module(BENCH, "warm")
+    bench = warm.Bench(deployed_handler)
+    wrong = bench.scenarios[2]
+    wrong.expect = "<Room"  # a wrong PIN never joins a room
+    with pytest.raises(AssertionError, match="unexpected answer"):
+        bench.run(wrong, iterations=1, warmup=0)
+
+
+def test_cold_probe_imports_the_handler_in_a_clean_interpreter(tmp_path: Path):
+    run = load_module(BENCH, "run")
+    env = run.lambda_env(tmp_path, VOICE_DIR)
+    assert env["TWILIO_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert env["TWILIO_AUTH_TOKEN"] == ""  # deployed: no plain token in the environment
+    paths = [VOICE_DIR, tpl.ROOT / "layers" / "dialin", Path(sysconfig.get_paths()["purelib"])]
+    probe = subprocess.run(  # noqa: S603 - this interpreter, our own probe
+        [sys.executable, "-I", "-S", "-B", str(BENCH / "cold.py"), "handler", run.search_path(paths)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert float(probe.stdout) > 0
