@@ -35,6 +35,11 @@ class Settings:
     max_wait_seconds: int
     hold_seconds: int
     min_pin_length: int
+    # Brute-force lockout: this many failed PINs from one caller inside the window lock the
+    # caller out of PIN entry for lockout_seconds (see dialin.lockout).
+    lockout_failures: int = 10
+    lockout_window_seconds: int = 900
+    lockout_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,4 +56,7 @@ class Settings:
             max_wait_seconds=_int(env, "MAX_WAIT_SECONDS", 600, 0, 3600),
             hold_seconds=_int(env, "HOLD_SECONDS", 20, 5, 120),
             min_pin_length=_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
+            lockout_failures=_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
+            lockout_window_seconds=_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
+            lockout_seconds=_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
         )

@@ -1,5 +1,6 @@
-"""Data access: one GetItem per webhook step, with short timeouts so a slow table still
-leaves time to answer the caller politely inside Twilio's 15 s webhook timeout."""
+"""Data access: one read per webhook step (a GetItem, or for the first step one
+BatchGetItem of the route and the caller's lockout counter), with short timeouts so a slow
+table still leaves time to answer the caller politely inside Twilio's 15 s webhook timeout."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from botocore.config import Config
 
+from .lockout import Counter
 from .records import PinGrant, Route, pin_key, route_key
 
 # Worst case per step: 2 attempts x (1 s connect + 1 s read) plus a short backoff.
@@ -21,6 +23,10 @@ def dynamodb_client(endpoint_url: str = "") -> Any:
     import boto3
 
     return boto3.client("dynamodb", config=DYNAMODB_CONFIG, endpoint_url=endpoint_url or None)
+
+
+class IncompleteRead(RuntimeError):
+    """BatchGetItem left keys unprocessed (throttling): the answer is not complete."""
 
 
 class Directory:
@@ -41,3 +47,19 @@ class Directory:
     def pin_grant(self, pin_hash: str) -> PinGrant | None:
         item = self._get(pin_key(pin_hash))
         return PinGrant.from_item(item) if item else None
+
+    def route_and_caller(
+        self, number: str, caller_key: dict[str, Any]
+    ) -> tuple[Route | None, Counter | None]:
+        """The route for the dialed number and the caller's lockout counter, in one request."""
+        route = route_key(number)
+        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": [route, caller_key]}})
+        if response.get("UnprocessedKeys"):
+            raise IncompleteRead("batch read throttled")
+        found = {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
+        route_item = found.get(route["pk"]["S"])
+        caller_item = found.get(caller_key["pk"]["S"])
+        return (
+            Route.from_item(route_item) if route_item else None,
+            Counter.from_item(caller_item) if caller_item else None,
+        )

@@ -1,0 +1,72 @@
+"""Faults on our side, named for logs and metrics. The caller hears the same polite
+"temporarily unavailable" for each; operators see which one it was."""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from .credentials import CredentialsUnavailable
+from .directory import IncompleteRead
+from .records import MalformedRecord
+from .state import BadState
+
+THROTTLED = "Throttled"
+TIMEOUT = "Timeout"
+UNREACHABLE = "Unreachable"
+ACCESS_DENIED = "AccessDenied"
+SECRETS_UNAVAILABLE = "SecretsUnavailable"
+MALFORMED_ITEM = "MalformedItem"
+BAD_STATE = "BadState"
+OTHER = "Other"
+KINDS = (
+    THROTTLED,
+    TIMEOUT,
+    UNREACHABLE,
+    ACCESS_DENIED,
+    SECRETS_UNAVAILABLE,
+    MALFORMED_ITEM,
+    BAD_STATE,
+    OTHER,
+)
+
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+    }
+)
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "KMSAccessDeniedException"}
+)
+
+
+def classify(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in THROTTLING_CODES:
+            return THROTTLED
+        if code in ACCESS_DENIED_CODES:
+            return ACCESS_DENIED
+        return OTHER
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        return TIMEOUT
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError):
+        return UNREACHABLE
+    if isinstance(exc, IncompleteRead):
+        return THROTTLED
+    if isinstance(exc, CredentialsUnavailable):
+        return SECRETS_UNAVAILABLE
+    if isinstance(exc, MalformedRecord):
+        return MALFORMED_ITEM
+    if isinstance(exc, BadState):
+        return BAD_STATE
+    return OTHER
