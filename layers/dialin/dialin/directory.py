@@ -8,14 +8,15 @@ from typing import Any
 
 from botocore.config import Config
 
-from .lockout import Counter
 from .records import PinGrant, Route, pin_key, route_key
 
-# Worst case per step: 2 attempts x (1 s connect + 1 s read) plus a short backoff.
+# Worst case per request: 2 attempts x (1 s connect + 1 s read) plus a backoff under 1 s.
+# botocore's ``max_attempts`` counts retries only (2 would mean 3 attempts, 3 s against a
+# silent endpoint, up to 9 s in the worst case); ``total_max_attempts`` counts them all.
 DYNAMODB_CONFIG = Config(
     connect_timeout=1,
     read_timeout=1,
-    retries={"max_attempts": 2, "mode": "standard"},
+    retries={"total_max_attempts": 2, "mode": "standard"},
 )
 
 
@@ -50,16 +51,13 @@ class Directory:
 
     def route_and_caller(
         self, number: str, caller_key: dict[str, Any]
-    ) -> tuple[Route | None, Counter | None]:
-        """The route for the dialed number and the caller's lockout counter, in one request."""
+    ) -> tuple[Route | None, dict[str, Any] | None]:
+        """The route for the dialed number and the caller's lockout counter item (unparsed:
+        see ``VoiceApp.incoming`` for a malformed one), in one request."""
         route = route_key(number)
         response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": [route, caller_key]}})
         if response.get("UnprocessedKeys"):
             raise IncompleteRead("batch read throttled")
         found = {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
         route_item = found.get(route["pk"]["S"])
-        caller_item = found.get(caller_key["pk"]["S"])
-        return (
-            Route.from_item(route_item) if route_item else None,
-            Counter.from_item(caller_item) if caller_item else None,
-        )
+        return (Route.from_item(route_item) if route_item else None, found.get(caller_key["pk"]["S"]))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -70,3 +71,19 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, BadState):
         return BAD_STATE
     return OTHER
+
+
+def root_cause(exc: BaseException, depth: int = 6) -> str:
+    """What failed underneath ``exc`` (e.g. the ReadTimeoutError behind "secret could not be
+    read"): the first botocore error in the chain, as its error code or type name. Never a
+    message: those may hold ARNs or keys."""
+    current: BaseException | None = exc
+    for _ in range(depth):
+        if current is None:
+            break
+        if isinstance(current, ClientError):
+            return str(current.response.get("Error", {}).get("Code") or "ClientError")
+        if isinstance(current, BotoCoreError):
+            return type(current).__name__
+        current = current.__cause__ or current.__context__
+    return type(exc).__name__

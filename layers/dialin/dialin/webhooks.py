@@ -20,7 +20,7 @@ from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
 from .directory import Directory, IncompleteRead
 from .http import forbidden, not_found, twiml
-from .lockout import FailureCounters, LockoutPolicy, counter_key, dialed_label
+from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
 from .records import PIN_MODE, MalformedRecord
@@ -104,11 +104,15 @@ class VoiceApp:
             return twiml(flow.unavailable())
         return twiml(response)
 
-    def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
+    def _report_fault(self, where: str, exc: Exception) -> None:
         kind = faults.classify(exc)
-        logger.error("service fault", extra={"step": where, "fault": type(exc).__name__, "kind": kind})
+        extra = {"step": where, "fault": type(exc).__name__, "kind": kind, "cause": faults.root_cause(exc)}
+        logger.error("service fault", extra=extra)
         count("ServiceFaults")
         count(f"Fault{kind}")
+
+    def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
+        self._report_fault(where, exc)
         return twiml(flow.unavailable())
 
     # Steps. Each makes one read (one round trip); a failed PIN adds one counter update.
@@ -121,8 +125,8 @@ class VoiceApp:
         # whose failure sets the lock mid-call is told at once by the PIN step (the counter
         # update returns the new count), so the PIN step itself never reads the counter.
         key = counter_key(self.credentials.pepper(), call.from_number)
-        route, counter = self.directory.route_and_caller(call.to_number, key)
-        locked = self.lockout.is_locked(counter, now)
+        route, counter_item = self.directory.route_and_caller(call.to_number, key)
+        locked = self.lockout.is_locked(self._counter(counter_item), now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         if route is None:
             count("UnknownNumbers")
@@ -162,6 +166,18 @@ class VoiceApp:
             },
         )
         return flow.pin_entered(call, state, grant, urls, now, locked=locked)
+
+    def _counter(self, item: dict[str, Any] | None) -> Counter | None:
+        """A malformed counter (only our bug or a hand edit: callers cannot write it) is
+        reported and read as none, so it cannot lock a caller out of direct numbers for
+        good; the next failure overwrites it (its conditions fail, so the window restarts)."""
+        if item is None:
+            return None
+        try:
+            return Counter.from_item(item)
+        except MalformedRecord as exc:
+            self._report_fault("incoming", exc)
+            return None
 
     def _count_failure(self, call: flow.Call, now: int) -> bool:
         """Record a failed PIN for this caller; True when the caller is now locked out.
