@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conftest import BASE
 
-from dialin_tools.apigw import signed_twilio_event
+from dialin_tools.apigw import DEV_AUTH_TOKEN, signed_twilio_event
 
 DIRECT = "+15555550100"
 PIN_NUMBER = "+15555550101"
@@ -19,7 +19,9 @@ GUEST_PIN = "135790"
 INCOMING = f"{BASE}/voice/incoming"
 
 
-def twilio_post(url: str, call_sid: str = "CA" + "a" * 32, **params: str) -> dict[str, Any]:
+def twilio_post(
+    url: str, call_sid: str = "CA" + "a" * 32, token: str = DEV_AUTH_TOKEN, **params: str
+) -> dict[str, Any]:
     """The signed API Gateway event for Twilio's POST of ``params`` to one of our URLs."""
     parts = urlsplit(url)
     route = parts.path.removeprefix("/Prod")
@@ -32,6 +34,7 @@ def twilio_post(url: str, call_sid: str = "CA" + "a" * 32, **params: str) -> dic
         params=form,
         query=parse_qsl(parts.query, keep_blank_values=True),
         stage="Prod",
+        token=token,
     )
 
 
