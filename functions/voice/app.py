@@ -1,4 +1,5 @@
-"""VoiceFunction: the Twilio voice webhooks (/voice/incoming, /voice/pin, /voice/wait).
+"""VoiceFunction: the Twilio voice webhooks (/voice/incoming, /voice/pin, /voice/wait) and
+the number's fallback URL (/voice/fallback, which needs neither the table nor the secrets).
 
 One function serves every step, so a call's steps share warm containers. Clients and
 settings are created once per container; tests replace ``app.voice`` with their own.

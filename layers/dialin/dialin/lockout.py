@@ -155,12 +155,11 @@ class FailureCounters:
     def record_failure(self, key: dict[str, Any], now: int, policy: LockoutPolicy) -> Counter:
         """Count one failed PIN; returns the counter as stored."""
         restart = False
-        for attempt in range(UPDATE_TRIES):
+        for _ in range(UPDATE_TRIES - 1):
             try:
                 return self._update(key, restart, now, policy)
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code != "ConditionalCheckFailedException" or attempt == UPDATE_TRIES - 1:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
-                restart = not restart
-        raise AssertionError("unreachable")  # pragma: no cover
+                restart = not restart  # the other case holds (or a concurrent failure changed it)
+        return self._update(key, restart, now, policy)
