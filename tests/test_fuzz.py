@@ -229,3 +229,24 @@ def test_wait_step_with_any_room_and_identity(voice_handler: Handler, room: str,
     joined = root.find("Connect/Room")
     if joined is not None:
         assert (joined.text, joined.get("participantIdentity")) == (room, identity)
+
+
+# What fuzzing found, pinned as plain tests.
+
+
+def test_found_names_and_greetings_twiml_cannot_carry(voice_handler: Handler, dynamodb: Any):
+    assert name_problem("Room\ufffe", "room") and name_problem("Room\ud800", "room")
+    for route in (Route(DIRECT, room="Daily\uffff"), Route(DIRECT, room="Daily", greeting="Hi\x01")):
+        dynamodb.put_item(TableName=TABLE, Item=route.to_item())
+        root = assert_answer(voice_handler(twilio_post(INCOMING, To=DIRECT)), allowed=(200,))
+        assert root is not None and root.findtext("Say") == messages.UNAVAILABLE
+
+
+def test_found_bad_port_or_surrogates_in_the_url_are_403_not_a_crash(voice_handler: Handler):
+    for header, value in (("Host", "abc123.example.com:A"), ("Host", "\udcff"), ("X-Forwarded-Port", "x")):
+        event = twilio_post(INCOMING, To=DIRECT)
+        event["headers"][header] = value
+        assert voice_handler(event)["statusCode"] == 403
+    event = twilio_post(INCOMING, To=DIRECT)
+    event["body"] += "&x=\udcff"
+    assert voice_handler(event)["statusCode"] == 403
