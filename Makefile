@@ -5,10 +5,13 @@ BIN := $(VENV)/bin
 # SAM CLI pins its own boto3 and cfn-lint, so it lives in a virtualenv of its own.
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+# checkov pins many dependencies of its own: a virtualenv of its own too.
+CHECKOV_VENV := .tools/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest validate build events clean
+.PHONY: run test lint pytest validate scan bench bench-faults build events clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +25,16 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 	touch $@
 
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	touch $@
+
 run: $(BIN)/.installed
 	$(BIN)/dialin serve
 
-test: lint pytest validate
+test: lint pytest validate scan
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -36,6 +45,15 @@ pytest: $(BIN)/.installed
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region $(REGION)
+
+# Infrastructure scan, offline: 0 failed checks; each skip carries its reason in the template.
+scan: $(CHECKOV_VENV)/.installed
+	$(CHECKOV) -f template.yaml --framework cloudformation --skip-download --compact --quiet
+
+# Time to answer under each injected fault (DynamoDB and Secrets Manager), with the real
+# client timeouts and retries; writes bench/results/faults.json. Also part of `make bench`.
+bench-faults: $(BIN)/.installed
+	$(BIN)/python bench/faults.py
 
 # `sam build` needs python3.13 on the PATH; pyenv machines expose it with PYENV_VERSION.
 build: $(SAM_VENV)/.installed
@@ -48,10 +66,10 @@ events: $(BIN)/.installed
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache
 
-# `make bench`: cold init, warm requests, the local server and sizes (bench/run.py).
+# `make bench`: cold init, warm requests, the local server and sizes (bench/run.py), then
+# the time to answer under each injected fault (bench/faults.py).
 # It runs python3.13 processes on the `sam build` output, with two bench-only directories
 # beside it: Lambda's runtime copy of boto3, and the conventional handler's dependencies.
-.PHONY: bench
 WITH_PY313 := PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0}
 BENCH_RUNTIME := .tools/bench-runtime
 BENCH_CONVENTIONAL := .tools/bench-conventional
@@ -72,3 +90,4 @@ $(BENCH_CONVENTIONAL)/.installed: bench/requirements-conventional.txt $(BENCH_RU
 bench: $(BIN)/.installed $(SAM_VENV)/.installed $(BENCH_RUNTIME)/.installed $(BENCH_CONVENTIONAL)/.installed
 	$(WITH_PY313) $(SAM) build
 	$(WITH_PY313) $(BIN)/python bench/run.py
+	$(BIN)/python bench/faults.py

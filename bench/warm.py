@@ -161,9 +161,10 @@ class Bench:
 
     def __init__(self, module: Any) -> None:
         import boto3
-        from botocore.stub import Stubber
+        from botocore.stub import ANY, Stubber
 
         from dialin.credentials import Credentials
+        from dialin.lockout import counter_key
         from dialin.pins import hash_pin
         from dialin.records import PinGrant, Route, pin_key, route_key
 
@@ -205,9 +206,25 @@ class Bench:
         incoming, incoming_signed = signed(incoming_url, twilio_params(PIN_NUMBER))
         # What each step reads (and writes) in the table, in order. A change to a step's data
         # access changes its plan here; until then the bench stops with a clear error.
-        incoming_stubs = [get_item(self.table, route_key(PIN_NUMBER), route)]
+        # /voice/incoming reads the route and the caller's failure counter in one BatchGetItem;
+        # a wrong PIN reads the grant and then counts the failure (one conditional UpdateItem).
+        caller = counter_key(BENCH_PEPPER, CALLER)
+        batch = {"RequestItems": {self.table: {"Keys": [route_key(PIN_NUMBER), caller]}}}
+        incoming_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, batch)]
         good_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, GOOD_PIN)), grant)]
-        wrong_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None)]
+        counter = {**caller, "failures": {"N": "1"}, "window_start": {"N": "1"}, "last_failure": {"N": "1"}}
+        update = {
+            "TableName": self.table,
+            "Key": caller,
+            "UpdateExpression": ANY,
+            "ConditionExpression": ANY,
+            "ExpressionAttributeValues": ANY,
+            "ReturnValues": "ALL_NEW",
+        }
+        wrong_stubs = [
+            get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None),
+            ("update_item", {"Attributes": counter}, update),
+        ]
         incoming_case, root = self.scenario(
             "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather
         )

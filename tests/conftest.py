@@ -13,8 +13,10 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
+import json
+import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +57,18 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def dynamodb(aws: None, template: dict[str, Any]) -> Any:
+def empty_table(aws: None, template: dict[str, Any]) -> Any:
+    """A moto client with the directory table created from template.yaml, empty."""
     client = boto3.client("dynamodb", region_name="us-east-1")
     tpl.create_table(client, template, TABLE)
-    load_seed(client, TABLE, DEV_PIN_PEPPER)
     return client
+
+
+@pytest.fixture
+def dynamodb(empty_table: Any) -> Any:
+    """The table seeded with the demo directory (events/seed.json, dev pepper)."""
+    load_seed(empty_table, TABLE, DEV_PIN_PEPPER)
+    return empty_table
 
 
 @pytest.fixture
@@ -113,3 +122,47 @@ def verbs(root: ET.Element) -> list[str]:
 
 def said(root: ET.Element) -> str:
     return " ".join((el.text or "") for el in root.iter("Say"))
+
+
+@dataclass
+class Emitted:
+    """What the function wrote to stdout: Powertools JSON log lines and EMF metrics."""
+
+    text: str
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
+
+    def logs(self) -> list[dict[str, Any]]:
+        return [r for r in self.records() if "_aws" not in r]
+
+    def metrics(self) -> dict[str, float]:
+        """Metric name -> sum of its values, across every EMF blob."""
+        totals: dict[str, float] = {}
+        for record in self.records():
+            for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
+                for metric in directive["Metrics"]:
+                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(record[metric["Name"]])
+        return totals
+
+
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the time (capsys swaps it per test phase)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture
+def emitted(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], Emitted]]:
+    """Read (and reset) everything logged and every metric flushed since the last read."""
+    from dialin.observability import logger
+
+    handler = logger.registered_handler
+    original = handler.stream  # type: ignore[attr-defined]
+    handler.stream = _CurrentStdout()  # type: ignore[attr-defined]
+    yield lambda: Emitted(capsys.readouterr().out)
+    handler.stream = original  # type: ignore[attr-defined]

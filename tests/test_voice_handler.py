@@ -143,7 +143,8 @@ def test_database_failure_is_a_polite_200(voice_handler: Handler, monkeypatch: p
     def timeout(**_: Any):
         raise ConnectTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
 
-    monkeypatch.setattr(voice_handler.app.directory.client, "get_item", timeout)
+    for operation in ("get_item", "batch_get_item"):
+        monkeypatch.setattr(voice_handler.app.directory.client, operation, timeout)
     root = parse(post(voice_handler, f"{BASE}/voice/incoming", To=DIRECT))
     assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.UNAVAILABLE
 

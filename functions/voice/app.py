@@ -1,4 +1,6 @@
-"""VoiceFunction: the Twilio voice webhooks (/voice/incoming, /voice/pin, /voice/wait, /voice/status).
+"""VoiceFunction: the Twilio voice webhooks (/voice/incoming, /voice/pin, /voice/wait,
+/voice/status) and the number's fallback URL (/voice/fallback, which needs neither the
+table nor the secrets).
 
 One function serves every step, so a call's steps share warm containers. Clients and
 settings are created once per container; tests replace ``app.voice`` with their own.

@@ -37,6 +37,11 @@ class Settings:
     min_pin_length: int
     # Local runs only: the account for the REST client (dial-out), next to TWILIO_AUTH_TOKEN.
     local_account_sid: str = ""
+    # Brute-force lockout: this many failed PINs from one caller inside the window lock the
+    # caller out of PIN entry for lockout_seconds (see dialin.lockout).
+    lockout_failures: int = 10
+    lockout_window_seconds: int = 900
+    lockout_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,4 +59,7 @@ class Settings:
             hold_seconds=_int(env, "HOLD_SECONDS", 20, 5, 120),
             min_pin_length=_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
             local_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
+            lockout_failures=_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
+            lockout_window_seconds=_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
+            lockout_seconds=_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
         )

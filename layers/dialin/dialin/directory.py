@@ -1,5 +1,6 @@
-"""Data access: one GetItem per webhook step, with short timeouts so a slow table still
-leaves time to answer the caller politely inside Twilio's 15 s webhook timeout."""
+"""Data access: one read per webhook step (a GetItem, or for the first step one
+BatchGetItem of the route and the caller's lockout counter), with short timeouts so a slow
+table still leaves time to answer the caller politely inside Twilio's 15 s webhook timeout."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from botocore.config import Config
 
 from .records import PinGrant, Route, pin_key, route_key
 
-# Worst case per step: 2 attempts x (1 s connect + 1 s read) plus a short backoff.
+# Worst case per request: 2 attempts x (1 s connect + 1 s read) plus a backoff under 1 s.
+# botocore's ``max_attempts`` counts retries only (2 would mean 3 attempts, 3 s against a
+# silent endpoint, up to 9 s in the worst case); ``total_max_attempts`` counts them all.
 # Every request on this client is built by this library (keys from records.py), so botocore's
 # client-side parameter validation, a good share of a warm request's CPU time, would only
 # repeat what DynamoDB checks anyway.
 DYNAMODB_CONFIG = Config(
     connect_timeout=1,
     read_timeout=1,
-    retries={"max_attempts": 2, "mode": "standard"},
+    retries={"total_max_attempts": 2, "mode": "standard"},
     parameter_validation=False,
 )
 
@@ -25,6 +28,10 @@ def dynamodb_client(endpoint_url: str = "") -> Any:
     import boto3
 
     return boto3.client("dynamodb", config=DYNAMODB_CONFIG, endpoint_url=endpoint_url or None)
+
+
+class IncompleteRead(RuntimeError):
+    """BatchGetItem left keys unprocessed (throttling): the answer is not complete."""
 
 
 class Directory:
@@ -45,3 +52,16 @@ class Directory:
     def pin_grant(self, pin_hash: str) -> PinGrant | None:
         item = self._get(pin_key(pin_hash))
         return PinGrant.from_item(item) if item else None
+
+    def route_and_caller(
+        self, number: str, caller_key: dict[str, Any]
+    ) -> tuple[Route | None, dict[str, Any] | None]:
+        """The route for the dialed number and the caller's lockout counter item (unparsed:
+        see ``VoiceApp.incoming`` for a malformed one), in one request."""
+        route = route_key(number)
+        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": [route, caller_key]}})
+        if response.get("UnprocessedKeys"):
+            raise IncompleteRead("batch read throttled")
+        found = {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
+        route_item = found.get(route["pk"]["S"])
+        return (Route.from_item(route_item) if route_item else None, found.get(caller_key["pk"]["S"]))

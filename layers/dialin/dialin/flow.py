@@ -63,6 +63,10 @@ def unavailable(speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
     return goodbye(messages.UNAVAILABLE, speech)
 
 
+def locked_out(speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
+    return goodbye(messages.LOCKED_OUT, speech)
+
+
 def _join(
     response: VoiceResponse,
     urls: Urls,
@@ -98,11 +102,16 @@ def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = ""
     return response
 
 
-def incoming(call: Call, route: Route | None, urls: Urls, now: float, limits: Limits) -> VoiceResponse:
-    """First webhook of a call: the dialed number decides."""
+def incoming(
+    call: Call, route: Route | None, urls: Urls, now: float, limits: Limits, locked: bool = False
+) -> VoiceResponse:
+    """First webhook of a call: the dialed number decides. ``locked``: the caller is locked
+    out of PIN entry (a direct number still connects: it asks for no PIN)."""
     if route is None:
         return goodbye(messages.UNKNOWN_NUMBER)
     speech = _speech(route)
+    if locked and route.mode != DIRECT:
+        return locked_out(speech)
     response = VoiceResponse()
     if route.mode == DIRECT:
         text = route.greeting or messages.CONNECTING
@@ -123,14 +132,19 @@ def pin_accepted(call: Call, grant: PinGrant | None, now: float) -> bool:
     return grant is not None and grant.usable(call.to_number, now)
 
 
-def pin_entered(call: Call, state: PinState, grant: PinGrant | None, urls: Urls, now: float) -> VoiceResponse:
-    """The <Gather> action. ``grant`` is the record for the entered PIN, if any."""
+def pin_entered(
+    call: Call, state: PinState, grant: PinGrant | None, urls: Urls, now: float, locked: bool = False
+) -> VoiceResponse:
+    """The <Gather> action. ``grant`` is the record for the entered PIN, if any; ``locked``:
+    this failure locked the caller out, so no further attempt is offered."""
     if pin_accepted(call, grant, now):
         response = VoiceResponse()
         _say(response, messages.PIN_ACCEPTED, state.speech)
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
         start = int(now) + spoken_seconds(messages.PIN_ACCEPTED)
         return _join(response, urls, grant.room, identity, state.speech, start, start)
+    if locked:
+        return locked_out(state.speech)
     if state.attempt >= state.max_attempts:
         return goodbye(messages.PIN_FAILED, state.speech)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING

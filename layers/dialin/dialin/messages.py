@@ -6,6 +6,9 @@ PIN_PROMPT = "Please enter your meeting PIN, followed by the pound key."
 PIN_WRONG = "Sorry, that PIN was not recognised."
 PIN_MISSING = "We did not receive a PIN."
 PIN_FAILED = "Sorry, that PIN was not recognised. Please check it and call again. Goodbye."
+LOCKED_OUT = (
+    "Sorry, too many incorrect PINs have been entered from this phone. Please try again later. Goodbye."
+)
 UNKNOWN_NUMBER = "Sorry, this number is not connected to a meeting. Goodbye."
 NOT_STARTED = (
     "The meeting has not started yet. Please stay on the line, and you will join as soon as it starts."

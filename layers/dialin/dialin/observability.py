@@ -4,7 +4,7 @@ correlation id and never a PIN, a token or a full phone number (see ``mask_numbe
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 SERVICE = "dialin"
 NAMESPACE = "DialIn"
@@ -15,3 +15,16 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 def count(name: str, value: int = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_by(name: str, dimension: str, label: str, value: int = 1) -> None:
+    """A metric with a dimension of its own (e.g. per dialed number), flushed at once so it
+    does not add the dimension to the other metrics. ``label`` must never be a full number."""
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=value,
+        namespace=NAMESPACE,
+        default_dimensions={"service": SERVICE},
+    ) as metric:
+        metric.add_dimension(name=dimension, value=label)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .validation import is_e164, name_problem
+from .validation import is_e164, is_xml_text, name_problem
 
 ROUTE_SK = "ROUTE"
 PIN_SK = "PIN"
@@ -98,15 +98,17 @@ class Route:
         attempts = _number(item, "attempts")
         if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS:
             raise MalformedRecord(f"attempts must be 1 to {MAX_ATTEMPTS}")
+        spoken = {name: _text(item, name) for name in ("greeting", "voice", "language")}
+        for name, value in spoken.items():
+            if not is_xml_text(value):
+                raise MalformedRecord(f"{name} contains characters TwiML cannot carry")
         return cls(
             number=number,
             mode=mode,
             room=_room(item, required=mode == DIRECT),
             identity_policy=_choice(item, "identity_policy", CALLER_IDENTITY_POLICIES, LAST_DIGITS),
-            greeting=_text(item, "greeting"),
-            voice=_text(item, "voice"),
-            language=_text(item, "language"),
             attempts=attempts,
+            **spoken,
         )
 
     def to_item(self) -> dict[str, Any]:

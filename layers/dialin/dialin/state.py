@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from .records import MAX_ATTEMPTS
-from .validation import name_problem
+from .validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
 WAIT_STEP = "/voice/wait"
@@ -51,7 +51,10 @@ class Speech:
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> Speech:
-        return cls(voice=query.get("v", "")[:64], language=query.get("l", "")[:16])
+        voice, language = query.get("v", "")[:64], query.get("l", "")[:16]
+        if not (is_xml_text(voice) and is_xml_text(language)):
+            raise BadState("speech settings TwiML cannot carry")
+        return cls(voice=voice, language=language)
 
 
 @dataclass(frozen=True)

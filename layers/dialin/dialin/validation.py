@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# Characters XML 1.0 cannot carry at all, escaped or not (TwiML with one does not parse).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Twilio Video: room UniqueName and participant identity, at most 128 characters.
 MAX_NAME_LENGTH = 128
 
 
 def is_e164(number: str) -> bool:
     return bool(E164.match(number or ""))
+
+
+def is_xml_text(value: str) -> bool:
+    return not NOT_XML.search(value)
 
 
 def name_problem(value: str, what: str) -> str | None:
@@ -25,6 +31,8 @@ def name_problem(value: str, what: str) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return f"{what} is not valid UTF-8"
+    if not is_xml_text(value):
+        return f"{what} contains characters TwiML cannot carry"
     return None
 
 

@@ -1,6 +1,8 @@
 """The voice webhooks: check the signature, read one record, run the flow, answer TwiML.
 
 Every answer a caller can reach is a 200 with polite TwiML, except a bad signature (403).
+The fallback route (the number's fallback URL) answers before any of that: it reads no
+secret and no table, so it still answers when they are what failed.
 """
 
 from __future__ import annotations
@@ -13,21 +15,29 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import flow
+from . import faults, flow
 from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
-from .directory import Directory
+from .directory import Directory, IncompleteRead
 from .http import forbidden, not_found, twiml
-from .observability import count, logger
+from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
+from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
-from .records import MalformedRecord
+from .records import PIN_MODE, MalformedRecord
 from .signature import BadRequest, FormParams, form_params, is_valid, public_base_url, route_path
 from .state import BadState, PinState, Urls, WaitState
 from .status import record_status
 from .validation import mask_number
 
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
-SERVICE_FAULTS = (BotoCoreError, ClientError, CredentialsUnavailable, MalformedRecord, BadState)
+SERVICE_FAULTS = (
+    BotoCoreError,
+    ClientError,
+    CredentialsUnavailable,
+    MalformedRecord,
+    BadState,
+    IncompleteRead,
+)
 
 
 @dataclass
@@ -36,6 +46,8 @@ class VoiceApp:
     directory: Directory
     credentials: Credentials
     clock: Callable[[], float] = field(default=time.time)
+    # Lockout counters live in the directory's table; injectable for tests.
+    counters: FailureCounters | None = None
 
     @property
     def limits(self) -> flow.Limits:
@@ -45,7 +57,18 @@ class VoiceApp:
             hold_seconds=self.settings.hold_seconds,
         )
 
+    @property
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            max_failures=self.settings.lockout_failures,
+            window_seconds=self.settings.lockout_window_seconds,
+            lock_seconds=self.settings.lockout_seconds,
+        )
+
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        unsigned = UNSIGNED_STEPS.get(route_path(event))
+        if unsigned is not None:
+            return twiml(unsigned(self, event))
         step = STEPS.get(route_path(event))
         if step is None:
             return not_found()
@@ -86,25 +109,41 @@ class VoiceApp:
             return twiml(flow.unavailable())
         return twiml(response)
 
-    def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
-        logger.error("service fault", extra={"step": where, "fault": type(exc).__name__})
+    def _report_fault(self, where: str, exc: Exception) -> None:
+        kind = faults.classify(exc)
+        extra = {"step": where, "fault": type(exc).__name__, "kind": kind, "cause": faults.root_cause(exc)}
+        logger.error("service fault", extra=extra)
         count("ServiceFaults")
+        count(f"Fault{kind}")
+
+    def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
+        self._report_fault(where, exc)
         return twiml(flow.unavailable())
 
-    # Steps. Each reads at most one item.
+    # Steps. Each makes one read (one round trip); a failed PIN adds one counter update.
 
     def incoming(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         count("Calls")
-        route = self.directory.route(call.to_number)
+        now = self.clock()
+        # The lock is checked here, in the same BatchGetItem as the route, so a locked-out
+        # caller is never asked for a PIN and no PIN step (nor PIN lookup) follows. A caller
+        # whose failure sets the lock mid-call is told at once by the PIN step (the counter
+        # update returns the new count), so the PIN step itself never reads the counter.
+        key = counter_key(self.credentials.pepper(), call.from_number)
+        route, counter_item = self.directory.route_and_caller(call.to_number, key)
+        locked = self.lockout.is_locked(self._counter(counter_item), now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         if route is None:
             count("UnknownNumbers")
             logger.info("unknown number", extra=log)
+        elif locked and route.mode == PIN_MODE:
+            count("LockedOutCalls")
+            logger.warning("caller locked out", extra=log)
         else:
             if route.mode == "direct":
                 count("Connects")
             logger.info("call answered", extra={**log, "mode": route.mode})
-        return flow.incoming(call, route, urls, self.clock(), self.limits)
+        return flow.incoming(call, route, urls, now, self.limits, locked=locked)
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
@@ -113,10 +152,14 @@ class VoiceApp:
         if looks_like_pin(call.digits, self.settings.min_pin_length):
             grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
         accepted = flow.pin_accepted(call, grant, now)
+        locked = False
         if accepted:
             count("Connects")
         else:
             count("PinFailures")
+            count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
+            if call.digits:  # silence is no guess: only entered digits count towards the lock
+                locked = self._count_failure(call, int(now))
         logger.info(
             "pin entered",
             extra={
@@ -124,9 +167,48 @@ class VoiceApp:
                 "attempt": state.attempt,
                 "accepted": accepted,
                 "entered": bool(call.digits),
+                "locked": locked,
             },
         )
-        return flow.pin_entered(call, state, grant, urls, now)
+        return flow.pin_entered(call, state, grant, urls, now, locked=locked)
+
+    def _counter(self, item: dict[str, Any] | None) -> Counter | None:
+        """A malformed counter (only our bug or a hand edit: callers cannot write it) is
+        reported and read as none, so it cannot lock a caller out of direct numbers for
+        good; the next failure overwrites it (its conditions fail, so the window restarts)."""
+        if item is None:
+            return None
+        try:
+            return Counter.from_item(item)
+        except MalformedRecord as exc:
+            self._report_fault("incoming", exc)
+            return None
+
+    def _count_failure(self, call: flow.Call, now: int) -> bool:
+        """Record a failed PIN for this caller; True when the caller is now locked out.
+
+        A failure that cannot be recorded is a fault (the call ends politely): guessing must
+        not go on uncounted while the table is throttled.
+        """
+        if self.counters is None:
+            self.counters = FailureCounters(self.directory.client, self.directory.table_name)
+        policy = self.lockout
+        counter = self.counters.record_failure(
+            counter_key(self.credentials.pepper(), call.from_number), now, policy
+        )
+        locked = policy.is_locked(counter, now)
+        if locked and counter.failures == policy.max_failures:
+            count("CallersLockedOut")
+            logger.warning("caller locked out", extra={"step": "pin", "from": mask_number(call.from_number)})
+        return locked
+
+    def fallback(self, event: Mapping[str, Any]) -> VoiceResponse:
+        """The number's fallback URL: Twilio calls it when the voice URL failed. Unsigned
+        (checking needs the token, which may be what failed), so it says only the same
+        polite message as any fault and touches no secret and no table."""
+        count("FallbackAnswered")
+        logger.warning("fallback answered", extra={"step": "fallback", "error_code": _error_code(event)})
+        return flow.unavailable()
 
     def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = WaitState.from_query(query)
@@ -148,10 +230,23 @@ STEPS: dict[str, Callable[..., VoiceResponse]] = {
     "/voice/wait": VoiceApp.wait,
     "/voice/status": VoiceApp.status,
 }
+# Routes answered without a signature check, secrets or table.
+UNSIGNED_STEPS: dict[str, Callable[..., VoiceResponse]] = {
+    "/voice/fallback": VoiceApp.fallback,
+}
+
+
+def _error_code(event: Mapping[str, Any]) -> str:
+    """Twilio's ErrorCode from a fallback request (unsigned: kept only if it looks like one)."""
+    try:
+        code = form_params(event).get("ErrorCode")
+    except BadRequest:
+        return ""
+    return code if code.isascii() and code.isdigit() and len(code) <= 6 else ""
 
 
 def _query(event: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
 
 
-__all__ = ["STEPS", "FormParams", "VoiceApp"]
+__all__ = ["STEPS", "UNSIGNED_STEPS", "FormParams", "VoiceApp"]

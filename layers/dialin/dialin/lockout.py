@@ -1,0 +1,165 @@
+"""Brute-force lockout: failed PINs counted per caller (the call's ``From``), in the table.
+
+Item (the number itself is never stored)::
+
+  pk = FAIL#<hex HMAC-SHA256(pepper, From)>, sk = CALLER
+  failures      N  failed PINs since window_start
+  window_start  N  epoch seconds: when the current window began
+  last_failure  N  epoch seconds
+  expires_at    N  TTL: once both the window and any lock are over
+
+A caller is locked out while ``failures >= max_failures`` and ``now < last_failure +
+lock_seconds``. A failure inside the window (or during a lock) adds one; the first failure
+after the window has passed (and no lock holds) starts a new window at one.
+
+Cost: one conditional UpdateItem per failed PIN; the first failure of a fresh window after
+an old one costs a second (the restart). Nothing is written on success. The lock is read
+with the route in the first step's one BatchGetItem (see ``Directory.route_and_caller``).
+
+Callers who withhold their number all share one counter (``From`` is then "anonymous" or
+empty): withholding the number must not be a way around the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .records import MalformedRecord
+from .validation import is_e164
+
+FAIL_PREFIX = "FAIL#"
+CALLER_SK = "CALLER"
+# Restart and increment can race with another failure of the same caller; a bounded retry.
+UPDATE_TRIES = 3
+
+
+def caller_hash(pepper: str, number: str) -> str:
+    return hmac.new(pepper.encode("utf-8"), number.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+
+
+def counter_key(pepper: str, number: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"{FAIL_PREFIX}{caller_hash(pepper, number)}"}, "sk": {"S": CALLER_SK}}
+
+
+def dialed_label(number: str) -> str:
+    """The dialed number as a metric dimension: country hint and last four digits
+    (``+1..0101``), never the full number. Anything not E.164 is ``other``."""
+    return f"{number[:2]}..{number[-4:]}" if is_e164(number) else "other"
+
+
+def _number(item: Mapping[str, Any], name: str) -> int:
+    value = item.get(name)
+    if not isinstance(value, dict) or not isinstance(value.get("N"), str):
+        raise MalformedRecord(f"counter attribute {name} is not a number")
+    try:
+        return int(value["N"])
+    except ValueError as exc:
+        raise MalformedRecord(f"counter attribute {name} is not an integer") from exc
+
+
+@dataclass(frozen=True)
+class Counter:
+    failures: int
+    window_start: int
+    last_failure: int
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Counter:
+        return cls(
+            failures=_number(item, "failures"),
+            window_start=_number(item, "window_start"),
+            last_failure=_number(item, "last_failure"),
+        )
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """Pure rules: no table, no clock. Times are epoch seconds."""
+
+    max_failures: int = 10
+    window_seconds: int = 900
+    lock_seconds: int = 3600
+
+    def locked_until(self, counter: Counter | None) -> int | None:
+        if counter is None or counter.failures < self.max_failures:
+            return None
+        return counter.last_failure + self.lock_seconds
+
+    def is_locked(self, counter: Counter | None, now: float) -> bool:
+        until = self.locked_until(counter)
+        return until is not None and now < until
+
+    def counts_on(self, counter: Counter | None, now: float) -> bool:
+        """A failure now adds to ``counter`` (else it starts a new window)."""
+        if counter is None:
+            return True
+        return now < counter.window_start + self.window_seconds or self.is_locked(counter, now)
+
+    def after_failure(self, counter: Counter | None, now: int) -> Counter:
+        """What ``FailureCounters.record_failure`` stores: the model the table follows."""
+        if counter is not None and self.counts_on(counter, now):
+            return Counter(counter.failures + 1, counter.window_start, now)
+        return Counter(1, now, now)
+
+    def expires_at(self, now: int) -> int:
+        # Late enough that neither the window nor a lock starting now is cut short.
+        return now + max(self.window_seconds, self.lock_seconds) + 60
+
+
+class FailureCounters:
+    """Data access for the counters. Errors from botocore propagate to the caller."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def _update(self, key: dict[str, Any], restart: bool, now: int, policy: LockoutPolicy) -> Counter:
+        values = {
+            ":now": {"N": str(now)},
+            ":one": {"N": "1"},
+            ":exp": {"N": str(policy.expires_at(now))},
+            ":max": {"N": str(policy.max_failures)},
+            ":window_floor": {"N": str(now - policy.window_seconds)},
+            ":lock_floor": {"N": str(now - policy.lock_seconds)},
+        }
+        # Mirrors LockoutPolicy.counts_on, evaluated atomically by DynamoDB.
+        counts_on = (
+            "attribute_not_exists(pk) OR window_start > :window_floor"
+            " OR (failures >= :max AND last_failure > :lock_floor)"
+        )
+        if restart:
+            expression = "SET failures = :one, window_start = :now, last_failure = :now, expires_at = :exp"
+            condition = f"NOT ({counts_on})"
+        else:
+            expression = (
+                "SET window_start = if_not_exists(window_start, :now), last_failure = :now,"
+                " expires_at = :exp ADD failures :one"
+            )
+            condition = counts_on
+        response = self.client.update_item(
+            TableName=self.table_name,
+            Key=key,
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return Counter.from_item(response["Attributes"])
+
+    def record_failure(self, key: dict[str, Any], now: int, policy: LockoutPolicy) -> Counter:
+        """Count one failed PIN; returns the counter as stored."""
+        restart = False
+        for _ in range(UPDATE_TRIES - 1):
+            try:
+                return self._update(key, restart, now, policy)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                restart = not restart  # the other case holds (or a concurrent failure changed it)
+        return self._update(key, restart, now, policy)

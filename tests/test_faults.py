@@ -1,0 +1,300 @@
+"""Faults on our side: each gives a polite 200 TwiML, a `service fault` log line naming it,
+and a Fault<kind> metric. Injected with botocore's Stubber, dead endpoints on 127.0.0.1 and
+corrupt items in moto. (Time to answer is measured by `make bench`, not asserted here.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
+from conftest import BASE, TABLE, Emitted, local_settings, parse, said, verbs
+
+from dialin import faults, messages
+from dialin.credentials import Credentials, secrets_config
+from dialin.directory import DYNAMODB_CONFIG, Directory, dynamodb_client
+from dialin.lockout import Counter, counter_key
+from dialin.pins import hash_pin
+from dialin.records import PinGrant, pin_key, route_key
+from dialin.state import PinState, Speech, Urls
+from dialin.webhooks import VoiceApp
+from dialin_tools.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
+from dialin_tools.faultinject import closed_endpoint, silent_endpoint
+from dialin_tools.handlers import LocalContext, load_handler
+from dialin_tools.template import api_routes, load
+
+TWILIO_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dialin-twilio-AbCdEf"
+PEPPER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dialin-pepper-AbCdEf"
+PIN_URL = Urls(BASE).pin(PinState(1, 3, Speech()))
+WRONG = "999999"
+
+
+def handle(app: VoiceApp, event: dict[str, Any]) -> dict[str, Any]:
+    """Through the real handler (Powertools decorators and all), with ``app`` as its VoiceApp."""
+    route = next(r for r in api_routes(load()) if r.path == "/voice/incoming")
+    module, handler = load_handler(route.code_dir, route.handler)
+    original, module.voice = module.voice, app
+    try:
+        return handler(event, LocalContext(function_name="VoiceFunction"))
+    finally:
+        module.voice = original
+
+
+def local_app(client: Any, credentials: Credentials | None = None, **settings: Any) -> VoiceApp:
+    config = local_settings(**settings)
+    return VoiceApp(config, Directory(client, TABLE), credentials or Credentials(config))
+
+
+def assert_polite_fault(response: dict[str, Any], out: Emitted, kind: str) -> None:
+    root = parse(response)
+    assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.UNAVAILABLE
+    lines = [r for r in out.logs() if r.get("message") == "service fault"]
+    assert [r["kind"] for r in lines] == [kind]
+    metrics = out.metrics()
+    assert metrics.get("ServiceFaults") == 1 and metrics.get(f"Fault{kind}") == 1
+
+
+@pytest.fixture
+def stubbed_dynamodb() -> Iterator[tuple[Any, Stubber]]:
+    client = dynamodb_client()
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def _pin_found() -> dict[str, Any]:
+    return {
+        "Item": PinGrant(hash_pin(DEV_PIN_PEPPER, WRONG), room="Elsewhere", number="+15555550150").to_item()
+    }
+
+
+# DynamoDB: throttling and access denied on each operation a step makes (botocore Stubber).
+DYNAMODB_FAULTS = [
+    ("ProvisionedThroughputExceededException", faults.THROTTLED),
+    ("ThrottlingException", faults.THROTTLED),
+    ("RequestLimitExceeded", faults.THROTTLED),
+    ("AccessDeniedException", faults.ACCESS_DENIED),
+]
+
+
+@pytest.mark.parametrize(("code", "kind"), DYNAMODB_FAULTS)
+@pytest.mark.parametrize("operation", ["batch_get_item", "get_item", "update_item"])
+def test_dynamodb_error_on_each_operation(
+    stubbed_dynamodb: tuple[Any, Stubber],
+    emitted: Callable[[], Emitted],
+    code: str,
+    kind: str,
+    operation: str,
+):
+    client, stubber = stubbed_dynamodb
+    if operation == "batch_get_item":
+        event = twilio_post(INCOMING, To=PIN_NUMBER)
+    else:
+        event = twilio_post(PIN_URL, To=PIN_NUMBER, Digits=WRONG)
+        if operation == "update_item":  # the lookup works (a PIN scoped elsewhere), counting fails
+            stubber.add_response("get_item", _pin_found())
+    stubber.add_client_error(operation, code, http_status_code=400)
+    response = handle(local_app(client), event)
+    assert_polite_fault(response, emitted(), kind)
+
+
+def test_batch_read_left_unprocessed_is_throttling(
+    stubbed_dynamodb: tuple[Any, Stubber], emitted: Callable[[], Emitted]
+):
+    client, stubber = stubbed_dynamodb
+    keys = [route_key(PIN_NUMBER), counter_key(DEV_PIN_PEPPER, CALLER)]
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {TABLE: []}, "UnprocessedKeys": {TABLE: {"Keys": keys}}},
+        {"RequestItems": {TABLE: {"Keys": keys}}},
+    )
+    assert_polite_fault(
+        handle(local_app(client), twilio_post(INCOMING, To=PIN_NUMBER)), emitted(), "Throttled"
+    )
+
+
+# DynamoDB endpoints that never answer or refuse: the real client config, real sockets.
+
+
+def test_client_bounds_are_what_keeps_the_answer_inside_five_seconds():
+    for config in (DYNAMODB_CONFIG, secrets_config()):
+        attempts = config.retries["total_max_attempts"]  # max_attempts would count retries only
+        assert config.retries["mode"] == "standard"  # first retry waits under 1 s
+        worst = attempts * (config.connect_timeout + config.read_timeout) + 1
+        assert (attempts, config.connect_timeout, config.read_timeout, worst) == (2, 1, 1, 5)
+    client = dynamodb_client()
+    assert client.meta.config.read_timeout == 1 and client.meta.config.retries["total_max_attempts"] == 2
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kind"),
+    [(silent_endpoint, faults.TIMEOUT), (closed_endpoint, faults.UNREACHABLE)],
+    ids=["timeout", "unreachable"],
+)
+def test_dynamodb_endpoint_dead(endpoint: Callable[[], Any], kind: str, emitted: Callable[[], Emitted]):
+    with endpoint() as url:
+        app = local_app(dynamodb_client(url))
+        response = handle(app, twilio_post(INCOMING, To=DIRECT))
+    assert_polite_fault(response, emitted(), kind)
+
+
+# Secrets Manager (deployed configuration: secrets by ARN) unavailable.
+
+
+def _secrets_app(dynamodb: Any, secrets: Any) -> VoiceApp:
+    config = local_settings(TWILIO_SECRET_ARN=TWILIO_ARN, PIN_PEPPER_SECRET_ARN=PEPPER_ARN)
+    return VoiceApp(config, Directory(dynamodb, TABLE), Credentials(config, secrets_client=lambda: secrets))
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["InternalServiceError", "AccessDeniedException", "ResourceNotFoundException", "ThrottlingException"],
+)
+def test_secrets_manager_errors(dynamodb: Any, emitted: Callable[[], Emitted], code: str):
+    secrets = boto3.client("secretsmanager", config=secrets_config())
+    with Stubber(secrets) as stubber:
+        stubber.add_client_error("get_secret_value", code, http_status_code=400)
+        response = handle(_secrets_app(dynamodb, secrets), twilio_post(INCOMING, To=DIRECT))
+    out = emitted()
+    assert_polite_fault(response, out, faults.SECRETS_UNAVAILABLE)
+    assert [r["cause"] for r in out.logs() if r.get("message") == "service fault"] == [code]
+
+
+def test_pepper_secret_unavailable_after_token_read(dynamodb: Any, emitted: Callable[[], Emitted]):
+    secrets = boto3.client("secretsmanager", config=secrets_config())
+    with Stubber(secrets) as stubber:
+        token = json.dumps({"accountSid": "AC0", "authToken": DEV_AUTH_TOKEN})
+        stubber.add_response("get_secret_value", {"Name": "twilio", "SecretString": token})
+        stubber.add_client_error("get_secret_value", "InternalServiceError", http_status_code=500)
+        response = handle(_secrets_app(dynamodb, secrets), twilio_post(INCOMING, To=PIN_NUMBER))
+    assert_polite_fault(response, emitted(), faults.SECRETS_UNAVAILABLE)
+
+
+@pytest.mark.parametrize("endpoint", [silent_endpoint, closed_endpoint], ids=["timeout", "unreachable"])
+def test_secrets_manager_endpoint_dead(dynamodb: Any, emitted: Callable[[], Emitted], endpoint: Any):
+    with endpoint() as url:
+        secrets = boto3.client("secretsmanager", endpoint_url=url, config=secrets_config())
+        response = handle(_secrets_app(dynamodb, secrets), twilio_post(INCOMING, To=DIRECT))
+    out = emitted()
+    assert_polite_fault(response, out, faults.SECRETS_UNAVAILABLE)
+    cause = next(r["cause"] for r in out.logs() if r.get("message") == "service fault")
+    assert cause == ("ReadTimeoutError" if endpoint is silent_endpoint else "EndpointConnectionError")
+
+
+def test_secrets_by_arn_work_when_secrets_manager_does(dynamodb: Any):
+    """Control for the tests above: the same wiring with a working Secrets Manager (moto)."""
+    secrets = boto3.client("secretsmanager", config=secrets_config())
+    token = secrets.create_secret(Name="twilio", SecretString=json.dumps({"authToken": DEV_AUTH_TOKEN}))
+    pepper = secrets.create_secret(Name="pepper", SecretString=DEV_PIN_PEPPER)
+    config = local_settings(TWILIO_SECRET_ARN=token["ARN"], PIN_PEPPER_SECRET_ARN=pepper["ARN"])
+    app = VoiceApp(config, Directory(dynamodb, TABLE), Credentials(config, secrets_client=lambda: secrets))
+    joined = parse(handle(app, twilio_post(PIN_URL, To=PIN_NUMBER, Digits=ALICE_PIN)))
+    assert joined.find("Connect/Room").text == "ClinicRoom1"
+
+
+# Malformed items in the table (moto).
+
+CORRUPT_ITEMS = {
+    "route-mode": {**route_key(PIN_NUMBER), "number": {"S": PIN_NUMBER}, "mode": {"S": "telepathy"}},
+    "route-number-type": {**route_key(PIN_NUMBER), "number": {"N": "15555550101"}},
+    "route-room-control-chars": {
+        **route_key(DIRECT),
+        "number": {"S": DIRECT},
+        "room": {"S": "Daily\x00Standup"},
+    },
+    "pin-room-too-long": {**pin_key(hash_pin(DEV_PIN_PEPPER, ALICE_PIN)), "room": {"S": "r" * 129}},
+    "pin-validity-not-a-number": {
+        **pin_key(hash_pin(DEV_PIN_PEPPER, ALICE_PIN)),
+        "room": {"S": "ClinicRoom1"},
+        "valid_until": {"S": "tomorrow"},
+    },
+}
+CORRUPT_COUNTERS = {
+    "counter-failures-text": {
+        **counter_key(DEV_PIN_PEPPER, CALLER),
+        "failures": {"S": "lots"},
+        "window_start": {"N": "1"},
+        "last_failure": {"N": "1"},
+    },
+    "counter-missing-attributes": {**counter_key(DEV_PIN_PEPPER, CALLER), "failures": {"N": "30"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPT_ITEMS))
+def test_malformed_item(voice_app: VoiceApp, dynamodb: Any, emitted: Callable[[], Emitted], name: str):
+    dynamodb.put_item(TableName=TABLE, Item=CORRUPT_ITEMS[name])
+    if name.startswith("pin-"):
+        event = twilio_post(PIN_URL, To=PIN_NUMBER, Digits=ALICE_PIN)
+    else:
+        event = twilio_post(INCOMING, To=DIRECT if "control" in name else PIN_NUMBER)
+    assert_polite_fault(handle(voice_app, event), emitted(), faults.MALFORMED_ITEM)
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPT_COUNTERS))
+def test_malformed_counter_is_reported_and_read_as_none(
+    voice_app: VoiceApp, dynamodb: Any, emitted: Callable[[], Emitted], name: str
+):
+    """Callers cannot write counters: a corrupt one is our bug, and must not shut a caller
+    out for good (it may have no expiry). Reported like any malformed item, read as none."""
+    dynamodb.put_item(TableName=TABLE, Item=CORRUPT_COUNTERS[name])
+    root = parse(handle(voice_app, twilio_post(INCOMING, To=PIN_NUMBER)))
+    assert verbs(root) == ["Gather"]
+    out = emitted()
+    assert [r["kind"] for r in out.logs() if r.get("message") == "service fault"] == [faults.MALFORMED_ITEM]
+    assert out.metrics().get("FaultMalformedItem") == 1
+
+
+def test_next_failure_overwrites_a_malformed_counter(voice_app: VoiceApp, dynamodb: Any):
+    dynamodb.put_item(TableName=TABLE, Item=CORRUPT_COUNTERS["counter-missing-attributes"])
+    root = parse(handle(voice_app, twilio_post(PIN_URL, To=PIN_NUMBER, Digits=WRONG)))
+    assert verbs(root) == ["Gather"]  # counted as the first failure of a new window
+    item = dynamodb.get_item(TableName=TABLE, Key=counter_key(DEV_PIN_PEPPER, CALLER))["Item"]
+    assert Counter.from_item(item).failures == 1
+
+
+# The fallback route: no table, no secret, not even a readable body.
+
+
+class Exploding:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the fallback touched {name}")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["ErrorCode=11200&ErrorUrl=https%3A%2F%2Fexample.com%2Fvoice%2Fincoming&CallSid=CA1", "", "%%%\x00"],
+)
+def test_fallback_needs_no_table_or_secret(emitted: Callable[[], Emitted], body: str):
+    app = VoiceApp(local_settings(), Exploding(), Exploding())  # type: ignore[arg-type]
+    event = rest_event(
+        method="POST", resource="/voice/fallback", path="/voice/fallback", stage="Prod", headers={}, body=body
+    )
+    root = parse(handle(app, event))
+    assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.UNAVAILABLE
+    out = emitted()
+    assert out.metrics().get("FallbackAnswered") == 1
+    codes = [r.get("error_code") for r in out.logs() if r.get("message") == "fallback answered"]
+    assert codes == (["11200"] if body.startswith("ErrorCode") else [""])
+
+
+def test_fallback_base64_garbage_body(emitted: Callable[[], Emitted]):
+    app = VoiceApp(local_settings(), Exploding(), Exploding())  # type: ignore[arg-type]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x", "not a form")
+    event = rest_event(
+        method="POST",
+        resource="/voice/fallback",
+        path="/voice/fallback",
+        stage="Prod",
+        headers={},
+        body=buffer.getvalue(),
+        base64_body=True,
+    )
+    assert said(parse(handle(app, event))) == messages.UNAVAILABLE

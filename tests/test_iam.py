@@ -1,0 +1,92 @@
+"""IAM as deployed: the template transformed by the SAM translator (what `sam deploy` runs),
+read back for the role each function really gets."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+class _NoManagedPolicies:
+    """The translator asks IAM for managed policy names; this template names none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def deployed(template: dict[str, Any]) -> dict[str, Any]:
+    packaged = copy.deepcopy(template)
+    for name, resource in packaged["Resources"].items():
+        # As `sam package` leaves them: code uploaded to S3.
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://artifacts/{name}.zip"
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = f"s3://artifacts/{name}.zip"
+    return transform(packaged, {}, _NoManagedPolicies())
+
+
+def _role_of(deployed: dict[str, Any], function: str) -> dict[str, Any]:
+    resources = deployed["Resources"]
+    fn = resources[function]
+    assert fn["Type"] == "AWS::Lambda::Function"
+    role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    return resources[role_id]["Properties"]
+
+
+def _grants(role: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(action, resource, condition) for every Allow statement of the role's inline policies."""
+    grants = []
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            for action in actions:
+                for resource in resources:
+                    grants.append((action, str(resource), str(statement.get("Condition", ""))))
+    return grants
+
+
+def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deployed: dict[str, Any]):
+    role = _role_of(deployed, "VoiceFunction")
+    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION]  # CloudWatch Logs only
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    counters_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FAIL#*"]}})
+    assert sorted(_grants(role)) == sorted(
+        [
+            ("dynamodb:GetItem", table, ""),
+            ("dynamodb:BatchGetItem", table, ""),
+            ("dynamodb:UpdateItem", table, counters_only),
+            ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
+            ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
+        ]
+    )
+
+
+def test_no_role_grants_wildcards_or_writes_beyond_the_counters(deployed: dict[str, Any]):
+    for resource in deployed["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for action, target, condition in _grants(resource["Properties"]):
+            assert "*" not in action and target != "*"
+            if action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
+                assert "FAIL#*" in condition
+
+
+def test_the_fallback_route_is_deployed_on_the_voice_function(deployed: dict[str, Any]):
+    permissions = [
+        r["Properties"]
+        for r in deployed["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Permission"
+        and r["Properties"]["FunctionName"] == {"Ref": "VoiceFunction"}
+    ]
+    arns = " ".join(str(p["SourceArn"]) for p in permissions)
+    assert "/voice/fallback" in arns
