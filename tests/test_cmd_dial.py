@@ -19,7 +19,8 @@ from local_http import Received, serve
 from stack_stub import OUTPUTS, STACK, cloudformation
 
 from dialin.credentials import Credentials
-from dialin.dialout import DialOutApp, DialOutSettings
+from dialin.dial_request import DialOutSettings
+from dialin.dialout import DialOutApp
 from dialin_tools import cmd_dial
 from dialin_tools.apigw import rest_event
 from dialin_tools.handlers import LocalContext

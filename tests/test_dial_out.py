@@ -23,14 +23,8 @@ from twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, FakeTwili
 from dialin import messages
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.dialout import (
-    DRY_RUN_CALL_SID,
-    RING_SECONDS,
-    DialOutApp,
-    DialOutSettings,
-    country_code,
-    parse_prefixes,
-)
+from dialin.dial_request import RING_SECONDS, DialOutSettings, country_code, parse_prefixes
+from dialin.dialout import DRY_RUN_CALL_SID, DialOutApp
 from dialin_tools import template as tpl
 from dialin_tools.apigw import signed_twilio_event
 from dialin_tools.handlers import LocalContext

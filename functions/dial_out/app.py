@@ -12,7 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.dialout import DialOutApp, DialOutSettings
+from dialin.dial_request import DialOutSettings
+from dialin.dialout import DialOutApp
 from dialin.observability import logger, metrics
 
 dial_out = DialOutApp(settings=DialOutSettings.from_env(), credentials=Credentials(Settings.from_env()))

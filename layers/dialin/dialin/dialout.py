@@ -7,11 +7,8 @@ REST client, and only the DialOutFunction imports it: the voice webhooks never l
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
-import os
 import re
 import time
 import uuid
@@ -28,171 +25,27 @@ from twilio.rest import Client
 
 from . import flow
 from .credentials import Credentials, CredentialsUnavailable
+from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
 from .http import json_response
-from .identity import caller_identity
 from .observability import count, logger
-from .records import LAST_DIGITS
 from .signature import public_base_url, route_path
 from .state import Urls
-from .validation import is_e164, mask_number, name_problem
+from .validation import is_e164, mask_number
 
 ROUTE = "/calls"
 STATUS_ROUTE = "/voice/status"
-FIELDS = ("to", "room", "identity", "from")
-# How long the callee's phone rings before Twilio gives up (status no-answer).
-RING_SECONDS = 30
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
 # Twilio's limit for inline TwiML.
 MAX_TWIML_CHARS = 4000
 # Connect and read timeout of the REST call, well inside the function's 10 s. No retries:
 # a retried POST could place the call twice.
 TWILIO_TIMEOUT_SECONDS = 6
-EXAMPLE_NUMBER = "+14155550123"
-PREFIX = re.compile(r"^\+[0-9]{1,15}$")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-# ITU-T E.164 country calling codes: 1 (NANP) and 7 have one digit, these have two, and
-# every other code has three.
-# fmt: off
-TWO_DIGIT_CODES = frozenset({
-    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
-    "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
-    "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
-})
-# fmt: on
 # Dry runs: what the REST client is given instead of real credentials, and the SID it gets back.
 DRY_RUN_ACCOUNT_SID = "AC" + "X" * 32
 DRY_RUN_CALL_SID = "CA" + "0" * 32
 TWILIO_ERROR_DOCS = "https://www.twilio.com/docs/errors/"
 DIGIT_RUN = re.compile(r"\+?[0-9]{7,15}")
-
-
-def country_code(number: str) -> str:
-    """``+1`` for +14155550123, ``+44`` for +442071234567, ``+353`` for +35312345678."""
-    if not is_e164(number):
-        return ""
-    digits = number[1:]
-    if digits[0] in "17":
-        return f"+{digits[0]}"
-    if digits[:2] in TWO_DIGIT_CODES:
-        return f"+{digits[:2]}"
-    return f"+{digits[:3]}"
-
-
-def parse_prefixes(raw: str) -> tuple[str, ...]:
-    """``"+1, +4420"`` -> ``("+1", "+4420")``; malformed entries are dropped (fail closed)."""
-    prefixes = (item.strip() for item in raw.split(","))
-    return tuple(dict.fromkeys(p for p in prefixes if PREFIX.match(p)))
-
-
-def _flag(raw: str) -> bool:
-    return raw.strip().lower() in ("1", "true", "yes", "on")
-
-
-@dataclass(frozen=True)
-class DialOutSettings:
-    caller_number: str = ""  # the default `from`
-    allowed_prefixes: tuple[str, ...] = ()  # `to` must start with one of these
-    public_base_url: str = ""  # base of our routes as Twilio requests them; empty: from the event
-    dry_run: bool = False  # `dialin serve`: answer with the request instead of calling Twilio
-    ring_seconds: int = RING_SECONDS
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DialOutSettings:
-        env = os.environ if env is None else env
-        caller = env.get("DIALOUT_CALLER_NUMBER", "").strip()
-        caller = caller if is_e164(caller) else ""
-        raw_prefixes = env.get("DIALOUT_ALLOWED_PREFIXES", "")
-        if raw_prefixes.strip():
-            prefixes = parse_prefixes(raw_prefixes)
-        else:
-            # Default: the caller number's own country.
-            prefixes = (country_code(caller),) if caller else ()
-        return cls(
-            caller_number=caller,
-            allowed_prefixes=prefixes,
-            public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
-            dry_run=_flag(env.get("DIALOUT_DRY_RUN", "")),
-        )
-
-
-class BadDialRequest(ValueError):
-    """The request cannot be placed as a call; the message says why (no phone numbers in it)."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class DialRequest:
-    to: str
-    from_number: str
-    room: str
-    identity: str
-
-
-def _body_text(event: Mapping[str, Any]) -> str:
-    body = event.get("body") or ""
-    if not isinstance(body, str):
-        raise BadDialRequest("the body is not text")
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            raise BadDialRequest("the body is not valid base64 UTF-8") from None
-    return body
-
-
-def _number(data: Mapping[str, Any], name: str, default: str = "") -> str:
-    value = data.get(name) or default
-    if not value:
-        raise BadDialRequest(f"{name} is required (an E.164 number such as {EXAMPLE_NUMBER})", name)
-    if not is_e164(value):
-        raise BadDialRequest(f"{name} must be an E.164 number such as {EXAMPLE_NUMBER}", name)
-    return value
-
-
-def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_id: str) -> DialRequest:
-    """The JSON body ``{"to", "room", "identity", "from"}``, checked; raises BadDialRequest."""
-    try:
-        data = json.loads(_body_text(event))
-    except ValueError:
-        raise BadDialRequest("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadDialRequest('the body must be a JSON object such as {"to": "+1...", "room": "..."}')
-    unknown = sorted(str(name)[:40] for name in data if name not in FIELDS)
-    if unknown:
-        raise BadDialRequest(f"unknown field(s): {', '.join(unknown)}; expected {', '.join(FIELDS)}")
-    for name in FIELDS:
-        if name in data and not isinstance(data[name], str):
-            raise BadDialRequest(f"{name} must be a string", name)
-
-    to = _number(data, "to")
-    if not settings.caller_number and not data.get("from"):
-        raise BadDialRequest("from is required: the stack has no DialOutCallerNumber", "from")
-    from_number = _number(data, "from", settings.caller_number)
-    if not settings.allowed_prefixes:
-        raise BadDialRequest(
-            "no destination is allowed: set the stack's DialOutAllowedPrefixes or DialOutCallerNumber", "to"
-        )
-    if not to.startswith(settings.allowed_prefixes):
-        allowed = ", ".join(settings.allowed_prefixes)
-        raise BadDialRequest(f"to is not an allowed destination (allowed prefixes: {allowed})", "to")
-
-    if "room" not in data:
-        raise BadDialRequest("room is required (the Video room's unique name)", "room")
-    room = data["room"]
-    problem = name_problem(room, "room")
-    if problem:
-        raise BadDialRequest(problem, "room")
-    identity = data.get("identity", "")
-    if "identity" in data:
-        problem = name_problem(identity, "identity")
-        if problem:
-            raise BadDialRequest(problem, "identity")
-    else:
-        identity = caller_identity(LAST_DIGITS, to, request_id)
-    return DialRequest(to=to, from_number=from_number, room=room, identity=identity)
 
 
 def call_parameters(request: DialRequest, urls: Urls, now: float, ring_seconds: int) -> dict[str, Any]:

@@ -67,17 +67,21 @@ def lower_headers(event: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-def form_params(event: Mapping[str, Any]) -> FormParams:
+def decoded_body(event: Mapping[str, Any]) -> str:
+    """The request body as text; API Gateway may hand it over base64-encoded."""
     body = event.get("body") or ""
     if not isinstance(body, str):
-        raise BadRequest("body is not text")
+        raise BadRequest("the body is not text")
     if event.get("isBase64Encoded"):
         try:
-            raw = base64.b64decode(body, validate=True)
-            body = raw.decode("utf-8")
+            return base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError) as exc:
-            raise BadRequest("body is not valid base64 UTF-8") from exc
-    return FormParams(parse_qsl(body, keep_blank_values=True))
+            raise BadRequest("the body is not valid base64 UTF-8") from exc
+    return body
+
+
+def form_params(event: Mapping[str, Any]) -> FormParams:
+    return FormParams(parse_qsl(decoded_body(event), keep_blank_values=True))
 
 
 def is_http_api(event: Mapping[str, Any]) -> bool:
