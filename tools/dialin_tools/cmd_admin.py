@@ -205,15 +205,17 @@ def route_list(args: argparse.Namespace) -> int:
             ]
             for r in routes
         ]
-        if rows:
-            print(_table(["NUMBER", "MODE", "ROOM", "IDENTITIES", "ATTEMPTS", "VOICE", "GREETING"], rows))
-        print(
-            f"{len(routes)} route(s) in {target.where}."
-            + (f" {bad} unreadable item(s) skipped." if bad else "")
-        )
-        return 0
+        headers = ["NUMBER", "MODE", "ROOM", "IDENTITIES", "ATTEMPTS", "VOICE", "GREETING"]
+        return _print_listing(headers, rows, f"{len(routes)} route(s)", target, bad)
 
     return _run(args, action)
+
+
+def _print_listing(headers: list[str], rows: list[list[str]], counted: str, target: Target, bad: int) -> int:
+    if rows:
+        print(_table(headers, rows))
+    print(f"{counted} in {target.where}." + (f" {bad} unreadable item(s) skipped." if bad else ""))
+    return 0
 
 
 def route_remove(args: argparse.Namespace) -> int:
@@ -282,13 +284,8 @@ def pin_list(args: argparse.Namespace) -> int:
                     _short(grant.label),
                 ]
             )
-        if rows:
-            print(_table(["HASH", "ROOM", "IDENTITY", "NUMBER", "VALID", "LABEL"], rows))
-        print(
-            f"{len(grants)} PIN(s) in {target.where}."
-            + (f" {bad} unreadable item(s) skipped." if bad else "")
-        )
-        return 0
+        headers = ["HASH", "ROOM", "IDENTITY", "NUMBER", "VALID", "LABEL"]
+        return _print_listing(headers, rows, f"{len(grants)} PIN(s)", target, bad)
 
     return _run(args, action)
 

@@ -1,8 +1,9 @@
 """The dial-out API (POST /calls): place a phone call that joins a Video room when answered.
 
-A request is checked here (JSON shape, E.164, the destination allow-list, Video name
-limits) before anything reaches Twilio. This is the only module that imports the Twilio
-REST client, and only the DialOutFunction imports it: the voice webhooks never load it.
+The request is checked first (dial_request.py: JSON shape, E.164, the destination
+allow-list, Video name limits), so nothing bad reaches Twilio. This is the only module that
+imports the Twilio REST client, and only the DialOutFunction imports it: the voice webhooks
+never load it.
 """
 
 from __future__ import annotations
