@@ -14,7 +14,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from dialin.records import (
     MalformedRecord,
     PinGrant,
     Route,
+    number_attribute,
     pin_key,
     route_key,
 )
@@ -178,19 +179,6 @@ def make_route(
         raise Invalid(str(exc)) from None
 
 
-@dataclass(frozen=True)
-class PinSpec:
-    """Everything about a PIN grant except the PIN."""
-
-    room: str
-    identity: str = ""
-    number: str = ""
-    valid_from: int | None = None
-    valid_until: int | None = None
-    label: str = ""
-    on_duplicate: str = UNIQUE
-
-
 def make_pin_spec(
     room: str,
     *,
@@ -201,7 +189,8 @@ def make_pin_spec(
     label: str = "",
     on_duplicate: str = UNIQUE,
     now: float | None = None,
-) -> PinSpec:
+) -> PinGrant:
+    """A validated grant without its PIN yet (``pin_hash`` is set by ``issue_pin``)."""
     check_name(room, "room")
     if identity:
         check_name(identity, "identity")
@@ -213,7 +202,8 @@ def make_pin_spec(
         raise Invalid("valid-until must be later than valid-from")
     if end is not None and end <= (time.time() if now is None else now):
         raise Invalid("valid-until is already past")
-    return PinSpec(
+    return PinGrant(
+        pin_hash="",
         room=room,
         identity=identity,
         number=number,
@@ -240,7 +230,7 @@ class NewPin:
 
 
 def issue_pin(
-    spec: PinSpec,
+    spec: PinGrant,
     pepper: str,
     pin: str | None = None,
     *,
@@ -256,16 +246,7 @@ def issue_pin(
         pin = generate_pin(size)
     else:
         check_pin(pin, min_length)
-    grant = PinGrant(
-        pin_hash=hash_pin(pepper, pin),
-        room=spec.room,
-        identity=spec.identity,
-        on_duplicate=spec.on_duplicate,
-        number=spec.number,
-        valid_from=spec.valid_from,
-        valid_until=spec.valid_until,
-        label=spec.label,
-    )
+    grant = replace(spec, pin_hash=hash_pin(pepper, pin))
     return NewPin(pin=pin, grant=PinGrant.from_item(grant.to_item()), generated=generated)
 
 
@@ -473,7 +454,7 @@ class Admin:
 
     # PINs
 
-    def add_pin(self, spec: PinSpec, pin: str | None = None, length: int | None = None) -> NewPin:
+    def add_pin(self, spec: PinGrant, pin: str | None = None, length: int | None = None) -> NewPin:
         tries = 1 if pin is not None else GENERATE_TRIES
         for _ in range(tries):
             new = issue_pin(spec, self.pepper, pin, min_length=self.min_pin_length, length=length)
@@ -570,7 +551,7 @@ class Admin:
                     if round_ == 0:
                         problems.append(f"{where}: that PIN is already in use")
                     continue
-                fresh = issue_pin(_spec(new.grant), self.pepper, min_length=self.min_pin_length)
+                fresh = issue_pin(new.grant, self.pepper, min_length=self.min_pin_length)
                 if fresh.grant.pin_hash not in in_file:
                     plan.pins[index] = (where, fresh)
                     in_file.add(fresh.grant.pin_hash)
@@ -628,21 +609,8 @@ class Admin:
             yield from page.get("Items", [])
 
 
-def _spec(grant: PinGrant) -> PinSpec:
-    return PinSpec(
-        room=grant.room,
-        identity=grant.identity,
-        number=grant.number,
-        valid_from=grant.valid_from,
-        valid_until=grant.valid_until,
-        label=grant.label,
-        on_duplicate=grant.on_duplicate,
-    )
-
-
 def _expires(item: Mapping[str, Any]) -> int | None:
-    value = item.get("expires_at", {}).get("N")
     try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
+        return number_attribute(item, "expires_at")
+    except MalformedRecord:
         return None

@@ -4,7 +4,6 @@ callback. Compares first and updates only what differs, so a second run changes 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +12,10 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
 
+from dialin.validation import is_account_sid
+
 from .stack import route_url
 
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # The number's settings we own, in the order they are shown.
 FIELDS = (
     "voice_url",
@@ -53,7 +53,7 @@ def twilio_client(env: Mapping[str, str], http_client: HttpClient | None = None)
     api_key = env.get("TWILIO_API_KEY", "").strip()
     api_secret = env.get("TWILIO_API_SECRET", "").strip()
     token = env.get("TWILIO_AUTH_TOKEN", "").strip()
-    if not ACCOUNT_SID.match(account_sid):
+    if not is_account_sid(account_sid):
         raise NumberError("set TWILIO_ACCOUNT_SID to your account SID (AC followed by 32 hex digits)")
     if api_key or api_secret:
         if not (api_key and api_secret):

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dialin.state import PinState, Speech, WaitState, canonical_query
+from dialin.state import PinState, Speech, WaitState, query_pairs
 
 from .apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 from .template import ROOT
@@ -45,11 +45,6 @@ def _params(to: str, **extra: str) -> dict[str, str]:
     return params
 
 
-def _query(values: dict[str, object]) -> list[tuple[str, str]]:
-    text = canonical_query(values)
-    return [tuple(pair.split("=", 1)) for pair in text.split("&")]  # type: ignore[misc]
-
-
 def build_events() -> dict[str, dict[str, Any]]:
     pin_state = PinState(1, 3, Speech("Polly.Joanna", "en-US"), "last-digits").query()
     wait = WaitState("DailyStandup", "phone-0123-demo1", FUTURE, FUTURE, 0, Speech())
@@ -60,7 +55,7 @@ def build_events() -> dict[str, dict[str, Any]]:
             base_url=SAM_LOCAL_URL,
             route=route,
             params=_params(to, **extra),
-            query=_query(query) if query else (),
+            query=query_pairs(query) if query else (),
             stage="Prod",
         )
 

@@ -18,6 +18,10 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return min(max(value, low), high)
 
 
+def public_base_url_setting(env: Mapping[str, str]) -> str:
+    return env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str
@@ -48,7 +52,7 @@ class Settings:
         env = os.environ if env is None else env
         return cls(
             table_name=env.get("TABLE_NAME", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            public_base_url=public_base_url_setting(env),
             twilio_secret_arn=env.get("TWILIO_SECRET_ARN", ""),
             pepper_secret_arn=env.get("PIN_PEPPER_SECRET_ARN", ""),
             local_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config import public_base_url_setting
 from .identity import caller_identity
 from .records import LAST_DIGITS
 from .signature import BadRequest, decoded_body
@@ -77,7 +78,7 @@ class DialOutSettings:
         return cls(
             caller_number=caller,
             allowed_prefixes=prefixes,
-            public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            public_base_url=public_base_url_setting(env),
             dry_run=_flag(env.get("DIALOUT_DRY_RUN", "")),
         )
 

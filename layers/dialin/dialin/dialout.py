@@ -31,7 +31,7 @@ from .http import json_response
 from .observability import count, logger
 from .signature import public_base_url, route_path
 from .state import Urls
-from .validation import is_e164, mask_number
+from .validation import is_account_sid, is_e164, mask_number
 
 ROUTE = "/calls"
 STATUS_ROUTE = "/voice/status"
@@ -41,7 +41,6 @@ MAX_TWIML_CHARS = 4000
 # Connect and read timeout of the REST call, well inside the function's 10 s. No retries:
 # a retried POST could place the call twice.
 TWILIO_TIMEOUT_SECONDS = 6
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # Dry runs: what the REST client is given instead of real credentials, and the SID it gets back.
 DRY_RUN_ACCOUNT_SID = "AC" + "X" * 32
 DRY_RUN_CALL_SID = "CA" + "0" * 32
@@ -209,7 +208,7 @@ class DialOutApp:
     def _rest_client(self) -> Client:
         account_sid = self.credentials.account_sid()
         token = next(iter(self.credentials.auth_tokens()), "")
-        if not ACCOUNT_SID.match(account_sid) or not token:
+        if not is_account_sid(account_sid) or not token:
             raise CredentialsUnavailable("the Twilio account SID or auth token is not set")
         key = (account_sid, token)
         if self._client is None or self._client[0] != key:

@@ -25,16 +25,6 @@ SECRETS_UNAVAILABLE = "SecretsUnavailable"
 MALFORMED_ITEM = "MalformedItem"
 BAD_STATE = "BadState"
 OTHER = "Other"
-KINDS = (
-    THROTTLED,
-    TIMEOUT,
-    UNREACHABLE,
-    ACCESS_DENIED,
-    SECRETS_UNAVAILABLE,
-    MALFORMED_ITEM,
-    BAD_STATE,
-    OTHER,
-)
 
 THROTTLING_CODES = frozenset(
     {

@@ -30,7 +30,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .records import MalformedRecord
+from .records import MalformedRecord, number_attribute
 from .validation import is_e164
 
 FAIL_PREFIX = "FAIL#"
@@ -54,13 +54,10 @@ def dialed_label(number: str) -> str:
 
 
 def _number(item: Mapping[str, Any], name: str) -> int:
-    value = item.get(name)
-    if not isinstance(value, dict) or not isinstance(value.get("N"), str):
-        raise MalformedRecord(f"counter attribute {name} is not a number")
-    try:
-        return int(value["N"])
-    except ValueError as exc:
-        raise MalformedRecord(f"counter attribute {name} is not an integer") from exc
+    value = number_attribute(item, name)
+    if value is None:
+        raise MalformedRecord(f"counter attribute {name} is missing")
+    return value
 
 
 @dataclass(frozen=True)

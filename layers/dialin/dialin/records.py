@@ -50,7 +50,7 @@ def _text(item: Mapping[str, Any], name: str, default: str = "") -> str:
     return value["S"]
 
 
-def _number(item: Mapping[str, Any], name: str) -> int | None:
+def number_attribute(item: Mapping[str, Any], name: str) -> int | None:
     if name not in item:
         return None
     value = item[name]
@@ -95,7 +95,7 @@ class Route:
         if not is_e164(number):
             raise MalformedRecord("route number is not E.164")
         mode = _choice(item, "mode", ROUTE_MODES, DIRECT)
-        attempts = _number(item, "attempts")
+        attempts = number_attribute(item, "attempts")
         if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS:
             raise MalformedRecord(f"attempts must be 1 to {MAX_ATTEMPTS}")
         spoken = {name: _text(item, name) for name in ("greeting", "voice", "language")}
@@ -157,8 +157,8 @@ class PinGrant:
             identity=identity,
             on_duplicate=_choice(item, "on_duplicate", DUPLICATE_POLICIES, UNIQUE),
             number=number,
-            valid_from=_number(item, "valid_from"),
-            valid_until=_number(item, "valid_until"),
+            valid_from=number_attribute(item, "valid_from"),
+            valid_until=number_attribute(item, "valid_until"),
             label=_text(item, "label"),
         )
 

@@ -23,12 +23,13 @@ class BadState(ValueError):
     """A step URL whose state cannot be read (only ever our own bug: it is signed)."""
 
 
+def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The state's parameters as our step URLs carry them: sorted, empty values left out."""
+    return [(key, str(value)) for key, value in sorted(values.items()) if value not in (None, "")]
+
+
 def canonical_query(values: Mapping[str, object]) -> str:
-    return "&".join(
-        f"{quote(key, safe='')}={quote(str(value), safe='')}"
-        for key, value in sorted(values.items())
-        if value not in (None, "")
-    )
+    return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in query_pairs(values))
 
 
 def _int(query: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:

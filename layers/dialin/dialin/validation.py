@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # Characters XML 1.0 cannot carry at all, escaped or not (TwiML with one does not parse).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Twilio Video: room UniqueName and participant identity, at most 128 characters.
@@ -13,6 +14,10 @@ MAX_NAME_LENGTH = 128
 
 def is_e164(number: str) -> bool:
     return bool(E164.match(number or ""))
+
+
+def is_account_sid(value: str) -> bool:
+    return bool(ACCOUNT_SID.match(value or ""))
 
 
 def is_xml_text(value: str) -> bool:

@@ -46,40 +46,40 @@ class VoiceApp:
     directory: Directory
     credentials: Credentials
     clock: Callable[[], float] = field(default=time.time)
-    # Lockout counters live in the directory's table; injectable for tests.
+    # Lockout counters live in the directory's table; created on the first failed PIN, so
+    # the fallback route never touches the directory. Injectable for tests.
     counters: FailureCounters | None = None
+    limits: flow.Limits = field(init=False)
+    lockout: LockoutPolicy = field(init=False)
 
-    @property
-    def limits(self) -> flow.Limits:
-        return flow.Limits(
+    def __post_init__(self) -> None:
+        self.limits = flow.Limits(
             pin_attempts=self.settings.default_pin_attempts,
             max_wait_seconds=self.settings.max_wait_seconds,
             hold_seconds=self.settings.hold_seconds,
         )
-
-    @property
-    def lockout(self) -> LockoutPolicy:
-        return LockoutPolicy(
+        self.lockout = LockoutPolicy(
             max_failures=self.settings.lockout_failures,
             window_seconds=self.settings.lockout_window_seconds,
             lock_seconds=self.settings.lockout_seconds,
         )
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        unsigned = UNSIGNED_STEPS.get(route_path(event))
+        path = route_path(event)
+        unsigned = UNSIGNED_STEPS.get(path)
         if unsigned is not None:
             return twiml(unsigned(self, event))
-        step = STEPS.get(route_path(event))
+        step = STEPS.get(path)
         if step is None:
             return not_found()
         try:
             params = form_params(event)
             if not is_valid(event, params, self.credentials.auth_tokens(), self.settings.public_base_url):
-                logger.warning("signature rejected", extra={"route": route_path(event)})
+                logger.warning("signature rejected", extra={"route": path})
                 count("SignatureRejected")
                 return forbidden()
         except BadRequest:
-            logger.warning("unreadable request rejected", extra={"route": route_path(event)})
+            logger.warning("unreadable request rejected", extra={"route": path})
             count("SignatureRejected")
             return forbidden()
         except SERVICE_FAULTS as exc:
