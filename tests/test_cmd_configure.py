@@ -3,11 +3,11 @@ Twilio faked at the HTTP layer."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from registered import run_registered
 from stack_stub import BASE, OUTPUTS, STACK, cloudformation
 from twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
@@ -24,16 +24,12 @@ class Cli:
     capsys: pytest.CaptureFixture[str]
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
-        """Build a parser as `dialin` does, register the command, parse and run it."""
-        parser = argparse.ArgumentParser(prog="dialin")
-        commands = parser.add_subparsers(dest="command", required=True)
-        cmd_configure.register(
-            commands, cloudformation=lambda region: self.cfn, twilio_http_client=self.twilio
-        )
-        args = parser.parse_args(argv)
-        code = args.handler(args)
-        out, err = self.capsys.readouterr()
-        return code, out, err
+        def register(commands: Any) -> None:
+            cmd_configure.register(
+                commands, cloudformation=lambda region: self.cfn, twilio_http_client=self.twilio
+            )
+
+        return run_registered(register, argv, self.capsys)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ stand-in for API Gateway, and the real DialOutFunction in dry-run mode behind a 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
 import json
@@ -16,6 +15,7 @@ import pytest
 from conftest import local_settings
 from dial_events import dial_out_module
 from local_http import Received, serve
+from registered import run_registered
 from stack_stub import OUTPUTS, STACK, cloudformation
 
 from dialin.credentials import Credentials
@@ -66,15 +66,12 @@ class Cli:
     session_factory: Any = None
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
-        parser = argparse.ArgumentParser(prog="dialin")
-        commands = parser.add_subparsers(dest="command", required=True)
-        cmd_dial.register(
-            commands, cloudformation=lambda region: self.cfn, session_factory=self.session_factory
-        )
-        args = parser.parse_args(argv)
-        code = args.handler(args)
-        out, err = self.capsys.readouterr()
-        return code, out, err
+        def register(commands: Any) -> None:
+            cmd_dial.register(
+                commands, cloudformation=lambda region: self.cfn, session_factory=self.session_factory
+            )
+
+        return run_registered(register, argv, self.capsys)
 
 
 def placed(request: Received) -> tuple[int, Any]:
