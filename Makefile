@@ -11,7 +11,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest validate scan bench bench-faults build events clean
+.PHONY: run test lint pytest unit e2e validate scan bench bench-faults build events clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ lint: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
 
+# One tier at a time: tests/{unit,handler,tools,infra,e2e}.
+unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit
+
+e2e: $(BIN)/.installed
+	$(BIN)/pytest tests/e2e
+
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region $(REGION)
 
@@ -61,7 +68,7 @@ build: $(SAM_VENV)/.installed
 
 # Regenerate events/*.json and events/env.json (signed with the documented dev token).
 events: $(BIN)/.installed
-	$(BIN)/python -m dialin_tools.sample_events
+	$(BIN)/python -m dialin_tools.lib.sample_events
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache

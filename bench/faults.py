@@ -44,14 +44,14 @@ from moto import mock_aws
 from dialin import messages
 from dialin.config import Settings
 from dialin.credentials import Credentials, secrets_config
-from dialin.directory import DYNAMODB_CONFIG, Directory, dynamodb_client
+from dialin.directory import DYNAMODB_CONFIG, dynamodb_client
 from dialin.records import route_key
 from dialin.webhooks import VoiceApp
-from dialin_tools import template as tpl
-from dialin_tools.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event, signed_twilio_event
-from dialin_tools.faultinject import closed_endpoint, silent_endpoint
-from dialin_tools.handlers import LocalContext, load_handler
-from dialin_tools.seed import load_seed
+from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.commands.serve.seed import load_seed
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event, signed_twilio_event
+from dialin_tools.lib.faultinject import closed_endpoint, silent_endpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "faults.json"
@@ -83,12 +83,12 @@ def incoming(to: str = DIRECT) -> dict[str, Any]:
 
 def local_app(client: Any) -> VoiceApp:
     config = settings()
-    return VoiceApp(config, Directory(client, TABLE), Credentials(config))
+    return VoiceApp.on_table(config, client, Credentials(config))
 
 
 def secrets_app(dynamodb: Any, secrets: Any) -> VoiceApp:
     config = settings(TWILIO_SECRET_ARN=TWILIO_ARN, PIN_PEPPER_SECRET_ARN=PEPPER_ARN)
-    return VoiceApp(config, Directory(dynamodb, TABLE), Credentials(config, secrets_client=lambda: secrets))
+    return VoiceApp.on_table(config, dynamodb, Credentials(config, secrets_client=lambda: secrets))
 
 
 @contextlib.contextmanager

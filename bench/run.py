@@ -81,7 +81,7 @@ def _resolve(value: Any, template: dict[str, Any]) -> str:
 
 
 def lambda_env(home: Path, function_dir: Path) -> dict[str, str]:
-    from dialin_tools import template as tpl
+    from dialin_tools.lib import template as tpl
 
     template = tpl.load()
     variables: dict[str, Any] = {}
@@ -423,7 +423,7 @@ def main() -> int:
             results["server"] = {"skipped": note}
         else:
             print(f"local server: {server.CLIENTS} clients ...", flush=True)
-            from dialin_tools.apigw import DEV_AUTH_TOKEN
+            from dialin_tools.lib.apigw import DEV_AUTH_TOKEN
 
             results["server"] = server.run(
                 command, DEV_AUTH_TOKEN, scratch / "serve.log", args.server_requests, args.server_seconds

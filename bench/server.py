@@ -93,7 +93,7 @@ def run(
     seconds: float = 20.0,
     clients: int = CLIENTS,
 ) -> dict[str, Any]:
-    from dialin_tools.apigw import twilio_signature
+    from dialin_tools.lib.apigw import twilio_signature
 
     port, dynamodb_port = free_port(), free_port()
     params = {

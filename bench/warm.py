@@ -91,7 +91,7 @@ def twilio_params(to: str, **extra: str) -> dict[str, str]:
 def signed(url: str, params: dict[str, str]) -> tuple[dict[str, Any], tuple[str, dict[str, str], str]]:
     """The API Gateway event for Twilio's POST of ``params`` to ``url`` (one of our URLs,
     exactly as written in our TwiML), and what the floor validates: (url, params, signature)."""
-    from dialin_tools.apigw import signed_twilio_event, twilio_signature
+    from dialin_tools.lib.apigw import signed_twilio_event, twilio_signature
 
     parts = urlsplit(url)
     signature = twilio_signature(url, params, BENCH_TOKEN)
@@ -237,7 +237,7 @@ class Bench:
         self.scenarios = [incoming_case, good_case, wrong_case]
 
     def context(self) -> Any:
-        from dialin_tools.handlers import LocalContext
+        from dialin_tools.commands.serve.handlers import LocalContext
 
         return LocalContext(function_name="VoiceFunction")
 

@@ -1,3 +1,5 @@
+"""Fixtures shared by every tier. Helpers live in tests/support (imported as ``support``)."""
+
 from __future__ import annotations
 
 import os
@@ -13,36 +15,22 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
-import json
 import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from support.observed import Emitted
+from support.voice import TABLE, Clock, Handler, local_settings
 
-from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.directory import Directory
 from dialin.webhooks import VoiceApp
-from dialin_tools import template as tpl
-from dialin_tools.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
-from dialin_tools.handlers import LocalContext, load_handler
-from dialin_tools.seed import load_seed
-
-TABLE = "dialin-test"
-BASE = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from dialin_tools.commands.serve.handlers import load_handler
+from dialin_tools.commands.serve.seed import load_seed
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 
 @pytest.fixture(scope="session")
@@ -76,27 +64,10 @@ def clock() -> Clock:
     return Clock()
 
 
-def local_settings(**overrides: Any) -> Settings:
-    env = {"TABLE_NAME": TABLE, "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "PIN_PEPPER": DEV_PIN_PEPPER}
-    env.update({k: str(v) for k, v in overrides.items()})
-    return Settings.from_env(env)
-
-
 @pytest.fixture
 def voice_app(dynamodb: Any, clock: Clock) -> VoiceApp:
     settings = local_settings()
-    return VoiceApp(settings, Directory(dynamodb, TABLE), Credentials(settings), clock=clock)
-
-
-@dataclass
-class Handler:
-    """The real functions/voice/app.py handler, wired to moto and a test clock."""
-
-    module: Any
-    app: VoiceApp
-
-    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        return self.module.lambda_handler(event, LocalContext(function_name="VoiceFunction"))
+    return VoiceApp.on_table(settings, dynamodb, Credentials(settings), clock=clock)
 
 
 @pytest.fixture
@@ -105,45 +76,6 @@ def voice_handler(voice_app: VoiceApp, monkeypatch: pytest.MonkeyPatch) -> Handl
     module, _ = load_handler(route.code_dir, route.handler)
     monkeypatch.setattr(module, "voice", voice_app)
     return Handler(module, voice_app)
-
-
-def parse(response: dict[str, Any]) -> ET.Element:
-    """The TwiML of a handler response, parsed; fails the test if it is not a 200 TwiML."""
-    assert response["statusCode"] == 200, response
-    assert response["headers"]["Content-Type"] == "application/xml"
-    root = ET.fromstring(response["body"])
-    assert root.tag == "Response"
-    return root
-
-
-def verbs(root: ET.Element) -> list[str]:
-    return [child.tag for child in root]
-
-
-def said(root: ET.Element) -> str:
-    return " ".join((el.text or "") for el in root.iter("Say"))
-
-
-@dataclass
-class Emitted:
-    """What the function wrote to stdout: Powertools JSON log lines and EMF metrics."""
-
-    text: str
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
-
-    def logs(self) -> list[dict[str, Any]]:
-        return [r for r in self.records() if "_aws" not in r]
-
-    def metrics(self) -> dict[str, float]:
-        """Metric name -> sum of its values, across every EMF blob."""
-        totals: dict[str, float] = {}
-        for record in self.records():
-            for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
-                for metric in directive["Metrics"]:
-                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(record[metric["Name"]])
-        return totals
 
 
 class _CurrentStdout:

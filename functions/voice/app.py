@@ -14,16 +14,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.directory import Directory, dynamodb_client
+from dialin.directory import dynamodb_client
 from dialin.observability import logger, metrics
 from dialin.webhooks import VoiceApp
 
 settings = Settings.from_env()
-voice = VoiceApp(
-    settings=settings,
-    directory=Directory(dynamodb_client(settings.dynamodb_endpoint_url), settings.table_name),
-    credentials=Credentials(settings),
-)
+voice = VoiceApp.on_table(settings, dynamodb_client(settings.dynamodb_endpoint_url), Credentials(settings))
 
 
 @logger.inject_lambda_context(clear_state=True)

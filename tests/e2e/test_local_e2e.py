@@ -24,7 +24,7 @@ import pytest
 
 from dialin import messages
 from dialin_tools import cli
-from dialin_tools.apigw import DEV_AUTH_TOKEN, twilio_signature
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 
 STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
 DIALIN = Path(sys.executable).with_name("dialin")

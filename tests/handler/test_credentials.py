@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 import pytest
-from conftest import BASE, TABLE, Clock, parse
+from support.twiml import parse
+from support.voice import BASE, TABLE, Clock
 
 from dialin.config import Settings
 from dialin.credentials import Credentials, CredentialsUnavailable
-from dialin.directory import Directory
 from dialin.webhooks import VoiceApp
-from dialin_tools.apigw import DEV_PIN_PEPPER, signed_twilio_event
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER, signed_twilio_event
 
 
 class CountingClient:
@@ -102,7 +102,7 @@ def test_deployed_configuration_end_to_end(secrets: dict[str, str], dynamodb: An
     creds = Credentials(
         settings, secrets_client=lambda: boto3.client("secretsmanager", region_name="us-east-1")
     )
-    app = VoiceApp(settings, Directory(dynamodb, TABLE), creds, clock=Clock())
+    app = VoiceApp.on_table(settings, dynamodb, creds, clock=Clock())
     form = {"CallSid": "CA1", "From": "+14155550123", "To": "+15555550101"}
     prompt = parse(
         app.handle(

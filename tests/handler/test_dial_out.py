@@ -15,19 +15,20 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 import pytest
 import requests
-from conftest import BASE, Clock, Handler, local_settings, parse, said, verbs
-from dial_events import CALLER_ARN, calls_event, dial_out_module
-from observed import Observed
-from twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, FakeTwilio
+from support.dial_events import CALLER_ARN, calls_event, dial_out_module
+from support.observed import Observed
+from support.twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, FakeTwilio
+from support.twiml import parse, said, verbs
+from support.voice import BASE, Clock, Handler, local_settings
 
 from dialin import messages
 from dialin.config import Settings
 from dialin.credentials import Credentials
 from dialin.dial_request import RING_SECONDS, DialOutSettings, country_code, parse_prefixes
 from dialin.dialout import DRY_RUN_CALL_SID, DialOutApp
-from dialin_tools import template as tpl
-from dialin_tools.apigw import signed_twilio_event
-from dialin_tools.handlers import LocalContext
+from dialin_tools.commands.serve.handlers import LocalContext
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import signed_twilio_event
 
 CALLER_ID = "+15555550100"  # the stack's DialOutCallerNumber
 CALLEE = "+14155550123"
@@ -442,7 +443,7 @@ def _modules_after_import(function: str) -> set[str]:
     root = Path(tpl.ROOT)
     code = (
         "import sys\nfrom pathlib import Path\n"
-        "from dialin_tools.handlers import load_handler\n"
+        "from dialin_tools.commands.serve.handlers import load_handler\n"
         f"load_handler(Path({str(root / 'functions' / function)!r}), 'app.lambda_handler')\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )

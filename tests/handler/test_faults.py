@@ -13,21 +13,23 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
-from conftest import BASE, TABLE, Emitted, local_settings, parse, said, verbs
+from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
+from support.observed import Emitted
+from support.twiml import parse, said, verbs
+from support.voice import BASE, TABLE, local_settings
 
 from dialin import faults, messages
 from dialin.credentials import Credentials, secrets_config
-from dialin.directory import DYNAMODB_CONFIG, Directory, dynamodb_client
+from dialin.directory import DYNAMODB_CONFIG, dynamodb_client
 from dialin.lockout import Counter, counter_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant, pin_key, route_key
 from dialin.state import PinState, Speech, Urls
 from dialin.webhooks import VoiceApp
-from dialin_tools.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
-from dialin_tools.faultinject import closed_endpoint, silent_endpoint
-from dialin_tools.handlers import LocalContext, load_handler
-from dialin_tools.template import api_routes, load
+from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
+from dialin_tools.lib.faultinject import closed_endpoint, silent_endpoint
+from dialin_tools.lib.template import api_routes, load
 
 TWILIO_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dialin-twilio-AbCdEf"
 PEPPER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dialin-pepper-AbCdEf"
@@ -48,7 +50,7 @@ def handle(app: VoiceApp, event: dict[str, Any]) -> dict[str, Any]:
 
 def local_app(client: Any, credentials: Credentials | None = None, **settings: Any) -> VoiceApp:
     config = local_settings(**settings)
-    return VoiceApp(config, Directory(client, TABLE), credentials or Credentials(config))
+    return VoiceApp.on_table(config, client, credentials or Credentials(config))
 
 
 def assert_polite_fault(response: dict[str, Any], out: Emitted, kind: str) -> None:
@@ -149,7 +151,7 @@ def test_dynamodb_endpoint_dead(endpoint: Callable[[], Any], kind: str, emitted:
 
 def _secrets_app(dynamodb: Any, secrets: Any) -> VoiceApp:
     config = local_settings(TWILIO_SECRET_ARN=TWILIO_ARN, PIN_PEPPER_SECRET_ARN=PEPPER_ARN)
-    return VoiceApp(config, Directory(dynamodb, TABLE), Credentials(config, secrets_client=lambda: secrets))
+    return VoiceApp.on_table(config, dynamodb, Credentials(config, secrets_client=lambda: secrets))
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,7 @@ def test_secrets_by_arn_work_when_secrets_manager_does(dynamodb: Any):
     token = secrets.create_secret(Name="twilio", SecretString=json.dumps({"authToken": DEV_AUTH_TOKEN}))
     pepper = secrets.create_secret(Name="pepper", SecretString=DEV_PIN_PEPPER)
     config = local_settings(TWILIO_SECRET_ARN=token["ARN"], PIN_PEPPER_SECRET_ARN=pepper["ARN"])
-    app = VoiceApp(config, Directory(dynamodb, TABLE), Credentials(config, secrets_client=lambda: secrets))
+    app = VoiceApp.on_table(config, dynamodb, Credentials(config, secrets_client=lambda: secrets))
     joined = parse(handle(app, twilio_post(PIN_URL, To=PIN_NUMBER, Digits=ALICE_PIN)))
     assert joined.find("Connect/Room").text == "ClinicRoom1"
 
@@ -271,7 +273,7 @@ class Exploding:
     ["ErrorCode=11200&ErrorUrl=https%3A%2F%2Fexample.com%2Fvoice%2Fincoming&CallSid=CA1", "", "%%%\x00"],
 )
 def test_fallback_needs_no_table_or_secret(emitted: Callable[[], Emitted], body: str):
-    app = VoiceApp(local_settings(), Exploding(), Exploding())  # type: ignore[arg-type]
+    app = VoiceApp(local_settings(), Exploding(), Exploding(), Exploding())  # type: ignore[arg-type]
     event = rest_event(
         method="POST", resource="/voice/fallback", path="/voice/fallback", stage="Prod", headers={}, body=body
     )
@@ -284,7 +286,7 @@ def test_fallback_needs_no_table_or_secret(emitted: Callable[[], Emitted], body:
 
 
 def test_fallback_base64_garbage_body(emitted: Callable[[], Emitted]):
-    app = VoiceApp(local_settings(), Exploding(), Exploding())  # type: ignore[arg-type]
+    app = VoiceApp(local_settings(), Exploding(), Exploding(), Exploding())  # type: ignore[arg-type]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("x", "not a form")

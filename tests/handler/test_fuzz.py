@@ -12,17 +12,17 @@ import base64
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
-from conftest import BASE, TABLE, Handler
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
+from support.voice import BASE, TABLE, Handler
 
 from dialin import messages
 from dialin.pins import hash_pin
 from dialin.records import PinGrant, Route
 from dialin.state import PinState, Speech, Urls, WaitState
 from dialin.validation import name_problem
-from dialin_tools.apigw import DEV_PIN_PEPPER, rest_event, signed_twilio_event
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER, rest_event, signed_twilio_event
 
 ROUTES = ["/voice/incoming", "/voice/pin", "/voice/wait", "/voice/fallback"]
 XML_SPECIALS = ["<", ">", "&", "'", '"', "]]>", "<![CDATA[", "<?xml", "&amp;", "&#0;", "<Hangup/>"]

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action, post
-from conftest import TABLE, Handler, local_settings, parse, said, verbs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action, post
+from support.twiml import parse, said, verbs
+from support.voice import TABLE, Handler, local_settings
 
 from dialin import messages
 from dialin.config import Settings
 from dialin.lockout import CALLER_SK, Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
-from dialin_tools.apigw import DEV_PIN_PEPPER
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 POLICY = LockoutPolicy(max_failures=10, window_seconds=900, lock_seconds=3600)
 WRONG = "999999"
@@ -201,13 +202,10 @@ def test_withheld_numbers_share_one_counter(voice_handler: Handler):
 
 def test_thresholds_come_from_settings(dynamodb: Any, clock: Any, voice_handler: Handler):
     from dialin.credentials import Credentials
-    from dialin.directory import Directory
     from dialin.webhooks import VoiceApp
 
     strict = local_settings(LOCKOUT_FAILURES=2, LOCKOUT_SECONDS=600)
-    voice_handler.module.voice = VoiceApp(
-        strict, Directory(dynamodb, TABLE), Credentials(strict), clock=clock
-    )
+    voice_handler.module.voice = VoiceApp.on_table(strict, dynamodb, Credentials(strict), clock=clock)
     root = fail_one_call(voice_handler, attempts=3)
     assert said(root) == messages.LOCKED_OUT  # after the 2nd failure, not the 3rd attempt
     clock.now += 600

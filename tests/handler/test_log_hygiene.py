@@ -17,18 +17,29 @@ from urllib.parse import quote
 import boto3
 import pytest
 from botocore.stub import Stubber
-from callers import ALICE_PIN, CALLER, DIRECT, GUEST_PIN, INCOMING, PIN_NUMBER, gather_action, twilio_post
-from conftest import BASE, TABLE, Emitted, local_settings, parse, verbs
+from support.callers import (
+    ALICE_PIN,
+    CALLER,
+    DIRECT,
+    GUEST_PIN,
+    INCOMING,
+    PIN_NUMBER,
+    gather_action,
+    twilio_post,
+)
+from support.observed import Emitted
+from support.twiml import parse, verbs
+from support.voice import BASE, TABLE, local_settings
 from test_faults import handle
 
 from dialin.credentials import Credentials, secrets_config
-from dialin.directory import Directory, dynamodb_client
+from dialin.directory import dynamodb_client
 from dialin.pins import hash_pin
 from dialin.records import route_key
 from dialin.state import Speech, Urls, WaitState
 from dialin.webhooks import VoiceApp
-from dialin_tools.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
-from dialin_tools.seed import load_seed
+from dialin_tools.commands.serve.seed import load_seed
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
 
 OTHER_CALLER = "+442079460958"
 WITHHELD = "+12025550147"  # a caller who ends up locked out
@@ -67,7 +78,7 @@ def deployed_like(empty_table: Any) -> tuple[VoiceApp, str, str]:
     pepper_arn = client.create_secret(Name="pepper", SecretString=pepper)["ARN"]
     load_seed(empty_table, TABLE, pepper)
     config = local_settings(TWILIO_SECRET_ARN=twilio["ARN"], PIN_PEPPER_SECRET_ARN=pepper_arn)
-    app = VoiceApp(config, Directory(empty_table, TABLE), Credentials(config, secrets_client=lambda: client))
+    app = VoiceApp.on_table(config, empty_table, Credentials(config, secrets_client=lambda: client))
     return app, token, pepper
 
 
@@ -134,7 +145,7 @@ def play_faults() -> int:
         )
         stubber.add_response("get_item", {})
         stubber.add_client_error("update_item", "AccessDeniedException", http_status_code=400)
-        app = VoiceApp(local_settings(), Directory(client, TABLE), Credentials(local_settings()))
+        app = VoiceApp.on_table(local_settings(), client, Credentials(local_settings()))
         parse(handle(app, twilio_post(INCOMING, To=PIN_NUMBER, From=CALLER)))
         pin_url = f"{BASE}/voice/pin?a=1&m=3"
         parse(handle(app, twilio_post(pin_url, To=PIN_NUMBER, From=CALLER, Digits=WRONG_PINS[0])))
@@ -142,9 +153,7 @@ def play_faults() -> int:
     with Stubber(secrets_client) as stubber:
         stubber.add_client_error("get_secret_value", "InternalServiceError", http_status_code=500)
         config = local_settings(TWILIO_SECRET_ARN="arn:aws:secretsmanager:us-east-1:1:secret:t-AbCdEf")
-        app = VoiceApp(
-            config, Directory(client, TABLE), Credentials(config, secrets_client=lambda: secrets_client)
-        )
+        app = VoiceApp.on_table(config, client, Credentials(config, secrets_client=lambda: secrets_client))
         parse(handle(app, twilio_post(INCOMING, To=DIRECT, From=CALLER, Digits=ALICE_PIN)))
     return 3
 

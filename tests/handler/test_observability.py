@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import BASE, Handler
+from support.voice import BASE, Handler
 
 from dialin.observability import logger
-from dialin_tools.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 
 CALLER = "+14155550123"
 CALL_SID = "CA" + "f" * 32

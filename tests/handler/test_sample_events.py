@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TABLE, Handler, parse, said, verbs
+from support.twiml import parse, said, verbs
+from support.voice import TABLE, Handler
 
 from dialin import messages
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.directory import Directory
 from dialin.webhooks import VoiceApp
-from dialin_tools import sample_events
+from dialin_tools.lib import sample_events
 
 EVENTS = sample_events.EVENTS_DIR
 NAMES = sorted(p.stem for p in EVENTS.glob("*.json") if p.stem not in ("env", "seed"))
@@ -37,7 +37,7 @@ def sam_local_handler(voice_handler: Handler, dynamodb: Any, monkeypatch: pytest
     env = json.loads((EVENTS / "env.json").read_text())["VoiceFunction"]
     env["TABLE_NAME"] = TABLE
     settings = Settings.from_env(env)
-    app = VoiceApp(settings, Directory(dynamodb, TABLE), Credentials(settings), clock=voice_handler.app.clock)
+    app = VoiceApp.on_table(settings, dynamodb, Credentials(settings), clock=voice_handler.app.clock)
     monkeypatch.setattr(voice_handler.module, "voice", app)
     return Handler(voice_handler.module, app)
 

@@ -14,16 +14,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from callers import ALICE_PIN, CALLER, PIN_NUMBER
-from conftest import BASE, TABLE, Handler, local_settings, parse
+from support.callers import ALICE_PIN, CALLER, PIN_NUMBER
+from support.twiml import parse
+from support.voice import BASE, Handler, local_settings
 
 from dialin.credentials import Credentials
-from dialin.directory import Directory
 from dialin.state import PinState, Speech, Urls
 from dialin.webhooks import VoiceApp
-from dialin_tools.apigw import DEV_AUTH_TOKEN, signed_twilio_event, twilio_signature
-from dialin_tools.handlers import LocalContext, load_handler
-from dialin_tools.template import api_routes, load
+from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event, twilio_signature
+from dialin_tools.lib.template import api_routes, load
 
 STATE = PinState(2, 3, Speech("Polly.Joanna", "en-US"), "last-digits")
 QUERY = [tuple(pair.split("=", 1)) for pair in Urls(BASE).pin(STATE).split("?", 1)[1].split("&")]
@@ -158,7 +158,7 @@ def guarded(base: str = "") -> Callable[[Event], dict[str, Any]]:
     route = next(r for r in api_routes(load()) if r.path == "/voice/pin")
     module, function = load_handler(route.code_dir, route.handler)
     config = local_settings(PUBLIC_BASE_URL=base)
-    app = VoiceApp(config, Untouchable(), Credentials(config))  # type: ignore[arg-type]
+    app = VoiceApp(config, Untouchable(), Credentials(config), Untouchable())  # type: ignore[arg-type]
 
     def call(event: Event) -> dict[str, Any]:
         original, module.voice = module.voice, app
@@ -178,7 +178,7 @@ def handler(request: pytest.FixtureRequest) -> Callable[[Event], dict[str, Any]]
 @pytest.mark.parametrize("base", ["", BASE], ids=["derived", "configured"])
 def test_the_unchanged_request_is_accepted(voice_handler: Handler, dynamodb: Any, base: str):
     config = local_settings(PUBLIC_BASE_URL=base)
-    voice_handler.module.voice = VoiceApp(config, Directory(dynamodb, TABLE), Credentials(config))
+    voice_handler.module.voice = VoiceApp.on_table(config, dynamodb, Credentials(config))
     joined = parse(voice_handler(signed()))
     assert joined.find("Connect/Room").text == "ClinicRoom1"
 

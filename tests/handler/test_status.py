@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import BASE, Handler, parse
-from observed import Observed
+from support.observed import Observed
+from support.twiml import parse
+from support.voice import BASE, Handler
 
 from dialin.status import direction, duration_seconds
-from dialin_tools.apigw import signed_twilio_event
+from dialin_tools.lib.apigw import signed_twilio_event
 
 CALLER = "+14155550123"
 NUMBER = "+15555550100"

@@ -7,10 +7,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError
-from conftest import BASE, TABLE, Handler, parse, said, verbs
+from support.twiml import parse, said, verbs
+from support.voice import BASE, TABLE, Handler
 
 from dialin import messages
-from dialin_tools.apigw import DEV_AUTH_TOKEN, signed_twilio_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event
 
 DIRECT = "+15555550100"
 PIN_NUMBER = "+15555550101"
@@ -87,7 +88,7 @@ def test_wrong_pin_three_times_then_goodbye(voice_handler: Handler):
 def test_pin_for_another_number_is_refused(voice_handler: Handler, dynamodb: Any):
     from dialin.pins import hash_pin
     from dialin.records import PinGrant
-    from dialin_tools.apigw import DEV_PIN_PEPPER
+    from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
     scoped = PinGrant(hash_pin(DEV_PIN_PEPPER, "777777"), room="Elsewhere", number="+15555550150")
     dynamodb.put_item(TableName=TABLE, Item=scoped.to_item())

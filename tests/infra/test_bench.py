@@ -14,10 +14,9 @@ import pytest
 
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.directory import Directory
 from dialin.webhooks import VoiceApp
-from dialin_tools import template as tpl
-from dialin_tools.handlers import load_handler, load_module
+from dialin_tools.commands.serve.handlers import load_handler, load_module
+from dialin_tools.lib import template as tpl
 
 BENCH = tpl.ROOT / "bench"
 VOICE_DIR = tpl.ROOT / "functions" / "voice"
@@ -34,9 +33,7 @@ def deployed_handler(monkeypatch: pytest.MonkeyPatch) -> Any:
     module, _ = load_handler(VOICE_DIR, "app.lambda_handler")
     settings = Settings.from_env(DEPLOYED)
     client = boto3.client("dynamodb", region_name="us-east-1")
-    monkeypatch.setattr(
-        module, "voice", VoiceApp(settings, Directory(client, settings.table_name), Credentials(settings))
-    )
+    monkeypatch.setattr(module, "voice", VoiceApp.on_table(settings, client, Credentials(settings)))
     return module
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from cfnlint.api import lint_all
 
-from dialin_tools import template as tpl
+from dialin_tools.lib import template as tpl
 
 
 def test_cfn_lint_clean():

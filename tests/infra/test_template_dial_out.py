@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dialin_tools import template as tpl
+from dialin_tools.lib import template as tpl
 
 
 def _actions(function: dict[str, Any]) -> list[tuple[str, Any]]:

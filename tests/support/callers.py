@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conftest import BASE
-
-from dialin_tools.apigw import DEV_AUTH_TOKEN, signed_twilio_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event
+from support.voice import BASE
 
 DIRECT = "+15555550100"
 PIN_NUMBER = "+15555550101"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dialin_tools import template as tpl
-from dialin_tools.apigw import rest_event
-from dialin_tools.handlers import load_handler
+from dialin_tools.commands.serve.handlers import load_handler
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import rest_event
 
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 CALLER_ARN = "arn:aws:iam::123456789012:user/ops"

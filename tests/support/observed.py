@@ -5,12 +5,52 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from dialin.observability import logger
+
+
+def emf_metrics(lines: Iterable[str]) -> list[tuple[str, str, float]]:
+    """(name, unit, value) for every value of every EMF blob among ``lines``."""
+    found = []
+    for line in lines:
+        if not line.startswith('{"_aws"'):
+            continue
+        blob = json.loads(line)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                values = blob[metric["Name"]]
+                for value in values if isinstance(values, list) else [values]:
+                    found.append((metric["Name"], metric["Unit"], value))
+    return found
+
+
+def totals(metrics: Iterable[tuple[str, str, float]]) -> dict[str, float]:
+    summed: Counter[str] = Counter()
+    for name, _, value in metrics:
+        summed[name] += value
+    return dict(summed)
+
+
+@dataclass
+class Emitted:
+    """What the function wrote to stdout: Powertools JSON log lines and EMF metrics."""
+
+    text: str
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
+
+    def logs(self) -> list[dict[str, Any]]:
+        return [r for r in self.records() if "_aws" not in r]
+
+    def metrics(self) -> dict[str, float]:
+        """Metric name -> sum of its values, across every EMF blob."""
+        return totals(emf_metrics(self.text.splitlines()))
 
 
 @dataclass
@@ -32,20 +72,10 @@ class Observed:
 
     def metrics(self) -> list[tuple[str, str, float]]:
         """(name, unit, value) for every value published."""
-        found = []
-        for blob in self.emf():
-            for directive in blob["_aws"]["CloudWatchMetrics"]:
-                for metric in directive["Metrics"]:
-                    values = blob[metric["Name"]]
-                    for value in values if isinstance(values, list) else [values]:
-                        found.append((metric["Name"], metric["Unit"], value))
-        return found
+        return emf_metrics(self.stdout().splitlines())
 
     def metric_totals(self) -> dict[str, float]:
-        totals: Counter[str] = Counter()
-        for name, _, value in self.metrics():
-            totals[name] += value
-        return dict(totals)
+        return totals(self.metrics())
 
     def nowhere(self, *texts: str) -> bool:
         """None of ``texts`` appears in any log line or metric."""

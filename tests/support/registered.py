@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from dialin_tools.cli import run
+
 
 def run_registered(
     register: Callable[[Any], None], argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
@@ -16,6 +18,6 @@ def run_registered(
     parser = argparse.ArgumentParser(prog="dialin")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    code = args.handler(args)
+    code = run(args)
     out, err = capsys.readouterr()
     return code, out, err

@@ -8,18 +8,18 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import TABLE, Clock
+from support.voice import TABLE, Clock
 
+from dialin.admin import bulk, checks, specs, table
+from dialin.admin.table import Admin
 from dialin.directory import Directory
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
-from dialin_tools import admin
-from dialin_tools import template as tpl
-from dialin_tools.admin import Admin
-from dialin_tools.apigw import DEV_PIN_PEPPER
+from dialin_tools.commands.admin.targets import stack_target
+from dialin_tools.commands.serve.seed import DEMO_SEED
 from dialin_tools.errors import Conflict, Invalid, NotFound
-from dialin_tools.seed import DEMO_SEED
-from dialin_tools.targets import stack_target
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 ALICE_PIN = "246810"  # in events/seed.json
 NOW = 1_800_000_000  # conftest's clock
@@ -51,30 +51,30 @@ def snapshot(adm: Admin) -> list[dict[str, Any]]:
 )
 def test_route_rejects_numbers_that_are_not_e164(number: str):
     with pytest.raises(Invalid, match=r"E\.164") as caught:
-        admin.make_route(number, room="Room")
+        specs.make_route(number, room="Room")
     if number:
         assert number not in str(caught.value)  # errors never repeat a phone number
 
 
 def test_names_are_limited_to_128_characters():
-    assert admin.make_route("+15551230000", room="r" * 128).room == "r" * 128
+    assert specs.make_route("+15551230000", room="r" * 128).room == "r" * 128
     with pytest.raises(Invalid, match="room is longer than 128 characters"):
-        admin.make_route("+15551230000", room="r" * 129)
+        specs.make_route("+15551230000", room="r" * 129)
     with pytest.raises(Invalid, match="identity is longer than 128 characters"):
-        admin.make_pin_spec("Room", identity="i" * 129, now=NOW)
+        specs.make_pin_spec("Room", identity="i" * 129, now=NOW)
     with pytest.raises(Invalid, match="room is longer than 128 characters"):
-        admin.make_pin_spec("r" * 129, now=NOW)
+        specs.make_pin_spec("r" * 129, now=NOW)
     with pytest.raises(Invalid, match="control characters"):
-        admin.make_pin_spec("Room", identity="al\nice", now=NOW)
+        specs.make_pin_spec("Room", identity="al\nice", now=NOW)
 
 
 def test_a_direct_number_needs_a_room_and_a_pin_number_does_not():
     with pytest.raises(Invalid, match="needs a room"):
-        admin.make_route("+15551230000")
-    route = admin.make_route("+15551230000", mode="pin", attempts="4")
+        specs.make_route("+15551230000")
+    route = specs.make_route("+15551230000", mode="pin", attempts="4")
     assert (route.mode, route.room, route.attempts) == ("pin", "", 4)
     with pytest.raises(Invalid, match="attempts must be"):
-        admin.make_route("+15551230000", mode="pin", attempts="11")
+        specs.make_route("+15551230000", mode="pin", attempts="11")
 
 
 @pytest.mark.parametrize(
@@ -82,33 +82,33 @@ def test_a_direct_number_needs_a_room_and_a_pin_number_does_not():
 )
 def test_pins_must_be_6_to_16_ascii_digits(pin: str):
     with pytest.raises(Invalid, match="PIN must be") as caught:
-        admin.check_pin(pin)
+        checks.check_pin(pin)
     if len(pin) > 2:
         assert pin not in str(caught.value)
 
 
 def test_times_are_iso_8601_without_offset_meaning_utc():
-    assert admin.parse_time("2030-01-31T17:00:00Z", "t") == 1_896_109_200
-    assert admin.parse_time("2030-01-31T17:00:00", "t") == 1_896_109_200
-    assert admin.parse_time("2030-01-31T19:00:00+02:00", "t") == 1_896_109_200
-    assert admin.parse_time("2030-01-31", "t") == 1_896_048_000
-    assert admin.parse_time("1896109200", "t") == 1_896_109_200
+    assert checks.parse_time("2030-01-31T17:00:00Z", "t") == 1_896_109_200
+    assert checks.parse_time("2030-01-31T17:00:00", "t") == 1_896_109_200
+    assert checks.parse_time("2030-01-31T19:00:00+02:00", "t") == 1_896_109_200
+    assert checks.parse_time("2030-01-31", "t") == 1_896_048_000
+    assert checks.parse_time("1896109200", "t") == 1_896_109_200
     with pytest.raises(Invalid, match="ISO-8601"):
-        admin.parse_time("next tuesday", "valid-until")
+        checks.parse_time("next tuesday", "valid-until")
 
 
 def test_pin_window_must_make_sense():
     with pytest.raises(Invalid, match="later than valid-from"):
-        admin.make_pin_spec("Room", valid_from="2030-02-01", valid_until="2030-01-01", now=NOW)
+        specs.make_pin_spec("Room", valid_from="2030-02-01", valid_until="2030-01-01", now=NOW)
     with pytest.raises(Invalid, match="already past"):
-        admin.make_pin_spec("Room", valid_until="2020-01-01", now=NOW)
+        specs.make_pin_spec("Room", valid_until="2020-01-01", now=NOW)
 
 
 # Routes
 
 
 def test_add_list_and_remove_a_route(directory_admin: Admin, dynamodb: Any):
-    route = admin.make_route(
+    route = specs.make_route(
         "+15551230000", room="Board", greeting="Hello", voice="Polly.Amy", language="en-GB"
     )
     directory_admin.add_route(route)
@@ -124,7 +124,7 @@ def test_add_list_and_remove_a_route(directory_admin: Admin, dynamodb: Any):
 
 def test_an_existing_route_is_kept_unless_replace(directory_admin: Admin, dynamodb: Any):
     before = snapshot(directory_admin)
-    other = admin.make_route("+15555550100", room="Elsewhere")
+    other = specs.make_route("+15555550100", room="Elsewhere")
     with pytest.raises(Conflict, match="already has a route"):
         directory_admin.add_route(other)
     assert snapshot(directory_admin) == before
@@ -136,7 +136,7 @@ def test_an_existing_route_is_kept_unless_replace(directory_admin: Admin, dynamo
 
 
 def test_generated_pin_is_stored_only_as_its_hmac(directory_admin: Admin, dynamodb: Any):
-    spec = admin.make_pin_spec("ClinicRoom1", identity="bob", label="Bob", now=NOW)
+    spec = specs.make_pin_spec("ClinicRoom1", identity="bob", label="Bob", now=NOW)
     new = directory_admin.add_pin(spec)
     assert new.generated and len(new.pin) == 6 and new.pin.isdigit()
     assert new.grant.pin_hash == hash_pin(DEV_PIN_PEPPER, new.pin)
@@ -145,15 +145,15 @@ def test_generated_pin_is_stored_only_as_its_hmac(directory_admin: Admin, dynamo
 
 
 def test_generated_pin_length(directory_admin: Admin):
-    new = directory_admin.add_pin(admin.make_pin_spec("Room", now=NOW), length=10)
+    new = directory_admin.add_pin(specs.make_pin_spec("Room", now=NOW), length=10)
     assert len(new.pin) == 10
     with pytest.raises(Invalid, match="length"):
-        directory_admin.add_pin(admin.make_pin_spec("Room", now=NOW), length=5)
+        directory_admin.add_pin(specs.make_pin_spec("Room", now=NOW), length=5)
 
 
 def test_duplicate_pin_is_rejected_and_nothing_changes(directory_admin: Admin, dynamodb: Any):
     before = snapshot(directory_admin)
-    spec = admin.make_pin_spec("OtherRoom", identity="mallory", now=NOW)
+    spec = specs.make_pin_spec("OtherRoom", identity="mallory", now=NOW)
     with pytest.raises(Conflict, match="already in use") as caught:
         directory_admin.add_pin(spec, pin=ALICE_PIN)
     assert ALICE_PIN not in str(caught.value)
@@ -165,19 +165,19 @@ def test_duplicate_pin_is_rejected_and_nothing_changes(directory_admin: Admin, d
 def test_short_pin_is_rejected_before_writing(directory_admin: Admin):
     before = snapshot(directory_admin)
     with pytest.raises(Invalid, match="6 to 16 digits"):
-        directory_admin.add_pin(admin.make_pin_spec("Room", now=NOW), pin="12345")
+        directory_admin.add_pin(specs.make_pin_spec("Room", now=NOW), pin="12345")
     assert snapshot(directory_admin) == before
 
 
 def test_a_stack_may_require_longer_pins(dynamodb: Any, clock: Clock):
     strict = Admin(dynamodb, TABLE, DEV_PIN_PEPPER, min_pin_length=8, clock=clock)
     with pytest.raises(Invalid, match="8 to 16 digits"):
-        strict.add_pin(admin.make_pin_spec("Room", now=NOW), pin="135792")
-    assert len(strict.add_pin(admin.make_pin_spec("Room", now=NOW)).pin) == 8
+        strict.add_pin(specs.make_pin_spec("Room", now=NOW), pin="135792")
+    assert len(strict.add_pin(specs.make_pin_spec("Room", now=NOW)).pin) == 8
 
 
 def test_valid_until_sets_the_ttl_after_the_window(directory_admin: Admin, dynamodb: Any):
-    spec = admin.make_pin_spec(
+    spec = specs.make_pin_spec(
         "Board", valid_from="2030-01-01T09:00:00Z", valid_until="2030-01-01T17:00:00Z", now=NOW
     )
     new = directory_admin.add_pin(spec, pin="97531086")
@@ -187,7 +187,7 @@ def test_valid_until_sets_the_ttl_after_the_window(directory_admin: Admin, dynam
     item = item["Item"]
     assert int(item["valid_from"]["N"]) == 1_893_488_400
     assert int(item["valid_until"]["N"]) == 1_893_517_200
-    assert int(item["expires_at"]["N"]) == 1_893_517_200 + admin.EXPIRY_GRACE_SECONDS
+    assert int(item["expires_at"]["N"]) == 1_893_517_200 + specs.EXPIRY_GRACE_SECONDS
     assert PinGrant.from_item(item).usable("+15555550101", 1_893_500_000)
     assert not PinGrant.from_item(item).usable("+15555550101", 1_893_517_200)
 
@@ -212,7 +212,7 @@ def test_revoke_by_pin(directory_admin: Admin, dynamodb: Any):
 
 def test_revoke_by_hash_prefix(directory_admin: Admin):
     guest_hash = hash_pin(DEV_PIN_PEPPER, "135790")
-    grant = directory_admin.revoke_pin(guest_hash[: admin.HASH_SHOWN].upper())
+    grant = directory_admin.revoke_pin(guest_hash[: table.HASH_SHOWN].upper())
     assert grant.pin_hash == guest_hash
     assert [g.identity for g, _ in directory_admin.list_pins()[0]] == ["alice"]
     with pytest.raises(NotFound, match="at least 8"):
@@ -231,13 +231,13 @@ pin,+15551230001,,Board,,,,Guests (generated),
 
 
 def test_import_csv(empty_admin: Admin):
-    path_rows = admin.rows_from_csv(CSV_GOOD)
+    path_rows = bulk.rows_from_csv(CSV_GOOD)
     plan = empty_admin.import_rows(path_rows)
     assert [r.number for _, r in plan.routes] == ["+15551230000", "+15551230001"]
     assert plan.routes[1][1].attempts == 5
     carol, guest = (new for _, new in plan.pins)
     assert (carol.pin, carol.generated, carol.grant.identity) == ("97531086", False, "carol")
-    assert carol.expires_at == 1_896_109_200 + admin.EXPIRY_GRACE_SECONDS
+    assert carol.expires_at == 1_896_109_200 + specs.EXPIRY_GRACE_SECONDS
     assert guest.generated and guest.grant.number == "+15551230001"
     directory = Directory(empty_admin.client, "empty")
     assert directory.route("+15551230000").room == "Board"
@@ -251,7 +251,7 @@ def test_import_with_a_bad_row_writes_nothing(empty_admin: Admin):
         + "pin,,,Board,dave,12345,,,\nroute,+1555,direct,Board,,,,,\nroute,+15551230000,direct,Dup,,,,,\n"
     )
     with pytest.raises(Invalid) as caught:
-        empty_admin.import_rows(admin.rows_from_csv(bad))
+        empty_admin.import_rows(bulk.rows_from_csv(bad))
     message = str(caught.value)
     assert "nothing was imported" in message
     assert "line 6: PIN must be 6 to 16 digits long" in message
@@ -272,7 +272,7 @@ def test_import_with_a_bad_row_writes_nothing(empty_admin: Admin):
 )
 def test_malformed_csv_is_rejected(empty_admin: Admin, text: str, problem: str):
     with pytest.raises(Invalid, match=problem):
-        empty_admin.import_rows(admin.rows_from_csv(text))
+        empty_admin.import_rows(bulk.rows_from_csv(text))
     assert snapshot(empty_admin) == []
 
 
@@ -332,7 +332,7 @@ def test_stack_target_reads_outputs_and_the_pepper_secret(aws: None, template: d
     )
     target = stack_target("dialin-test", session)
     assert not target.local and target.admin.min_pin_length == 8
-    new = target.admin.add_pin(admin.make_pin_spec("Board", identity="erin"), pin="24681357")
+    new = target.admin.add_pin(specs.make_pin_spec("Board", identity="erin"), pin="24681357")
     assert new.grant.pin_hash == hash_pin("stack-pepper", "24681357")
     directory = Directory(session.client("dynamodb"), target.admin.table)
     assert directory.pin_grant(hash_pin("stack-pepper", "24681357")).identity == "erin"
@@ -350,10 +350,10 @@ def test_generated_pins_already_in_use_are_drawn_again(
     directory_admin: Admin, monkeypatch: pytest.MonkeyPatch, dynamodb: Any
 ):
     draws = iter([ALICE_PIN, "135790", "864200", ALICE_PIN, "975310"])
-    monkeypatch.setattr(admin, "generate_pin", lambda length: next(draws))
-    new = directory_admin.add_pin(admin.make_pin_spec("Board", identity="fay", now=NOW))
+    monkeypatch.setattr(specs, "generate_pin", lambda length: next(draws))
+    new = directory_admin.add_pin(specs.make_pin_spec("Board", identity="fay", now=NOW))
     assert new.pin == "864200"  # the first two draws are the demo PINs, already in use
-    plan = directory_admin.import_rows(admin.rows_from_csv("kind,room,identity\npin,Board,gus\n"))
+    plan = directory_admin.import_rows(bulk.rows_from_csv("kind,room,identity\npin,Board,gus\n"))
     assert [new.pin for _, new in plan.pins] == ["975310"]
     assert Directory(dynamodb, TABLE).pin_grant(hash_pin(DEV_PIN_PEPPER, "975310")).identity == "gus"
     grant = Directory(dynamodb, TABLE).pin_grant(hash_pin(DEV_PIN_PEPPER, ALICE_PIN))

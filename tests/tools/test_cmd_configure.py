@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from registered import run_registered
-from stack_stub import BASE, OUTPUTS, STACK, cloudformation
-from twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from support.registered import run_registered
+from support.stack_stub import BASE, OUTPUTS, STACK, cloudformation
+from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
-from dialin_tools import cmd_configure
+from dialin_tools.commands.configure_number import cli as cmd_configure
 
 NUMBER = "+15555550100"
 DEMO_URL = "https://demo.twilio.com/welcome/voice/"
@@ -134,7 +134,7 @@ def test_number_not_in_the_account(cli: Cli, twilio: FakeTwilio):
     twilio.add_number("+15555550111")
     code, _, err = cli("configure-number", NUMBER, "--stack", STACK)
     assert code == 1
-    assert err == f"error: {NUMBER} is not a phone number of this Twilio account\n"
+    assert err == f"dialin configure-number: {NUMBER} is not a phone number of this Twilio account\n"
     assert twilio.writes() == []
 
 
@@ -150,7 +150,7 @@ def test_number_on_a_sip_trunk_is_left_alone(cli: Cli, twilio: FakeTwilio):
 def test_bad_number_argument_changes_nothing(cli: Cli, twilio: FakeTwilio, number: str):
     code, _, err = cli("configure-number", number, "--stack", STACK)
     assert code == 2
-    assert err.startswith("error: NUMBER must be E.164")
+    assert err.startswith("dialin configure-number: NUMBER must be E.164")
     assert twilio.sent == []
 
 
@@ -200,7 +200,9 @@ def test_missing_stack(twilio: FakeTwilio, capsys: pytest.CaptureFixture[str]):
     twilio.add_number(NUMBER)
     code, _, err = cli("configure-number", NUMBER, "--stack", STACK)
     assert code == 1
-    assert err == f"error: cannot read stack {STACK}: Stack with id {STACK} does not exist\n"
+    assert err == (
+        f"dialin configure-number: cannot read stack {STACK}: Stack with id {STACK} does not exist\n"
+    )
     assert twilio.writes() == []
 
 

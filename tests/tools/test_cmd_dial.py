@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import local_settings
-from dial_events import dial_out_module
-from local_http import Received, serve
-from registered import run_registered
-from stack_stub import OUTPUTS, STACK, cloudformation
+from support.dial_events import dial_out_module
+from support.local_http import Received, serve
+from support.registered import run_registered
+from support.stack_stub import OUTPUTS, STACK, cloudformation
+from support.voice import local_settings
 
 from dialin.credentials import Credentials
 from dialin.dial_request import DialOutSettings
 from dialin.dialout import DialOutApp
-from dialin_tools import cmd_dial
-from dialin_tools.apigw import rest_event
-from dialin_tools.handlers import LocalContext
-from dialin_tools.sigv4 import region_from_url
+from dialin_tools.commands.dial import cli as cmd_dial
+from dialin_tools.commands.serve.handlers import LocalContext
+from dialin_tools.lib.apigw import rest_event
+from dialin_tools.lib.sigv4 import region_from_url
 
 CALLEE = "+14155550123"
 ROOM = "DailyStandup"
@@ -129,7 +129,7 @@ def test_without_aws_credentials_nothing_is_sent(capsys: pytest.CaptureFixture[s
             capsys, cloudformation({**OUTPUTS, "DialOutUrl": f"{base}/Prod/calls"}), lambda r: NoCredentials()
         )
         code, _, err = cli("dial", "--to", CALLEE, "--room", ROOM, "--stack", STACK)
-    assert (code, err) == (1, "error: no AWS credentials found to sign the request\n")
+    assert (code, err) == (1, "dialin dial: no AWS credentials found to sign the request\n")
     assert received == []
 
 
@@ -142,7 +142,7 @@ def test_iam_refusal_explains_the_policy(capsys: pytest.CaptureFixture[str]):
         cli = Cli(capsys, cloudformation({**OUTPUTS, "DialOutUrl": f"{base}/Prod/calls"}))
         code, _, err = cli("dial", "--to", CALLEE, "--room", ROOM, "--stack", STACK)
     assert code == 1
-    assert err.startswith("error: HTTP 403: User: arn:aws:iam::123456789012:user/ops is not authorized")
+    assert err.startswith("dialin dial: HTTP 403: User: arn:aws:iam::123456789012:user/ops is not authorized")
     assert "DialOutPolicyArn" in err
 
 
@@ -155,7 +155,7 @@ def test_twilio_refusal_shows_twilios_code(capsys: pytest.CaptureFixture[str]):
         code, _, err = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM, "--url", base)
     assert code == 1
     assert err == (
-        "error: HTTP 422: not a valid phone number\n"
+        "dialin dial: HTTP 422: not a valid phone number\n"
         "Twilio error 21211: https://www.twilio.com/docs/errors/21211\n"
     )
 
@@ -163,10 +163,10 @@ def test_twilio_refusal_shows_twilios_code(capsys: pytest.CaptureFixture[str]):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--to", "4155550123", "--room", ROOM], "error: --to must be an E.164 number"),
-        (["--to", CALLEE, "--room", ROOM, "--from", "+1"], "error: --from must be an E.164 number"),
-        (["--to", CALLEE, "--room", "r" * 129], "error: --room is longer than 128 characters"),
-        (["--to", CALLEE, "--room", ROOM, "--identity", ""], "error: --identity is empty"),
+        (["--to", "4155550123", "--room", ROOM], "dialin dial: --to must be an E.164 number"),
+        (["--to", CALLEE, "--room", ROOM, "--from", "+1"], "dialin dial: --from must be an E.164 number"),
+        (["--to", CALLEE, "--room", "r" * 129], "dialin dial: --room is longer than 128 characters"),
+        (["--to", CALLEE, "--room", ROOM, "--identity", ""], "dialin dial: --identity is empty"),
     ],
 )
 def test_bad_arguments_send_nothing(capsys: pytest.CaptureFixture[str], argv: list[str], message: str):
@@ -189,7 +189,7 @@ def test_unreachable_url(capsys: pytest.CaptureFixture[str]):
         port = probe.getsockname()[1]
     code, _, err = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM, "--url", f"http://127.0.0.1:{port}")
     assert code == 1
-    assert err.startswith(f"error: cannot reach http://127.0.0.1:{port}/calls")
+    assert err.startswith(f"dialin dial: cannot reach http://127.0.0.1:{port}/calls")
 
 
 @pytest.fixture

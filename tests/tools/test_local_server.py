@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from dialin.signature import form_params, route_path
-from dialin_tools import server
-from dialin_tools import template as tpl
-from dialin_tools.server import LocalApi, LocalRoute
+from dialin.apigateway import form_params, route_path
+from dialin_tools.commands.serve import server
+from dialin_tools.commands.serve.server import LocalApi, LocalRoute
+from dialin_tools.lib import template as tpl
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import said, verbs
+from support.twiml import said, verbs
 
 from dialin import flow, messages
 from dialin.identity import caller_identity, grant_identity
@@ -148,7 +148,7 @@ def _wait(connected_at: float, since: float | None = None, loops: int = 0) -> Wa
 
 def test_room_not_started_tells_caller_waits_and_retries():
     state = _wait(NOW - 1)
-    root = xml(flow.after_connect(state, URLS, NOW, LIMITS))
+    root = xml(flow.wait(state, URLS, NOW, LIMITS))
     assert verbs(root) == ["Say", "Pause", "Connect", "Redirect"]
     assert said(root) == messages.NOT_STARTED
     assert root.find("Pause").get("length") == "20"
@@ -160,21 +160,21 @@ def test_room_not_started_tells_caller_waits_and_retries():
 
 
 def test_waiting_reminds_only_now_and_then():
-    quiet = xml(flow.after_connect(_wait(NOW - 1, NOW - 30, loops=1), URLS, NOW, LIMITS))
+    quiet = xml(flow.wait(_wait(NOW - 1, NOW - 30, loops=1), URLS, NOW, LIMITS))
     assert verbs(quiet) == ["Pause", "Connect", "Redirect"]
-    reminder = xml(flow.after_connect(_wait(NOW - 1, NOW - 90, loops=3), URLS, NOW, LIMITS))
+    reminder = xml(flow.wait(_wait(NOW - 1, NOW - 90, loops=3), URLS, NOW, LIMITS))
     assert said(reminder) == messages.STILL_WAITING
 
 
 def test_waiting_is_bounded_then_goodbye():
-    root = xml(flow.after_connect(_wait(NOW - 1, NOW - 600, loops=20), URLS, NOW, LIMITS))
+    root = xml(flow.wait(_wait(NOW - 1, NOW - 600, loops=20), URLS, NOW, LIMITS))
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.GAVE_UP
 
 
 def test_session_that_ended_normally_hears_goodbye_not_not_started():
     state = _wait(NOW - 45 * 60)
-    root = xml(flow.after_connect(state, URLS, NOW, LIMITS))
+    root = xml(flow.wait(state, URLS, NOW, LIMITS))
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.SESSION_ENDED
     assert not flow.room_not_started(state, NOW)

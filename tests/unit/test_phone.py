@@ -10,8 +10,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
+from dialin_tools.commands.call.phone import CallFailed, Phone, entry_url
 from dialin_tools.errors import DialinError
-from dialin_tools.phone import CallFailed, Phone, entry_url
 
 TOKEN = "phone-test-token"
 BASE = "https://voice.example.com/Prod"

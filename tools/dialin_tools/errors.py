@@ -1,27 +1,25 @@
-"""Errors the `dialin` command reports as a clear message and a non-zero exit status."""
+"""The `dialin` command's user errors: every one is a ``DialinError`` (dialin.errors), printed
+once by ``cli.main`` as ``dialin COMMAND: message`` with the error's exit status."""
 
 from __future__ import annotations
 
-
-class DialinError(Exception):
-    """A problem the user can act on. ``main`` prints it (no traceback) and exits with ``exit_code``."""
-
-    exit_code = 1
-
-
-class Invalid(DialinError):
-    """Input rejected before anything was written."""
-
-
-class Conflict(DialinError):
-    """The change would clash with what is already in the table; nothing was written."""
-
-
-class NotFound(DialinError):
-    """Nothing in the table matches."""
+from dialin.errors import Conflict, DialinError, Invalid, NotFound
 
 
 class Unreachable(DialinError):
-    """A service (DynamoDB, CloudFormation, an HTTP endpoint) could not be used."""
+    """A service (DynamoDB, CloudFormation, Twilio, an HTTP endpoint) could not be used."""
 
     exit_code = 2
+
+
+class BadArguments(Invalid):
+    """Arguments refused before anything was looked up or sent (argparse's exit status)."""
+
+    exit_code = 2
+
+
+class Refused(DialinError):
+    """A service answered, but refused the request; the message says what it said."""
+
+
+__all__ = ["BadArguments", "Conflict", "DialinError", "Invalid", "NotFound", "Refused", "Unreachable"]

@@ -1,9 +1,7 @@
-"""Twilio request signatures for API Gateway events (REST API v1 and HTTP API v2 payloads).
+"""API Gateway proxy events (REST API v1 and HTTP API v2 payloads): headers, the body, form
+parameters, the route, and the public base URL our routes live under.
 
-Twilio signs the exact public URL it requested plus the sorted POST parameters. Behind
-API Gateway that URL is not in the event as such, so it is rebuilt here: from the
-configured public base URL when there is one, else from the Host header and the path
-API Gateway saw (``requestContext.path`` keeps the stage and any base path mapping).
+Shared by the webhooks (``signature`` rebuilds the signed URL from these) and dial-out.
 """
 
 from __future__ import annotations
@@ -12,11 +10,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus
-
-from twilio.request_validator import RequestValidator
-
-SIGNATURE_HEADER = "x-twilio-signature"
+from urllib.parse import parse_qsl
 
 
 class FormParams:
@@ -92,39 +86,24 @@ def route_path(event: Mapping[str, Any]) -> str:
     """The route as declared in the template (``/voice/incoming``), without stage or base path."""
     if is_http_api(event):
         route_key = str(event.get("routeKey") or "")
-        return route_key.partition(" ")[2] or str(event.get("rawPath") or "")
+        return route_key.partition(" ")[2] or _stageless(event, str(event.get("rawPath") or ""))
     return str(event.get("resource") or event.get("path") or "")
 
 
-def _query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _stageless(event: Mapping[str, Any], raw_path: str) -> str:
+    """HTTP API v2 ``$default`` route: ``rawPath`` keeps a named stage (``/Prod/voice/incoming``)."""
+    stage = str((event.get("requestContext") or {}).get("stage") or "")
+    prefix = f"/{stage}"
+    if stage and stage != "$default" and raw_path.startswith(f"{prefix}/"):
+        return raw_path[len(prefix) :]
+    return raw_path
+
+
+def query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     multi = event.get("multiValueQueryStringParameters") or {}
     if multi:
         return [(str(k), str(v)) for k, values in multi.items() for v in (values or [])]
     return [(str(k), str(v)) for k, v in (event.get("queryStringParameters") or {}).items()]
-
-
-def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
-    """Query strings Twilio may have requested, most likely first, each built only when
-    the ones before it did not match.
-
-    HTTP API v2 keeps the raw query. REST API v1 only gives decoded parameters, so the
-    string is rebuilt in the order given and in sorted order (our own URLs are sorted),
-    with both percent-encoding styles.
-    """
-    if is_http_api(event):
-        yield str(event.get("rawQueryString") or "")
-        return
-    pairs = _query_pairs(event)
-    if not pairs:
-        yield ""
-        return
-    seen: set[str] = set()
-    for ordered in (pairs, sorted(pairs)):
-        for quoter in (quote, quote_plus):
-            text = "&".join(f"{quoter(k, safe='')}={quoter(v, safe='')}" for k, v in ordered)
-            if text not in seen:
-                seen.add(text)
-                yield text
 
 
 def derived_base_url(event: Mapping[str, Any]) -> str:
@@ -149,45 +128,3 @@ def derived_base_url(event: Mapping[str, Any]) -> str:
 
 def public_base_url(event: Mapping[str, Any], configured: str = "") -> str:
     return configured.rstrip("/") if configured else derived_base_url(event)
-
-
-def _candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> Iterator[str]:
-    base = public_base_url(event, configured_base)
-    path = route_path(event)
-    return (f"{base}{path}" + (f"?{q}" if q else "") for q in _query_variants(event))
-
-
-def candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> list[str]:
-    return list(_candidate_urls(event, configured_base))
-
-
-def is_valid(
-    event: Mapping[str, Any],
-    params: FormParams,
-    tokens: Iterable[str],
-    configured_base: str = "",
-) -> bool:
-    """True when ``X-Twilio-Signature`` matches for any accepted token. Fails closed.
-
-    Tokens and URL variants are both produced on demand: the usual request matches the
-    current token on the first URL, so nothing else is built or fetched.
-    """
-    signature = lower_headers(event).get(SIGNATURE_HEADER, "")
-    if not signature:
-        return False
-    pending = _candidate_urls(event, configured_base)
-    built: list[str] = []
-
-    def urls() -> Iterator[str]:
-        yield from built
-        for url in pending:
-            built.append(url)
-            yield url
-
-    try:
-        for token in tokens:
-            if token and any(RequestValidator(token).validate(url, params, signature) for url in urls()):
-                return True
-    except ValueError:  # a URL no request of Twilio's has: bad port in Host, lone surrogates
-        return False
-    return False

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _clamped_int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -58,12 +58,12 @@ class Settings:
             local_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
             local_pepper=env.get("PIN_PEPPER", ""),
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL", "").strip(),
-            default_pin_attempts=_int(env, "PIN_ATTEMPTS", 3, 1, 10),
-            max_wait_seconds=_int(env, "MAX_WAIT_SECONDS", 600, 0, 3600),
-            hold_seconds=_int(env, "HOLD_SECONDS", 20, 5, 120),
-            min_pin_length=_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
+            default_pin_attempts=_clamped_int(env, "PIN_ATTEMPTS", 3, 1, 10),
+            max_wait_seconds=_clamped_int(env, "MAX_WAIT_SECONDS", 600, 0, 3600),
+            hold_seconds=_clamped_int(env, "HOLD_SECONDS", 20, 5, 120),
+            min_pin_length=_clamped_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
             local_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
-            lockout_failures=_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
-            lockout_window_seconds=_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
-            lockout_seconds=_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
+            lockout_failures=_clamped_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
+            lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
+            lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
         )

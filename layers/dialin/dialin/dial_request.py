@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .apigateway import BadRequest, decoded_body
 from .config import public_base_url_setting
 from .identity import caller_identity
 from .records import LAST_DIGITS
-from .signature import BadRequest, decoded_body
 from .validation import is_e164, name_problem
 
 FIELDS = ("to", "room", "identity", "from")
@@ -106,7 +106,7 @@ def _body_text(event: Mapping[str, Any]) -> str:
         raise BadDialRequest(str(exc)) from None
 
 
-def _number(data: Mapping[str, Any], name: str, default: str = "") -> str:
+def _phone_number(data: Mapping[str, Any], name: str, default: str = "") -> str:
     value = data.get(name) or default
     if not value:
         raise BadDialRequest(f"{name} is required (an E.164 number such as {EXAMPLE_NUMBER})", name)
@@ -130,10 +130,10 @@ def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_i
         if name in data and not isinstance(data[name], str):
             raise BadDialRequest(f"{name} must be a string", name)
 
-    to = _number(data, "to")
+    to = _phone_number(data, "to")
     if not settings.caller_number and not data.get("from"):
         raise BadDialRequest("from is required: the stack has no DialOutCallerNumber", "from")
-    from_number = _number(data, "from", settings.caller_number)
+    from_number = _phone_number(data, "from", settings.caller_number)
     if not settings.allowed_prefixes:
         raise BadDialRequest(
             "no destination is allowed: set the stack's DialOutAllowedPrefixes or DialOutCallerNumber", "to"

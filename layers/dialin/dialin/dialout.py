@@ -25,11 +25,11 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from . import flow
+from .apigateway import public_base_url, route_path
 from .credentials import Credentials, CredentialsUnavailable
 from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
 from .http import json_response
 from .observability import count, logger
-from .signature import public_base_url, route_path
 from .state import Urls
 from .validation import is_account_sid, is_e164, mask_number
 

@@ -70,6 +70,7 @@ def locked_out(speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
 def _join(
     response: VoiceResponse,
     urls: Urls,
+    *,
     room: str,
     identity: str,
     speech: Speech,
@@ -77,6 +78,7 @@ def _join(
     since: int,
     loops: int = 0,
 ) -> VoiceResponse:
+    """<Connect><Room>, then a <Redirect> to the wait step, reached only when Twilio moves on."""
     connect = response.connect()
     connect.room(room, participant_identity=identity)
     state = WaitState(room, identity, connect_at, since, loops, speech)
@@ -118,7 +120,9 @@ def incoming(
         _say(response, text, speech)
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)
         start = int(now) + spoken_seconds(text)
-        return _join(response, urls, route.room, identity, speech, start, start)
+        return _join(
+            response, urls, room=route.room, identity=identity, speech=speech, connect_at=start, since=start
+        )
     state = PinState(
         attempt=1,
         max_attempts=route.attempts or limits.pin_attempts,
@@ -137,12 +141,20 @@ def pin_entered(
 ) -> VoiceResponse:
     """The <Gather> action. ``grant`` is the record for the entered PIN, if any; ``locked``:
     this failure locked the caller out, so no further attempt is offered."""
-    if pin_accepted(call, grant, now):
+    if grant is not None and pin_accepted(call, grant, now):
         response = VoiceResponse()
         _say(response, messages.PIN_ACCEPTED, state.speech)
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
         start = int(now) + spoken_seconds(messages.PIN_ACCEPTED)
-        return _join(response, urls, grant.room, identity, state.speech, start, start)
+        return _join(
+            response,
+            urls,
+            room=grant.room,
+            identity=identity,
+            speech=state.speech,
+            connect_at=start,
+            since=start,
+        )
     if locked:
         return locked_out(state.speech)
     if state.attempt >= state.max_attempts:
@@ -152,8 +164,9 @@ def pin_entered(
     return _gather(VoiceResponse(), urls, retry, lead=lead)
 
 
-def after_connect(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceResponse:
-    """Twilio moved past <Connect>: the room was not in progress, or the session ended."""
+def wait(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceResponse:
+    """The wait step (/voice/wait): Twilio moved past <Connect>, because the room was not in
+    progress or because the caller's session ended."""
     if now - state.connected_at >= SESSION_ENDED_AFTER_SECONDS:
         return goodbye(messages.SESSION_ENDED, state.speech)
     if now - state.since >= limits.max_wait_seconds:
@@ -169,7 +182,14 @@ def after_connect(state: WaitState, urls: Urls, now: float, limits: Limits) -> V
     response.pause(length=limits.hold_seconds)
     start = int(now) + spoken_seconds(text) + limits.hold_seconds
     return _join(
-        response, urls, state.room, state.identity, state.speech, start, state.since, state.loops + 1
+        response,
+        urls,
+        room=state.room,
+        identity=state.identity,
+        speech=state.speech,
+        connect_at=start,
+        since=state.since,
+        loops=state.loops + 1,
     )
 
 
@@ -192,4 +212,12 @@ def dial_out_answered(
     response = VoiceResponse()
     _say(response, messages.CONNECTING, DEFAULT_SPEECH)
     start = created_at + ring_seconds + spoken_seconds(messages.CONNECTING)
-    return _join(response, urls, room, identity, DEFAULT_SPEECH, start, created_at)
+    return _join(
+        response,
+        urls,
+        room=room,
+        identity=identity,
+        speech=DEFAULT_SPEECH,
+        connect_at=start,
+        since=created_at,
+    )

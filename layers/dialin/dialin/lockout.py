@@ -53,7 +53,7 @@ def dialed_label(number: str) -> str:
     return f"{number[:2]}..{number[-4:]}" if is_e164(number) else "other"
 
 
-def _number(item: Mapping[str, Any], name: str) -> int:
+def _required_int(item: Mapping[str, Any], name: str) -> int:
     value = number_attribute(item, name)
     if value is None:
         raise MalformedRecord(f"counter attribute {name} is missing")
@@ -69,9 +69,9 @@ class Counter:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Counter:
         return cls(
-            failures=_number(item, "failures"),
-            window_start=_number(item, "window_start"),
-            last_failure=_number(item, "last_failure"),
+            failures=_required_int(item, "failures"),
+            window_start=_required_int(item, "window_start"),
+            last_failure=_required_int(item, "last_failure"),
         )
 
 

@@ -17,6 +17,13 @@ from .validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
 WAIT_STEP = "/voice/wait"
+# The query keys are one letter each, to keep step URLs short (Twilio logs them, and inline
+# TwiML for a Calls API update is capped at 4,000 characters):
+#   a  PIN attempt being made (from 1)        m  PIN attempts allowed
+#   p  identity policy for guests             r  room name
+#   i  participant identity                   t  when the <Connect> is expected to start
+#   s  when the caller first tried to join    n  wait loops so far
+#   v  <Say> voice                            l  <Say> language
 
 
 class BadState(ValueError):
@@ -32,7 +39,7 @@ def canonical_query(values: Mapping[str, object]) -> str:
     return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in query_pairs(values))
 
 
-def _int(query: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+def _int_in_range(query: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
     try:
         value = int(query.get(key, default))
     except (TypeError, ValueError) as exc:
@@ -70,9 +77,9 @@ class PinState:
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> PinState:
-        max_attempts = _int(query, "m", 3, 1, MAX_ATTEMPTS)
+        max_attempts = _int_in_range(query, "m", 3, 1, MAX_ATTEMPTS)
         return cls(
-            attempt=_int(query, "a", 1, 1, max_attempts),
+            attempt=_int_in_range(query, "a", 1, 1, max_attempts),
             max_attempts=max_attempts,
             speech=Speech.from_query(query),
             caller_policy=query.get("p", "")[:32],
@@ -107,9 +114,9 @@ class WaitState:
         return cls(
             room=room,
             identity=identity,
-            connected_at=_int(query, "t", 0, 0, 2**40),
-            since=_int(query, "s", 0, 0, 2**40),
-            loops=_int(query, "n", 0, 0, 10_000),
+            connected_at=_int_in_range(query, "t", 0, 0, 2**40),
+            since=_int_in_range(query, "s", 0, 0, 2**40),
+            loops=_int_in_range(query, "n", 0, 0, 10_000),
             speech=Speech.from_query(query),
         )
 

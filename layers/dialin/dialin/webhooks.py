@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import faults, flow
+from .apigateway import BadRequest, FormParams, form_params, public_base_url, route_path
 from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
 from .directory import Directory, IncompleteRead
@@ -24,7 +25,7 @@ from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, diale
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
 from .records import PIN_MODE, MalformedRecord
-from .signature import BadRequest, FormParams, form_params, is_valid, public_base_url, route_path
+from .signature import is_valid
 from .state import BadState, PinState, Urls, WaitState
 from .status import record_status
 from .validation import mask_number
@@ -45,10 +46,9 @@ class VoiceApp:
     settings: Settings
     directory: Directory
     credentials: Credentials
+    # Failed-PIN counters (dialin.lockout), in the same table; written only on a failed PIN.
+    counters: FailureCounters
     clock: Callable[[], float] = field(default=time.time)
-    # Lockout counters live in the directory's table; created on the first failed PIN, so
-    # the fallback route never touches the directory. Injectable for tests.
-    counters: FailureCounters | None = None
     limits: flow.Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
 
@@ -63,6 +63,18 @@ class VoiceApp:
             window_seconds=self.settings.lockout_window_seconds,
             lock_seconds=self.settings.lockout_seconds,
         )
+
+    @classmethod
+    def on_table(
+        cls,
+        settings: Settings,
+        client: Any,
+        credentials: Credentials,
+        clock: Callable[[], float] = time.time,
+    ) -> VoiceApp:
+        """The app on the table named in ``settings``, read and counted through one client."""
+        table = settings.table_name
+        return cls(settings, Directory(client, table), credentials, FailureCounters(client, table), clock)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         path = route_path(event)
@@ -190,8 +202,6 @@ class VoiceApp:
         A failure that cannot be recorded is a fault (the call ends politely): guessing must
         not go on uncounted while the table is throttled.
         """
-        if self.counters is None:
-            self.counters = FailureCounters(self.directory.client, self.directory.table_name)
         policy = self.lockout
         counter = self.counters.record_failure(
             counter_key(self.credentials.pepper(), call.from_number), now, policy
@@ -215,8 +225,8 @@ class VoiceApp:
         now = self.clock()
         not_started = flow.room_not_started(state, now)
         count("RoomNotStarted" if not_started else "SessionsEnded")
-        logger.info("after connect", extra={"step": "wait", "not_started": not_started, "loops": state.loops})
-        return flow.after_connect(state, urls, now, self.limits)
+        logger.info("wait step", extra={"step": "wait", "not_started": not_started, "loops": state.loops})
+        return flow.wait(state, urls, now, self.limits)
 
     def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """Status callback of inbound numbers and dial-out legs: record how the leg ended."""

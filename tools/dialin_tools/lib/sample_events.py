@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from dialin.state import PinState, Speech, WaitState, query_pairs
-
-from .apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
-from .template import ROOT
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
+from dialin_tools.lib.template import ROOT
 
 EVENTS_DIR = ROOT / "events"
 SAM_LOCAL_URL = "http://127.0.0.1:3000"

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import DialinError
+from dialin_tools.errors import DialinError
 
 
 class StackError(DialinError):

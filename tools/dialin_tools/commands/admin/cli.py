@@ -1,4 +1,5 @@
-"""`dialin route ...`, `dialin pin ...`, `dialin import FILE`: argparse glue over admin.py."""
+"""`dialin route ...`, `dialin pin ...`, `dialin import FILE`:
+argparse glue over the admin core (dialin.admin)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dialin.admin.bulk import CSV_COLUMNS, read_rows
+from dialin.admin.checks import check_number, check_pin, format_time
+from dialin.admin.specs import make_pin_spec, make_route
+from dialin.admin.table import HASH_SHOWN
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
 from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
-
-from . import admin
-from .errors import Invalid
-from .targets import (
+from dialin_tools.commands.admin.targets import (
     LOCAL_ENDPOINT,
     Target,
     aws_errors,
@@ -21,6 +23,7 @@ from .targets import (
     samconfig_defaults,
     stack_target,
 )
+from dialin_tools.errors import Invalid
 
 ADMIN_COMMANDS = ("route", "pin", "import")
 
@@ -118,7 +121,7 @@ def register(subparsers: Any) -> None:
         help="bulk routes and PINs from CSV or JSON",
         description=(
             "Import routes and PINs. JSON: the shape of events/seed.json. CSV: a header row with "
-            f"columns from: {', '.join(admin.CSV_COLUMNS)}; kind is route or pin. Every row is "
+            f"columns from: {', '.join(CSV_COLUMNS)}; kind is route or pin. Every row is "
             "checked first; if any is bad, nothing is written. PINs left empty are generated "
             "and printed once."
         ),
@@ -170,7 +173,7 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def route_add(args: argparse.Namespace) -> int:
-    route = admin.make_route(
+    route = make_route(
         args.number,
         mode=PIN_MODE if args.pin else DIRECT,
         room=args.room,
@@ -219,7 +222,7 @@ def _print_listing(headers: list[str], rows: list[list[str]], counted: str, targ
 
 
 def route_remove(args: argparse.Namespace) -> int:
-    admin.check_number(args.number)
+    check_number(args.number)
 
     def action(target: Target) -> int:
         target.admin.remove_route(args.number)
@@ -235,11 +238,11 @@ def route_remove(args: argparse.Namespace) -> int:
 def _window(valid_from: int | None, valid_until: int | None) -> str:
     if valid_from is None and valid_until is None:
         return "always"
-    return f"{admin.format_time(valid_from) or '…'} to {admin.format_time(valid_until) or '…'}"
+    return f"{format_time(valid_from) or '…'} to {format_time(valid_until) or '…'}"
 
 
 def pin_add(args: argparse.Namespace) -> int:
-    spec = admin.make_pin_spec(
+    spec = make_pin_spec(
         args.room,
         identity=args.identity,
         number=args.number,
@@ -249,13 +252,13 @@ def pin_add(args: argparse.Namespace) -> int:
         on_duplicate=args.on_duplicate,
     )
     if args.pin is not None:
-        admin.check_pin(args.pin)  # before any AWS call; the target may require more digits
+        check_pin(args.pin)  # before any AWS call; the target may require more digits
 
     def action(target: Target) -> int:
         new = target.admin.add_pin(spec, pin=args.pin, length=args.length)
         who = f"as {spec.identity}" if spec.identity else "as a guest"
         print(f"PIN {new.pin} -> room {spec.room} {who}, valid {_window(spec.valid_from, spec.valid_until)}.")
-        shown = new.grant.pin_hash[: admin.HASH_SHOWN]
+        shown = new.grant.pin_hash[:HASH_SHOWN]
         print(f"Shown once: only its hash ({shown}) is stored, in {target.where}.")
         return 0
 
@@ -276,7 +279,7 @@ def pin_list(args: argparse.Namespace) -> int:
                 identity += f" ({grant.on_duplicate})"
             rows.append(
                 [
-                    grant.pin_hash[: admin.HASH_SHOWN],
+                    grant.pin_hash[:HASH_SHOWN],
                     grant.room,
                     identity,
                     grant.number or "any",
@@ -294,9 +297,7 @@ def pin_revoke(args: argparse.Namespace) -> int:
     def action(target: Target) -> int:
         grant = target.admin.revoke_pin(args.pin_or_hash)
         who = grant.identity or "guest"
-        print(
-            f"Revoked PIN {grant.pin_hash[: admin.HASH_SHOWN]} (room {grant.room}, {who}) in {target.where}."
-        )
+        print(f"Revoked PIN {grant.pin_hash[:HASH_SHOWN]} (room {grant.room}, {who}) in {target.where}.")
         return 0
 
     return _run(args, action)
@@ -306,7 +307,7 @@ def pin_revoke(args: argparse.Namespace) -> int:
 
 
 def import_file(args: argparse.Namespace) -> int:
-    rows = admin.read_rows(args.file)  # a bad file is reported before any AWS call
+    rows = read_rows(args.file)  # a bad file is reported before any AWS call
 
     def action(target: Target) -> int:
         plan = target.admin.import_rows(rows, replace_routes=args.replace)

@@ -19,14 +19,13 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
+from dialin.admin.table import Admin
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
-
-from .admin import Admin
-from .apigw import DEV_PIN_PEPPER
-from .errors import Invalid, NotFound, Unreachable
-from .sample_events import LOCAL_TABLE
-from .stack import describe_stack
-from .template import ROOT
+from dialin_tools.errors import Invalid, NotFound, Unreachable
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
+from dialin_tools.lib.sample_events import LOCAL_TABLE
+from dialin_tools.lib.stack import describe_stack
+from dialin_tools.lib.template import ROOT
 
 LOCAL_HOST = "127.0.0.1"
 LOCAL_DYNAMODB_PORT = 8000  # the port DynamoDB Local uses

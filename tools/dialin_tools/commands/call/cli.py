@@ -7,8 +7,16 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from .apigw import DEV_AUTH_TOKEN
-from .phone import DEFAULT_FROM, DEFAULT_URL, FAKE_ACCOUNT_SID, MAX_STEPS, TIMEOUT_SECONDS, Phone, entry_url
+from dialin_tools.commands.call.phone import (
+    DEFAULT_FROM,
+    DEFAULT_URL,
+    FAKE_ACCOUNT_SID,
+    MAX_STEPS,
+    TIMEOUT_SECONDS,
+    Phone,
+    entry_url,
+)
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from .apigw import FORM, twilio_signature
-from .errors import DialinError
+from dialin_tools.errors import DialinError
+from dialin_tools.lib.apigw import FORM, twilio_signature
 
 ENTRY_PATH = "/voice/incoming"
 DEFAULT_URL = "http://127.0.0.1:3000"

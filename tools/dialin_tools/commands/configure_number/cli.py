@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +13,9 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 
 from dialin.validation import is_e164
-
-from . import numbers
-from .stack import StackError, cloudformation_client, stack_outputs
+from dialin_tools.commands.configure_number import numbers
+from dialin_tools.errors import BadArguments, Refused, Unreachable
+from dialin_tools.lib.stack import cloudformation_client, stack_outputs
 
 HELP = "point a Twilio number's voice URL, fallback URL and status callback at the stack"
 DESCRIPTION = f"""{HELP[0].upper()}{HELP[1:]}.
@@ -61,8 +60,7 @@ def run(
     twilio_http_client: HttpClient | None = None,
 ) -> int:
     if not is_e164(args.number):
-        print(f"error: NUMBER must be E.164, such as +14155550123 (got {args.number!r})", file=sys.stderr)
-        return 2
+        raise BadArguments("NUMBER must be E.164, such as +14155550123")
     try:
         client = numbers.twilio_client(os.environ, http_client=twilio_http_client)
         desired = numbers.desired_settings(stack_outputs(cloudformation(args.region), args.stack))
@@ -84,14 +82,9 @@ def run(
         else:
             numbers.apply(client, resource, changes)
             print(f"Updated {len(pending)} setting(s).")
-    except (StackError, numbers.NumberError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except (TwilioRestException, TwilioServiceException) as exc:
         detail = exc.msg if isinstance(exc, TwilioRestException) else exc.title
-        print(f"error: Twilio answered HTTP {exc.status} (code {exc.code}): {detail}", file=sys.stderr)
-        return 1
+        raise Refused(f"Twilio answered HTTP {exc.status} (code {exc.code}): {detail}") from None
     except RequestException as exc:
-        print(f"error: cannot reach Twilio ({type(exc).__name__})", file=sys.stderr)
-        return 1
+        raise Unreachable(f"cannot reach Twilio ({type(exc).__name__})") from None
     return 0

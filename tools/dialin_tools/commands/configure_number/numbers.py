@@ -12,9 +12,9 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
 
+from dialin.errors import DialinError
 from dialin.validation import is_account_sid
-
-from .stack import route_url
+from dialin_tools.lib.stack import route_url
 
 # The number's settings we own, in the order they are shown.
 FIELDS = (
@@ -30,7 +30,7 @@ FIELDS = (
 METHODS = {"voice_method", "voice_fallback_method", "status_callback_method"}
 
 
-class NumberError(RuntimeError):
+class NumberError(DialinError):
     """The number cannot be configured; the message says why."""
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from dialin.validation import is_e164, name_problem
-
-from .sigv4 import HttpResult, RequestFailed, Signer, post_json, region_from_url
-from .stack import StackError, cloudformation_client, route_url, stack_outputs
+from dialin_tools.errors import BadArguments, DialinError, Invalid, Refused
+from dialin_tools.lib.sigv4 import HttpResult, Signer, post_json, region_from_url
+from dialin_tools.lib.stack import cloudformation_client, route_url, stack_outputs
 
 HELP = "phone a number and join the call to a room (the stack's POST /calls)"
 DESCRIPTION = f"""{HELP[0].upper()}{HELP[1:]}.
@@ -104,15 +103,14 @@ def _report(result: HttpResult) -> int:
             print(f"Calling: {body.get('callSid')} joins room {body.get('room')} as {body.get('identity')}.")
         return 0
     message = body.get("message") if isinstance(body, dict) else None
-    print(f"error: HTTP {result.status}: {message or result.body[:500] or 'no body'}", file=sys.stderr)
+    lines = [f"HTTP {result.status}: {message or result.body[:500] or 'no body'}"]
     if isinstance(body, dict) and body.get("twilioCode"):
-        print(f"Twilio error {body['twilioCode']}: {body.get('moreInfo', '')}", file=sys.stderr)
+        lines.append(f"Twilio error {body['twilioCode']}: {body.get('moreInfo', '')}")
     if result.status == 403:
-        print(
-            "Your AWS identity may not call POST /calls: attach the stack's DialOutPolicyArn policy to it.",
-            file=sys.stderr,
+        lines.append(
+            "Your AWS identity may not call POST /calls: attach the stack's DialOutPolicyArn policy to it."
         )
-    return 1
+    raise Refused("\n".join(lines))
 
 
 def run(
@@ -123,25 +121,17 @@ def run(
 ) -> int:
     problems = _problems(args)
     if problems:
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    try:
-        if args.url:
-            result = post_json(_calls_url(args.url), _payload(args))
-        else:
-            url = route_url(stack_outputs(cloudformation(args.region), args.stack), "DialOutUrl", "/calls")
-            session = session_factory(args.region)
-            credentials = session.get_credentials()
-            if credentials is None:
-                print("error: no AWS credentials found to sign the request", file=sys.stderr)
-                return 1
-            region = args.region or region_from_url(url) or session.region_name
-            if not region:
-                print("error: cannot tell the stack's region: pass --region", file=sys.stderr)
-                return 1
-            result = post_json(url, _payload(args), signer=Signer(credentials, region))
-    except (StackError, RequestFailed) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise BadArguments("; ".join(problems))
+    if args.url:
+        result = post_json(_calls_url(args.url), _payload(args))
+    else:
+        url = route_url(stack_outputs(cloudformation(args.region), args.stack), "DialOutUrl", "/calls")
+        session = session_factory(args.region)
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise DialinError("no AWS credentials found to sign the request")
+        region = args.region or region_from_url(url) or session.region_name
+        if not region:
+            raise Invalid("cannot tell the stack's region: pass --region")
+        result = post_json(url, _payload(args), signer=Signer(credentials, region))
     return _report(result)

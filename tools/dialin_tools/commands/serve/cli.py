@@ -11,17 +11,23 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from dialin.admin.bulk import ImportPlan
 from dialin.records import DIRECT
-
-from . import template as tpl
-from .admin import ImportPlan
-from .apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
-from .errors import Invalid, Unreachable
-from .phone import DEFAULT_URL
-from .sample_events import LOCAL_TABLE
-from .seed import DEMO_SEED, seed
-from .server import EmbeddedDynamoDB, LocalApi, handler_environment, load_routes
-from .targets import LOCAL_DYNAMODB_PORT, LOCAL_ENDPOINT, LOCAL_HOST, LOCAL_REGION, aws_errors, local_client
+from dialin_tools.commands.admin.targets import (
+    LOCAL_DYNAMODB_PORT,
+    LOCAL_ENDPOINT,
+    LOCAL_HOST,
+    LOCAL_REGION,
+    aws_errors,
+    local_client,
+)
+from dialin_tools.commands.call.phone import DEFAULT_URL
+from dialin_tools.commands.serve.seed import DEMO_SEED, seed
+from dialin_tools.commands.serve.server import EmbeddedDynamoDB, LocalApi, handler_environment, load_routes
+from dialin_tools.errors import Invalid, Unreachable
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
+from dialin_tools.lib.sample_events import LOCAL_TABLE
 
 DEFAULT_PORT = 3000  # as `sam local start-api`
 # Caller ID of dry-run dial-outs when DIALOUT_CALLER_NUMBER is not set (a fictional 555-01xx number).

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .admin import Admin, ImportPlan
-from .template import ROOT
+from dialin.admin.bulk import ImportPlan
+from dialin.admin.table import Admin
+from dialin_tools.lib.template import ROOT
 
 DEMO_SEED = ROOT / "events" / "seed.json"
 

@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .apigw import rest_event
-from .handlers import LocalContext, load_handler
-from .template import ApiRoute
+from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.lib.apigw import rest_event
+from dialin_tools.lib.template import ApiRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_STAGE = "Prod"  # SAM's implicit API stage

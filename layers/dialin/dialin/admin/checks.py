@@ -1,0 +1,94 @@
+"""Checks on admin input, shared by every door (CLI, admin API, bulk import). Each raises
+``Invalid`` with a message that never repeats a PIN or a phone number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from ..errors import Invalid
+from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+from ..records import (
+    MAX_ATTEMPTS,
+)
+from ..validation import is_e164, name_problem
+
+# Limits that keep values usable in TwiML and in our signed step URLs (see dialin.state).
+MAX_GREETING = 1000
+MAX_VOICE = 64
+MAX_LANGUAGE = 16
+MAX_LABEL = 200
+
+
+def check_number(value: str, what: str = "number") -> str:
+    if not is_e164(value):
+        raise Invalid(f"{what} must be an E.164 phone number: + and 7 to 15 digits, e.g. +15551230000")
+    return value
+
+
+def check_name(value: str, what: str) -> str:
+    problem = name_problem(value, what)
+    if problem:
+        raise Invalid(problem)
+    return value
+
+
+def check_text(value: str, what: str, limit: int) -> str:
+    if len(value) > limit:
+        raise Invalid(f"{what} is longer than {limit} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise Invalid(f"{what} contains control characters")
+    return value
+
+
+def check_pin(value: str, min_length: int = MIN_PIN_LENGTH) -> str:
+    if not (value.isascii() and value.isdigit()):
+        raise Invalid("PIN must be digits only (0-9)")
+    if not min_length <= len(value) <= MAX_PIN_LENGTH:
+        raise Invalid(f"PIN must be {min_length} to {MAX_PIN_LENGTH} digits long")
+    return value
+
+
+def check_choice(value: str, what: str, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        raise Invalid(f"{what} must be one of: {', '.join(choices)}")
+    return value
+
+
+def parse_time(value: str | int | None, what: str) -> int | None:
+    """Epoch seconds from an ISO-8601 time (no offset means UTC), a date, or epoch seconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise Invalid(f"{what} must be an ISO-8601 time such as 2030-01-31T17:00:00Z")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"{what} must be an ISO-8601 time such as 2030-01-31T17:00:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def format_time(epoch: int | None) -> str:
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_attempts(value: str | int | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        attempts = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"attempts must be a whole number from 1 to {MAX_ATTEMPTS}") from None
+    if not 1 <= attempts <= MAX_ATTEMPTS:
+        raise Invalid(f"attempts must be a whole number from 1 to {MAX_ATTEMPTS}")
+    return attempts

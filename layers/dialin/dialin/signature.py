@@ -1,0 +1,85 @@
+"""Twilio request signatures for API Gateway events.
+
+Twilio signs the exact public URL it requested plus the sorted POST parameters. Behind
+API Gateway that URL is not in the event as such, so it is rebuilt here: from the
+configured public base URL when there is one, else from the Host header and the path
+API Gateway saw (``requestContext.path`` keeps the stage and any base path mapping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from twilio.request_validator import RequestValidator
+
+from .apigateway import FormParams, is_http_api, lower_headers, public_base_url, query_pairs, route_path
+
+SIGNATURE_HEADER = "x-twilio-signature"
+
+
+def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
+    """Query strings Twilio may have requested, most likely first, each built only when
+    the ones before it did not match.
+
+    HTTP API v2 keeps the raw query. REST API v1 only gives decoded parameters, so the
+    string is rebuilt in the order given and in sorted order (our own URLs are sorted),
+    with both percent-encoding styles.
+    """
+    if is_http_api(event):
+        yield str(event.get("rawQueryString") or "")
+        return
+    pairs = query_pairs(event)
+    if not pairs:
+        yield ""
+        return
+    seen: set[str] = set()
+    for ordered in (pairs, sorted(pairs)):
+        for quoter in (quote, quote_plus):
+            text = "&".join(f"{quoter(k, safe='')}={quoter(v, safe='')}" for k, v in ordered)
+            if text not in seen:
+                seen.add(text)
+                yield text
+
+
+def _candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> Iterator[str]:
+    base = public_base_url(event, configured_base)
+    path = route_path(event)
+    return (f"{base}{path}" + (f"?{q}" if q else "") for q in _query_variants(event))
+
+
+def candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> list[str]:
+    return list(_candidate_urls(event, configured_base))
+
+
+def is_valid(
+    event: Mapping[str, Any],
+    params: FormParams,
+    tokens: Iterable[str],
+    configured_base: str = "",
+) -> bool:
+    """True when ``X-Twilio-Signature`` matches for any accepted token. Fails closed.
+
+    Tokens and URL variants are both produced on demand: the usual request matches the
+    current token on the first URL, so nothing else is built or fetched.
+    """
+    signature = lower_headers(event).get(SIGNATURE_HEADER, "")
+    if not signature:
+        return False
+    pending = _candidate_urls(event, configured_base)
+    built: list[str] = []
+
+    def urls() -> Iterator[str]:
+        yield from built
+        for url in pending:
+            built.append(url)
+            yield url
+
+    try:
+        for token in tokens:
+            if token and any(RequestValidator(token).validate(url, params, signature) for url in urls()):
+                return True
+    except ValueError:  # a URL no request of Twilio's has: bad port in Host, lone surrogates
+        return False
+    return False

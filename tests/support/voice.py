@@ -1,0 +1,40 @@
+"""The voice function under test: its table, its settings, a settable clock, and the real
+functions/voice/app.py handler wired to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dialin.config import Settings
+from dialin.webhooks import VoiceApp
+from dialin_tools.commands.serve.handlers import LocalContext
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
+
+TABLE = "dialin-test"
+BASE = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def local_settings(**overrides: Any) -> Settings:
+    env = {"TABLE_NAME": TABLE, "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "PIN_PEPPER": DEV_PIN_PEPPER}
+    env.update({k: str(v) for k, v in overrides.items()})
+    return Settings.from_env(env)
+
+
+@dataclass
+class Handler:
+    """The real functions/voice/app.py handler, wired to moto and a test clock."""
+
+    module: Any
+    app: VoiceApp
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.module.lambda_handler(event, LocalContext(function_name="VoiceFunction"))

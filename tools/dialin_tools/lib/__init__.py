@@ -1,0 +1,3 @@
+"""What several `dialin` commands (and the tests and `make bench`) share: API Gateway events
+and Twilio signatures (``apigw``), template.yaml (``template``), the deployed stack's outputs
+(``stack``), SigV4 requests (``sigv4``), the sample events, and fault injection endpoints."""
