@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,7 +26,7 @@ from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
 from .records import PIN_MODE, MalformedRecord
 from .signature import is_valid
-from .state import BadState, PinState, Urls, WaitState
+from .state import BadState, ConfirmState, PinState, Speech, Urls, WaitState
 from .status import record_status
 from .validation import mask_number
 
@@ -103,6 +103,7 @@ class VoiceApp:
             from_number=params.get("From"),
             to_number=params.get("To"),
             digits=params.get("Digits"),
+            speech=params.get("SpeechResult"),
             status=params.get("CallStatus"),
             duration=params.get("CallDuration"),
             direction=params.get("Direction"),
@@ -159,6 +160,8 @@ class VoiceApp:
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
+        state = replace(state, speech=self._route_prompts(state.speech, call))
+        call = flow.with_spoken_pin(call, state)
         now = self.clock()
         grant = None
         if looks_like_pin(call.digits, self.settings.min_pin_length):
@@ -222,11 +225,31 @@ class VoiceApp:
 
     def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = WaitState.from_query(query)
+        state = replace(state, speech=self._route_prompts(state.speech, call))
         now = self.clock()
         not_started = flow.room_not_started(state, now)
         count("RoomNotStarted" if not_started else "SessionsEnded")
         logger.info("wait step", extra={"step": "wait", "not_started": not_started, "loops": state.loops})
         return flow.wait(state, urls, now, self.limits)
+
+    def confirm(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+        """A dial-out callee's answer to "press 1 to join" (no key: Twilio posts no Digits)."""
+        state = ConfirmState.from_query(query)
+        confirmed = call.digits == flow.CONFIRM_KEY
+        count("DialOutConfirmed" if confirmed else "DialOutNotConfirmed")
+        logger.info(
+            "dial-out confirmed" if confirmed else "dial-out not confirmed",
+            extra={"step": "confirm", "to": mask_number(call.to_number), "key_pressed": bool(call.digits)},
+        )
+        return flow.dial_out_confirmed(call, state, urls, self.clock())
+
+    def _route_prompts(self, speech: Speech, call: flow.Call) -> Speech:
+        """A route with prompts of its own: its texts (read again, by the dialed number:
+        the step URLs carry only a flag, to stay short)."""
+        if not speech.custom:
+            return speech
+        route = self.directory.route(call.to_number)
+        return replace(speech, prompts=route.prompts if route else {})
 
     def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """Status callback of inbound numbers and dial-out legs: record how the leg ended."""
@@ -239,6 +262,7 @@ STEPS: dict[str, Callable[..., VoiceResponse]] = {
     "/voice/pin": VoiceApp.pin,
     "/voice/wait": VoiceApp.wait,
     "/voice/status": VoiceApp.status,
+    "/voice/confirm": VoiceApp.confirm,
 }
 # Routes answered without a signature check, secrets or table.
 UNSIGNED_STEPS: dict[str, Callable[..., VoiceResponse]] = {

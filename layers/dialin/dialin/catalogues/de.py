@@ -25,4 +25,13 @@ TEXTS = {
         "Der Besprechungsdienst ist leider vorübergehend nicht erreichbar. "
         "Bitte versuchen Sie es in ein paar Minuten noch einmal. Auf Wiederhören."
     ),
+    "PIN_PROMPT_SPOKEN": (
+        "Bitte geben Sie Ihre Besprechungs-PIN ein, gefolgt von der Rautetaste, "
+        "oder sagen Sie sie Ziffer für Ziffer."
+    ),
+    "DIAL_OUT_INVITE": "Hallo. Sie werden zu einer Besprechung eingeladen.",
+    "DIAL_OUT_INVITE_BY": "Hallo. {caller} lädt Sie zu einer Besprechung ein.",
+    "DIAL_OUT_ROOM": "Die Besprechung heißt {room}.",
+    "DIAL_OUT_PRESS_ONE": "Um teilzunehmen, drücken Sie die 1.",
+    "DIAL_OUT_NOT_CONFIRMED": "Sie wurden nicht mit der Besprechung verbunden. Auf Wiederhören.",
 }

@@ -10,10 +10,21 @@ from typing import Any
 
 from dialin.admin.bulk import CSV_COLUMNS, read_rows
 from dialin.admin.checks import check_number, check_pin, format_time
-from dialin.admin.specs import make_pin_spec, make_route
+from dialin.admin.specs import language_note, make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
-from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
+from dialin.prompts import PROMPT_NAMES
+from dialin.records import (
+    CALLER_IDENTITY_POLICIES,
+    DIRECT,
+    DTMF,
+    DTMF_SPEECH,
+    DUPLICATE_POLICIES,
+    LAST_DIGITS,
+    PIN_MODE,
+    UNIQUE,
+)
+from dialin_tools.commands.admin.prompt_options import read_prompts
 from dialin_tools.commands.admin.targets import (
     LOCAL_ENDPOINT,
     Target,
@@ -70,7 +81,16 @@ def register(subparsers: Any) -> None:
     add.add_argument("--identity-policy", choices=CALLER_IDENTITY_POLICIES, default=LAST_DIGITS)
     add.add_argument("--greeting", default="", help="said first")
     add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
-    add.add_argument("--language", default="", help="<Say> language, e.g. en-US")
+    add.add_argument("--language", default="", help="<Say> language and prompts' language, e.g. de-DE")
+    add.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        metavar="NAME=TEXT",
+        help=f"the route's own text for a prompt (repeatable); names: {', '.join(PROMPT_NAMES)}",
+    )
+    add.add_argument("--prompts-file", type=Path, metavar="FILE", help='JSON: {"PIN_PROMPT": "...", ...}')
+    add.add_argument("--spoken-pin", action="store_true", help="a PIN number also takes a spoken PIN")
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)
@@ -182,12 +202,17 @@ def route_add(args: argparse.Namespace) -> int:
         voice=args.voice,
         language=args.language,
         attempts=args.attempts,
+        pin_input=DTMF_SPEECH if args.spoken_pin else DTMF,
+        prompts=read_prompts(args.prompt, args.prompts_file),
     )
 
     def action(target: Target) -> int:
         target.admin.add_route(route, replace=args.replace)
         joins = f"room {route.room}" if route.mode == DIRECT else "PIN entry"
         print(f"Route {route.number} -> {joins} saved in {target.where}.")
+        note = language_note(route.language)
+        if note:
+            print(note)
         return 0
 
     return _run(args, action)

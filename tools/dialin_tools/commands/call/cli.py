@@ -58,6 +58,13 @@ def register(subparsers: Any) -> None:
         help="what the caller keys at each <Gather>, in order; none left: the <Gather> times out",
     )
     parser.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="what the caller says at each <Gather> that takes speech, in order (before any --digits)",
+    )
+    parser.add_argument(
         "--url",
         default=os.environ.get("DIALIN_URL", DEFAULT_URL),
         help=f"the API's base URL or its /voice/incoming webhook (default $DIALIN_URL or {DEFAULT_URL})",
@@ -92,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         from_number=args.from_number,
         token=token,
         digits=args.digits,
+        spoken=args.say,
         rooms_not_started=args.room_not_started,
         max_steps=args.max_steps,
         timeout=args.timeout,
