@@ -407,3 +407,12 @@ def test_unknown_languages_get_a_note_and_known_ones_none():
     note = specs.language_note("ja-JP")
     assert note.startswith("Note: no prompts in ja-JP: callers hear English prompts")
     assert "de, en, es, fr, pt" in note
+
+
+def test_import_csv_takes_spoken_pin_routes(empty_admin: Admin):
+    rows = bulk.rows_from_csv(
+        "kind,number,mode,language,pin_input\nroute,+15551230003,pin,es-MX,dtmf speech\n"
+    )
+    plan = empty_admin.import_rows(rows)
+    assert [(r.pin_input, r.language) for _, r in plan.routes] == [("dtmf speech", "es-MX")]
+    assert Directory(empty_admin.client, "empty").route("+15551230003").pin_input == "dtmf speech"

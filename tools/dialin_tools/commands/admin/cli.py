@@ -13,7 +13,6 @@ from dialin.admin.checks import check_number, check_pin, format_time
 from dialin.admin.specs import language_note, make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
-from dialin.prompts import PROMPT_NAMES
 from dialin.records import (
     CALLER_IDENTITY_POLICIES,
     DIRECT,
@@ -24,7 +23,7 @@ from dialin.records import (
     PIN_MODE,
     UNIQUE,
 )
-from dialin_tools.commands.admin.prompt_options import read_prompts
+from dialin_tools.commands.admin.prompt_options import add_prompt_options, read_prompts
 from dialin_tools.commands.admin.targets import (
     LOCAL_ENDPOINT,
     Target,
@@ -82,15 +81,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("--greeting", default="", help="said first")
     add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
     add.add_argument("--language", default="", help="<Say> language and prompts' language, e.g. de-DE")
-    add.add_argument(
-        "--prompt",
-        action="append",
-        default=[],
-        metavar="NAME=TEXT",
-        help=f"the route's own text for a prompt (repeatable); names: {', '.join(PROMPT_NAMES)}",
-    )
-    add.add_argument("--prompts-file", type=Path, metavar="FILE", help='JSON: {"PIN_PROMPT": "...", ...}')
-    add.add_argument("--spoken-pin", action="store_true", help="a PIN number also takes a spoken PIN")
+    add_prompt_options(add)
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)

@@ -6,11 +6,25 @@ a ``--prompt`` given on the line wins over the file. The texts are checked by th
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from dialin.prompts import PROMPT_NAMES
 from dialin_tools.errors import Invalid
+
+
+def add_prompt_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        metavar="NAME=TEXT",
+        help=f"the route's own text for a prompt (repeatable); names: {', '.join(PROMPT_NAMES)}",
+    )
+    parser.add_argument("--prompts-file", type=Path, metavar="FILE", help='JSON: {"PIN_PROMPT": "...", ...}')
+    parser.add_argument("--spoken-pin", action="store_true", help="a PIN number also takes a spoken PIN")
 
 
 def read_prompts(pairs: Sequence[str], file: Path | None) -> dict[str, str]:
