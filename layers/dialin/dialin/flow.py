@@ -187,7 +187,7 @@ def pin_entered(
     if state.attempt >= state.max_attempts:
         return goodbye(messages.PIN_FAILED, state.speech)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
-    retry = replace(state, attempt=state.attempt + 1)
+    retry = PinState(state.attempt + 1, state.max_attempts, state.speech, state.caller_policy, state.spoken)
     return _gather(VoiceResponse(), urls, retry, lead=lead)
 
 

@@ -160,7 +160,8 @@ class VoiceApp:
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
-        state = replace(state, speech=self._route_prompts(state.speech, call))
+        if state.speech.custom:
+            state = replace(state, speech=self._route_prompts(state.speech, call))
         call = flow.with_spoken_pin(call, state)
         now = self.clock()
         grant = None
@@ -225,7 +226,8 @@ class VoiceApp:
 
     def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = WaitState.from_query(query)
-        state = replace(state, speech=self._route_prompts(state.speech, call))
+        if state.speech.custom:
+            state = replace(state, speech=self._route_prompts(state.speech, call))
         now = self.clock()
         not_started = flow.room_not_started(state, now)
         count("RoomNotStarted" if not_started else "SessionsEnded")
@@ -246,8 +248,6 @@ class VoiceApp:
     def _route_prompts(self, speech: Speech, call: flow.Call) -> Speech:
         """A route with prompts of its own: its texts (read again, by the dialed number:
         the step URLs carry only a flag, to stay short)."""
-        if not speech.custom:
-            return speech
         route = self.directory.route(call.to_number)
         return replace(speech, prompts=route.prompts if route else {})
 
