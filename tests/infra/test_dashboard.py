@@ -77,8 +77,10 @@ def test_every_function_has_duration_percentiles_errors_and_the_api_its_latency(
         if row[0] == "AWS/Lambda"
     ]
     for function in functions:
-        assert ("Duration", function, "p50") in lambda_rows and ("Duration", function, "p99") in lambda_rows
-        assert any(metric == "Errors" and name == function for metric, name, _ in lambda_rows), function
+        missing = f"add {function}'s Duration (p50, p99) and Errors to the Dashboard in template.yaml"
+        assert ("Duration", function, "p50") in lambda_rows, missing
+        assert ("Duration", function, "p99") in lambda_rows, missing
+        assert any(metric == "Errors" and name == function for metric, name, _ in lambda_rows), missing
     api = {spec[0] for spec in plotted(dashboard(template), "AWS/ApiGateway")}
     assert {"Latency", "4XXError", "5XXError"} <= api
 
