@@ -10,7 +10,7 @@ TEXTS = {
         "Diese PIN wurde leider nicht erkannt. Bitte prüfen Sie sie und rufen Sie erneut an. Auf Wiederhören."
     ),
     "LOCKED_OUT": (
-        "Von diesem Telefon wurden zu viele falsche PINs eingegeben. "
+        "Von diesem Telefon wurden leider zu viele falsche PINs eingegeben. "
         "Bitte versuchen Sie es später noch einmal. Auf Wiederhören."
     ),
     "UNKNOWN_NUMBER": "Diese Nummer gehört leider zu keiner Besprechung. Auf Wiederhören.",
