@@ -39,6 +39,7 @@ test: lint pytest validate scan
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
@@ -71,7 +72,7 @@ events: $(BIN)/.installed
 	$(BIN)/python -m dialin_tools.lib.sample_events
 
 clean:
-	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache .mypy_cache
 
 # `make bench`: cold init, warm requests, the local server and sizes (bench/run.py), then
 # the time to answer under each injected fault (bench/faults.py).

@@ -270,8 +270,7 @@ class EmbeddedDynamoDB:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.server.host}:{self.server.port}"
 
     def start(self) -> EmbeddedDynamoDB:
         self.thread.start()
