@@ -31,8 +31,11 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
 	touch $@
 
+# `make run PORT=3001 DYNAMODB_PORT=8001` when the default ports are taken.
+PORT ?= 3000
+DYNAMODB_PORT ?= 8000
 run: $(BIN)/.installed
-	$(BIN)/dialin serve
+	$(BIN)/dialin serve --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
 
 test: lint pytest validate scan
 

@@ -158,6 +158,17 @@ def test_room_not_started_then_started(served: Served, capsys):
     assert messages.STILL_WAITING in out
 
 
+def test_a_long_wait_ends_at_max_wait_seconds_in_simulated_time(served: Served, capsys):
+    # HoldSeconds 20, MaxWaitSeconds 600 (the template's defaults): the server's clock follows
+    # the call's simulated pauses, so the caller gives up after 600 s, long before room 41.
+    code, out = dial(served, capsys, "--to", "+15555550100", "--room-not-started", "40")
+    assert code == 1, out
+    assert messages.GAVE_UP in out
+    waited = 20 * out.count("(pause, 20 s)")
+    assert 600 <= waited < 600 + 2 * 20  # it gives up at the first wait step past 600 s
+    assert "Joined room" not in out
+
+
 def test_unknown_number_hears_goodbye(served: Served, capsys):
     code, out = dial(served, capsys, "--to", "+15555550199")
     assert code == 1, out
@@ -199,6 +210,7 @@ def test_signature_is_checked_for_the_local_url(served: Served):
 
 def test_the_printed_demo_lines_join(served: Served, capsys):
     banner = served.lines[: served.banner_end]
+    assert "  (the embedded table lives in memory: changes vanish when `dialin serve` stops)" in banner
     calls = [line.split("#", 1)[0] for line in banner if re.match(r"^\s+\S*dialin call ", line)]
     assert any("--to +15555550100 " in line for line in calls), banner
     assert any("--to +15555550101 --digits 246810 " in line for line in calls), banner
@@ -243,6 +255,18 @@ def test_admin_local_changes_the_running_server(served: Served, capsys):
     assert cli.main(["route", "remove", "+15555550177", *local]) == 0
     code, out = dial(served, capsys, "--to", "+15555550177")
     assert code == 1 and messages.UNKNOWN_NUMBER in out
+
+
+def test_a_room_given_to_a_pin_number_is_ignored_with_a_warning(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["route", "add", "+15555550178", "--pin", "--room", "Board", *local]) == 0
+    captured = capsys.readouterr()
+    assert "warning: --room Board is ignored with --pin" in captured.err
+    assert "Route +15555550178 -> PIN entry saved" in captured.out
+    assert cli.main(["route", "list", *local]) == 0
+    (line,) = [row for row in capsys.readouterr().out.splitlines() if row.startswith("+15555550178")]
+    assert line.split()[:2] == ["+15555550178", "pin"] and "Board" not in line
+    assert cli.main(["route", "remove", "+15555550178", *local]) == 0
 
 
 def test_one_log_line_per_request_without_bodies(served: Served, capsys):
