@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
+from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, fallback_post, twilio_post
 from support.observed import Emitted
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, local_settings
@@ -27,7 +27,7 @@ from dialin.records import PinGrant, pin_key, route_key
 from dialin.state import PinState, Speech, Urls
 from dialin.webhooks import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
-from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 from dialin_tools.lib.faultinject import closed_endpoint, silent_endpoint
 from dialin_tools.lib.template import api_routes, load
 
@@ -274,9 +274,7 @@ class Exploding:
 )
 def test_fallback_needs_no_table_or_secret(emitted: Callable[[], Emitted], body: str):
     app = VoiceApp(local_settings(), Exploding(), Exploding(), Exploding())  # type: ignore[arg-type]
-    event = rest_event(
-        method="POST", resource="/voice/fallback", path="/voice/fallback", stage="Prod", headers={}, body=body
-    )
+    event = fallback_post(body)
     root = parse(handle(app, event))
     assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.UNAVAILABLE
     out = emitted()
@@ -290,13 +288,5 @@ def test_fallback_base64_garbage_body(emitted: Callable[[], Emitted]):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("x", "not a form")
-    event = rest_event(
-        method="POST",
-        resource="/voice/fallback",
-        path="/voice/fallback",
-        stage="Prod",
-        headers={},
-        body=buffer.getvalue(),
-        base64_body=True,
-    )
+    event = fallback_post(buffer.getvalue(), base64_body=True)
     assert said(parse(handle(app, event))) == messages.UNAVAILABLE
