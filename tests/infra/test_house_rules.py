@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import dialin
+import dialin_tools
 from dialin_tools.lib.template import ROOT
 
 MAX_MODULE_LINES = 400
@@ -38,3 +40,13 @@ def test_no_function_over_60_lines():
                 if lines > MAX_FUNCTION_LINES:
                     long[f"{path.relative_to(ROOT)}:{node.name}"] = lines
     assert long == {}, f"split these functions (at most {MAX_FUNCTION_LINES} lines)"
+
+
+def test_every_module_is_on_the_code_map():
+    """The package docstrings are the code map: a new module gets its line there."""
+    for package in (dialin, dialin_tools):
+        root = Path(package.__file__).parent
+        doc = package.__doc__ or ""
+        names = {path.stem for path in root.rglob("*.py") if path.stem not in ("__init__", "cli")}
+        missing = sorted(name for name in names if f"``{name}``" not in doc)
+        assert missing == [], f"name these in {package.__name__}'s docstring (the code map): {missing}"
