@@ -5,9 +5,10 @@ before it:
 
 - Leaf rules (no I/O): ``validation`` (E.164, masking), ``records`` (item formats, and the
   reader for them), ``pins`` (generate, hash), ``identity`` (participant identities),
-  ``messages`` (what callers hear), ``config`` (Settings from the environment), ``state``
-  (the state carried in our signed step URLs), ``errors`` (user errors: Invalid, Conflict,
-  NotFound).
+  ``messages`` (what callers hear, in English), ``catalogues`` (the same in other
+  languages), ``prompts`` (the caller's language, as the flow speaks), ``config`` (Settings
+  from the environment), ``state`` (the state carried in our signed step URLs), ``errors``
+  (user errors: Invalid, Conflict, NotFound).
 - Events and signatures: ``apigateway`` (API Gateway v1/v2 events: headers, body, form,
   route, public base URL), ``signature`` (Twilio's X-Twilio-Signature over that URL).
 - Pure flow: ``flow`` (call, records, clock reading -> TwiML); never the table or the clock.
