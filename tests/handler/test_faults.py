@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -144,6 +145,17 @@ def test_dynamodb_endpoint_dead(endpoint: Callable[[], Any], kind: str, emitted:
         app = local_app(dynamodb_client(url))
         response = handle(app, twilio_post(INCOMING, To=DIRECT))
     assert_polite_fault(response, emitted(), kind)
+
+
+def test_a_closed_endpoint_keeps_its_port_until_the_end():
+    """The port is held (bound, never listening) so no other process can take it meanwhile
+    and answer: a freed port, taken by a server of another test run, made this tier flaky."""
+    with closed_endpoint() as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.socket() as other, pytest.raises(OSError, match="in use"):
+            other.bind(("127.0.0.1", port))
+        with socket.socket() as caller, pytest.raises(ConnectionRefusedError):
+            caller.connect(("127.0.0.1", port))
 
 
 # Secrets Manager (deployed configuration: secrets by ARN) unavailable.
