@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -153,9 +154,11 @@ def test_a_busy_dynamodb_port_gets_the_projects_hint(capsys: pytest.CaptureFixtu
 
 
 def test_make_run_takes_other_ports():
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", "run", "PORT=3101", "DYNAMODB_PORT=8101"],  # noqa: S607 - make from the PATH
+        ["make", "--dry-run", "--no-print-directory", "run", "PORT=3101", "DYNAMODB_PORT=8101"],  # noqa: S607
         cwd=tpl.ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
