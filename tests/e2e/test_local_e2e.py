@@ -140,6 +140,7 @@ def test_signature_is_checked_for_the_local_url(served: Served):
 def test_the_printed_demo_lines_join(served: Served, capsys):
     banner = served.lines[: served.banner_end]
     assert "  (the embedded table lives in memory: changes vanish when `dialin serve` stops)" in banner
+    assert any(line.endswith("# PIN: joins ClinicRoom1 as alice-xxxxx") for line in banner), banner
     calls = [line.split("#", 1)[0] for line in banner if re.match(r"^\s+\S*dialin call ", line)]
     assert any("--to +15555550100 " in line for line in calls), banner
     assert any("--to +15555550101 --digits 246810 " in line for line in calls), banner

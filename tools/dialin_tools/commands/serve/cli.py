@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dialin.admin.bulk import ImportPlan
-from dialin.records import DIRECT
+from dialin.records import DIRECT, UNIQUE
 from dialin_tools.commands.admin.targets import (
     LOCAL_DYNAMODB_PORT,
     LOCAL_ENDPOINT,
@@ -214,11 +214,17 @@ def demo_calls(plan: ImportPlan | None, url: str) -> list[tuple[str, str]]:
             continue
         for _, new in plan.pins:
             if new.grant.number in ("", route.number) and new.grant.valid_from is None:
-                who = f"as {new.grant.identity}" if new.grant.identity else "as a guest"
+                who = _joins_as(new.grant.identity, new.grant.on_duplicate)
                 calls.append(
                     (line("--to", route.number, "--digits", new.pin), f"PIN: joins {new.grant.room} {who}")
                 )
     return calls
+
+
+def _joins_as(identity: str, on_duplicate: str) -> str:
+    if not identity:
+        return "as a guest"
+    return f"as {identity}-xxxxx" if on_duplicate == UNIQUE else f"as {identity}"  # a suffix per call
 
 
 def banner(
