@@ -6,7 +6,8 @@ before it:
 - Leaf rules (no I/O): ``validation`` (E.164, masking), ``records`` (item formats, and the
   reader for them), ``pins`` (generate, hash), ``identity`` (participant identities),
   ``messages`` (what callers hear, in English), ``catalogues`` (the same in other
-  languages), ``prompts`` (the caller's language, as the flow speaks), ``config`` (Settings
+  languages), ``prompts`` (the caller's language, as the flow speaks), ``spoken`` (a spoken
+  PIN as digits), ``config`` (Settings
   from the environment), ``state`` (the state carried in our signed step URLs), ``errors``
   (user errors: Invalid, Conflict, NotFound).
 - Events and signatures: ``apigateway`` (API Gateway v1/v2 events: headers, body, form,
@@ -17,7 +18,7 @@ before it:
   (Powertools logger and metrics), ``faults`` (which failures are the service's),
   ``http`` (proxy responses).
 - Apps: ``webhooks`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait, /voice/status,
-  /voice/fallback), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
+  /voice/fallback, /voice/confirm for dial-out), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
   /calls; the only place twilio.rest loads).
 - Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``), shared by every admin
   door (the `dialin` CLI today).
