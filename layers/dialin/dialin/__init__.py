@@ -7,9 +7,8 @@ before it:
   reader for them), ``pins`` (generate, hash), ``identity`` (participant identities),
   ``messages`` (what callers hear, in English), ``catalogues`` (the same in other
   languages), ``prompts`` (the caller's language, as the flow speaks), ``spoken`` (a spoken
-  PIN as digits), ``config`` (Settings
-  from the environment), ``state`` (the state carried in our signed step URLs), ``errors``
-  (user errors: Invalid, Conflict, NotFound).
+  PIN as digits), ``config`` (Settings from the environment), ``state`` (the state carried
+  in our signed step URLs), ``errors`` (user errors: Invalid, Conflict, NotFound).
 - Events and signatures: ``apigateway`` (API Gateway v1/v2 events: headers, body, form,
   route, public base URL), ``signature`` (Twilio's X-Twilio-Signature over that URL).
 - Pure flow: ``flow`` (call, records, clock reading -> TwiML); never the table or the clock.
@@ -18,8 +17,8 @@ before it:
   (Powertools logger and metrics), ``faults`` (which failures are the service's),
   ``http`` (proxy responses).
 - Apps: ``webhooks`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait, /voice/status,
-  /voice/fallback, /voice/confirm for dial-out), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
-  /calls; the only place twilio.rest loads).
+  /voice/fallback, /voice/confirm for dial-out), ``status`` (status callbacks),
+  ``dial_request`` + ``dialout`` (POST /calls; the only place twilio.rest loads).
 - Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``), shared by every admin
   door (the `dialin` CLI today).
 
