@@ -221,7 +221,7 @@ def test_an_early_pin_waits_for_its_window_and_is_no_failure(
     _add_pin(dynamodb, "55550001", valid_from=int(clock.now) + 7 * 60)
     root = _enter(voice_handler, "55550001")
     assert verbs(root) == ["Say", "Pause", "Redirect"]
-    assert said(root) == messages.PIN_OPENS_IN.format(minutes="7 minutes")
+    assert said(root) == messages.PIN_OPENS_IN.format(minutes=7)
     assert _failures(dynamodb) is None
     clock.now += 7 * 60
     joined = parse(post(voice_handler, root.find("Redirect").text, To=PIN_NUMBER))

@@ -1,4 +1,10 @@
-"""What callers hear. One place, so inbound and dial-out legs say the same things."""
+"""What callers hear, in English: the English catalogue, and the keys of the others.
+
+One place, so inbound and dial-out legs say the same things. Each constant is a prompt; its
+name is the key of its translation in every catalogue of ``dialin/catalogues/`` (a test
+fails until each has it) and of a route's own text for it (``dialin route add --prompt``).
+``dialin.prompts.localize`` picks the caller's language as the flow speaks.
+"""
 
 CONNECTING = "Connecting you to the meeting."
 PIN_ACCEPTED = "Thank you. Connecting you to the meeting."
@@ -23,5 +29,8 @@ UNAVAILABLE = (
 MEETING_FULL = "The meeting is full. Please stay on the line, and you will join as soon as a place is free."
 STILL_FULL = "The meeting is still full. Thank you for holding."
 EVERYONE_LEFT = "Everyone else has left the meeting, so this call will now end. Goodbye."
-PIN_OPENS_IN = "Your PIN opens in {minutes}. Please stay on the line, and you will join when it opens."
+PIN_OPENS_IN = (
+    "Your PIN opens in {minutes} minutes. Please stay on the line, and you will join when it opens."
+)
+PIN_OPENS_SOON = "Your PIN opens in one minute. Please stay on the line, and you will join when it opens."
 PIN_EXPIRED = "Sorry, that PIN has expired. Please check your invitation. Goodbye."

@@ -15,6 +15,7 @@ from dataclasses import replace
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import flow, messages
+from .prompts import localize
 from .records import PinGrant
 from .rooms import CONNECT, FULL, MAX_PHONE_PARTICIPANTS, NOT_STARTED, TIMER, Room, decide, was_connected
 from .state import Speech, Urls, WaitState
@@ -39,13 +40,18 @@ def pin_window(grant: PinGrant | None, dialed: str, now: float, max_wait_seconds
     return OPEN
 
 
-def spoken_minutes(seconds: float) -> str:
+def opens_in(seconds: float, language: str) -> str:
+    """When an early PIN opens, in whole minutes rounded up, in the caller's language."""
     minutes = max(1, int((seconds + 59) // 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    if minutes == 1:
+        return localize(messages.PIN_OPENS_SOON, language)
+    return localize(messages.PIN_OPENS_IN, language).format(minutes=minutes)
 
 
 def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
-    response.say(text, voice=speech.voice or None, language=speech.language or None)
+    response.say(
+        localize(text, speech.language), voice=speech.voice or None, language=speech.language or None
+    )
 
 
 def hold(state: WaitState, urls: Urls, limits: flow.Limits, music: str, text: str = "") -> VoiceResponse:
@@ -90,7 +96,7 @@ def early_pin(state: WaitState, urls: Urls, now: float, limits: flow.Limits, mus
     """Hold until an early PIN's window opens, saying when every few loops."""
     text = ""
     if state.loops % flow.REMIND_EVERY_LOOPS == 0:
-        text = messages.PIN_OPENS_IN.format(minutes=spoken_minutes(state.not_before - now))
+        text = opens_in(state.not_before - now, state.speech.language)
     return hold(state, urls, limits, music, text)
 
 
