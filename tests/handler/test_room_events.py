@@ -256,3 +256,23 @@ def test_a_moved_call_that_already_hung_up_is_dropped(
 
 def test_twilio_post_helper_carries_the_account(voice_handler: Handler):
     assert twilio_post(INCOMING)["body"].count(ACCOUNT) == 1
+
+
+def test_dialin_room_posts_callbacks_the_room_events_function_accepts(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    from support.voice import BASE
+
+    from dialin_tools.commands.room.cli import callback_params
+    from dialin_tools.lib.apigw import signed_twilio_event
+
+    def room(action: str) -> dict[str, Any]:
+        params = callback_params(action, ROOM, "", ACCOUNT, clock.now)
+        return rooms(signed_twilio_event(base_url=BASE, route="/video/status", params=params, stage="Prod"))
+
+    assert room("end")["statusCode"] == 200
+    held = dial_direct(voice_handler, 1)
+    assert verbs(held) == ["Say", "Pause", "Redirect"]
+    clock.now += 1
+    assert room("start")["statusCode"] == 200
+    assert [s for s, _ in api.updates()] == [sid(1)]

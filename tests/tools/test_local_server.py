@@ -158,3 +158,24 @@ def test_handler_environment_from_the_template(template: dict[str, Any]):
     assert "HOLD_SECONDS" not in env  # the user's own environment wins over the template ...
     assert env["TABLE_NAME"] == "dialin-local"  # ... and the local settings win over both
     assert "TWILIO_SECRET_ARN" not in env  # !Ref to a resource: unknown until deployed
+
+
+def test_the_twilio_stand_in_answers_a_calls_update_and_keeps_the_twiml(api: LocalApi):
+    from dialin_tools.commands.serve.twilio_standin import CallsStandIn
+
+    lines: list[str] = []
+    api.standin = CallsStandIn(lines.append)
+    twiml = (
+        '<Response><Connect><Room participantIdentity="phone-0123-k3fa2">Board</Room></Connect></Response>'
+    )
+    from urllib.parse import urlencode
+
+    call_sid, account = "CA" + "1" * 32, "AC" + "0" * 32
+    path = f"/_twilio/2010-04-01/Accounts/{account}/Calls/{call_sid}.json"
+    status, _, body = api.invoke("POST", path, [], urlencode({"Twiml": twiml}).encode(), "127.0.0.1")
+    assert status == 200 and b'"in-progress"' in body
+    assert api.standin.updates == {call_sid: [twiml]}
+    assert lines == [
+        f"Calls API (stand-in): {call_sid[:8]}… moved: <Connect> to room Board as phone-0123-k3fa2"
+    ]
+    assert api.invoke("GET", "/_twilio/v1/Rooms/Board", [], b"", "127.0.0.1")[0] == 404

@@ -284,7 +284,7 @@ def apply(room: Room, event: RoomEvent) -> Change:
     """The room after ``event``. Room events are ordered by Timestamp; a participant event of
     an older room (another RoomSid with the same name) changes nothing."""
     if event.kind == ROOM_CREATED:
-        if room.room_sid == event.room_sid or event.at_ms < room.status_at:
+        if (room.room_sid == event.room_sid and room.in_progress) or event.at_ms < room.status_at:
             return Change(room, stale=True)
         return Change(_new_room(room, event, IN_PROGRESS), started=True)
     if event.kind == ROOM_ENDED:

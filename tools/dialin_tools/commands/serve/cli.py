@@ -21,9 +21,11 @@ from dialin_tools.commands.admin.targets import (
     aws_errors,
     local_client,
 )
-from dialin_tools.commands.call.phone import DEFAULT_URL
+from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
 from dialin_tools.commands.serve.server import EmbeddedDynamoDB, LocalApi, handler_environment, load_routes
+from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
+from dialin_tools.commands.serve.twilio_standin import CallsStandIn
 from dialin_tools.errors import Invalid, Unreachable
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
@@ -146,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }
+        # Twilio's REST API: the user's TWILIO_API_BASE_URL as it is, else our own stand-in, so a
+        # local run never reaches Twilio.
+        if not os.environ.get("TWILIO_API_BASE_URL"):
+            api.standin = CallsStandIn(api.log)
+            local["TWILIO_API_BASE_URL"] = f"{local_url}{STANDIN_PREFIX}"
+            local["TWILIO_ACCOUNT_SID"] = os.environ.get("TWILIO_ACCOUNT_SID") or FAKE_ACCOUNT_SID
         os.environ.update(handler_environment(template, local, os.environ))
         loaded = load_routes(template, routes)
         api.mount(loaded)

@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
+from dialin_tools.commands.serve.twilio_standin import CallsStandIn
 from dialin_tools.lib.apigw import rest_event
 from dialin_tools.lib.template import ApiRoute
 
@@ -150,6 +152,8 @@ class LocalApi:
 
     def __init__(self, host: str, port: int, log: Callable[[str], None] | None = None) -> None:
         self.routes: dict[tuple[str, str], LocalRoute] = {}
+        # Twilio's REST API, stood in for under /_twilio (see twilio_standin.py); None: not served.
+        self.standin: CallsStandIn | None = None
         self.log = log or (lambda line: print(line, flush=True))
         self.server = ThreadingHTTPServer((host, port), _request_handler(self))
         self.server.daemon_threads = True
@@ -172,6 +176,8 @@ class LocalApi:
     ) -> tuple[int, Headers, bytes]:
         parts = urlsplit(target)
         path = parts.path
+        if self.standin is not None and path.startswith(STANDIN_PREFIX + "/"):
+            return self.standin.handle(method, path, body)
         route = self.routes.get((method, path))
         if route is None:
             known = any(p == path for _, p in self.routes)
