@@ -276,3 +276,32 @@ def test_dialin_room_posts_callbacks_the_room_events_function_accepts(
     clock.now += 1
     assert room("start")["statusCode"] == 200
     assert [s for s, _ in api.updates()] == [sid(1)]
+
+
+def test_a_route_may_take_fewer_phone_callers(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    from dialin.admin.specs import make_route
+
+    small = make_route("+15555550160", room="Small", phone_limit=1)
+    dynamodb.put_item(TableName=TABLE, Item=small.to_item())
+    callback(rooms, "room-created", clock, room="Small")
+
+    def dial(n: int) -> ET.Element:
+        return parse(post(voice_handler, INCOMING, call_sid=sid(n), To=small.number, From=f"+1415555{n:04d}"))
+
+    first = joined_identity(dial(1))
+    callback(rooms, "participant-connected", clock, first, room="Small")
+    second = dial(2)
+    assert verbs(second) == ["Say", "Pause", "Redirect"] and messages.MEETING_FULL in said(second)
+    callback(rooms, "participant-disconnected", clock, first, room="Small")
+    assert [s for s, _ in api.updates()] == [sid(2)]
+
+
+@pytest.mark.parametrize("limit", ["0", "36", "many"])
+def test_a_phone_limit_out_of_range_is_refused(limit: str):
+    from dialin.admin.specs import make_route
+    from dialin.errors import Invalid
+
+    with pytest.raises(Invalid, match="phone limit must be a whole number from 1 to 35"):
+        make_route("+15555550160", room="Small", phone_limit=limit)

@@ -156,6 +156,7 @@ def incoming(
         speech=speech,
         caller_policy=route.identity_policy,
         aware=aware,
+        cap=route.phone_limit or 0,
     )
     return _gather(response, urls, state, lead=route.greeting)
 
@@ -188,7 +189,7 @@ def pin_entered(
     if state.attempt >= state.max_attempts:
         return goodbye(messages.PIN_FAILED, state.speech)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
-    retry = PinState(state.attempt + 1, state.max_attempts, state.speech, state.caller_policy, state.aware)
+    retry = replace(state, attempt=state.attempt + 1)
     return _gather(VoiceResponse(), urls, retry, lead=lead)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .records import MAX_ATTEMPTS
+from .records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
 from .validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
@@ -74,6 +74,7 @@ class PinState:
     speech: Speech
     caller_policy: str = ""
     aware: bool = False  # the account sends room status callbacks
+    cap: int = 0  # the route's phone limit; 0: Twilio's
 
     def query(self) -> dict[str, object]:
         return {
@@ -81,6 +82,7 @@ class PinState:
             "m": self.max_attempts,
             "p": self.caller_policy,
             "w": 1 if self.aware else "",
+            "c": self.cap or "",
             **self.speech.query(),
         }
 
@@ -93,6 +95,7 @@ class PinState:
             speech=Speech.from_query(query),
             caller_policy=query.get("p", "")[:32],
             aware=_int_in_range(query, "w", 0, 0, 1) == 1,
+            cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
         )
 
 
@@ -137,7 +140,7 @@ class WaitState:
             loops=_int_in_range(query, "n", 0, 0, 10_000),
             speech=Speech.from_query(query),
             held=_int_in_range(query, "h", 0, 0, 1) == 1,
-            cap=_int_in_range(query, "c", 0, 0, 35),
+            cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
             not_before=_int_in_range(query, "b", 0, 0, 2**40),
             aware=_int_in_range(query, "w", 0, 0, 1) == 1,
         )

@@ -167,7 +167,8 @@ class VoiceApp:
             text = route.greeting or messages.CONNECTING
             identity = caller_identity(route.identity_policy, call.from_number, call.sid)
             start = int(now) + flow.spoken_seconds(text)
-            state = WaitState(route.room, identity, start, start, 0, flow.speech_of(route), aware=aware)
+            speech, cap = flow.speech_of(route), route.phone_limit or 0
+            state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
             return self.rooms.join(call, state, aware, urls, now, text)
         return flow.incoming(call, route, urls, now, self.limits, locked=locked, aware=aware)
 
@@ -218,12 +219,20 @@ class VoiceApp:
         if window == room_flow.EARLY:
             opens = int(grant.valid_from)
             wait = WaitState(
-                grant.room, identity, start, opens, 0, state.speech, not_before=opens, aware=aware
+                grant.room,
+                identity,
+                start,
+                opens,
+                0,
+                state.speech,
+                cap=state.cap,
+                not_before=opens,
+                aware=aware,
             )
             return self.rooms.early(call, wait, aware, urls, now)
         if not aware and not self.rooms.music:
             return flow.pin_entered(call, state, grant, urls, now)
-        wait = WaitState(grant.room, identity, start, start, 0, state.speech, aware=aware)
+        wait = WaitState(grant.room, identity, start, start, 0, state.speech, cap=state.cap, aware=aware)
         return self.rooms.join(call, wait, aware, urls, now, text)
 
     def _counter(self, item: dict[str, Any] | None) -> Counter | None:
