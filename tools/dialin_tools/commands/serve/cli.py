@@ -158,17 +158,9 @@ def run(args: argparse.Namespace) -> int:
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }
-        # Twilio's REST API: the user's TWILIO_API_BASE_URL as it is, else our own stand-in, so a
-        # local run never reaches Twilio.
-        if not os.environ.get("TWILIO_API_BASE_URL"):
-            account = os.environ.get("TWILIO_ACCOUNT_SID") or FAKE_ACCOUNT_SID
-            notify = room_notifier(api, public_url or local_url, token, account)
-            api.standin = CallsStandIn(api.log, notify)
-            local["TWILIO_API_BASE_URL"] = f"{local_url}{STANDIN_PREFIX}"
-            local["TWILIO_ACCOUNT_SID"] = account
+        local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
-        loaded = load_routes(template, routes)
-        api.mount(loaded)
+        api.mount(loaded := load_routes(template, routes))
         print(banner(args, api, loaded, table, endpoint, plan, public_url, token), flush=True)
         _stop_on_sigterm()
         api.serve_forever()
@@ -180,6 +172,16 @@ def run(args: argparse.Namespace) -> int:
             db.stop()
     print("dialin serve: stopped.", flush=True)
     return 0
+
+
+def twilio_api(api: LocalApi, local_url: str, base_url: str, token: str) -> dict[str, str]:
+    """Twilio's REST API for the functions: the user's TWILIO_API_BASE_URL as it is, else our
+    own stand-in (so a local run never reaches Twilio), with the account it acts for."""
+    if os.environ.get("TWILIO_API_BASE_URL"):
+        return {}
+    account = os.environ.get("TWILIO_ACCOUNT_SID") or FAKE_ACCOUNT_SID
+    api.standin = CallsStandIn(api.log, room_notifier(api, base_url, token, account))
+    return {"TWILIO_API_BASE_URL": f"{local_url}{STANDIN_PREFIX}", "TWILIO_ACCOUNT_SID": account}
 
 
 def room_notifier(api: LocalApi, base_url: str, token: str, account: str) -> Callable[[dict[str, str]], None]:
