@@ -3,10 +3,12 @@ wait on hold or stay in a room, and `dialin room` posting signed room callbacks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
-from support.served import Running, Served, serve
+from support.processes import Running
+from support.served import Served, dialin_serve
 
 from dialin import messages
 from dialin_tools import cli
@@ -16,7 +18,7 @@ WAIT = "60"  # seconds a held call waits for its move: a bound, not an expectati
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    with serve() as running:
+    with dialin_serve() as running:
         yield running
 
 
@@ -45,7 +47,7 @@ def test_a_held_caller_joins_the_moment_the_room_starts(served: Served):
     assert "moved by the Calls API" in out
     assert "joins room DailyStandup as phone-0123-" in out
     assert out.count("POST /voice/") == 1  # one webhook; the move needed no poll
-    served.running.read(r"Calls API \(stand-in\): CA\w+… moved: <Connect> to room DailyStandup")
+    served.read(re.compile(r"Calls API \(stand-in\): CA\w+… moved: <Connect> to room DailyStandup"), 30)
 
 
 def test_a_full_room_holds_the_next_caller_and_a_removed_one_stays_out(served: Served):

@@ -1,8 +1,9 @@
-"""`dialin serve` as a process of its own (free ports, embedded DynamoDB, the demo seed), and
-`dialin` commands run as processes beside it, their output read line by line as it comes."""
+"""`dialin serve` as its own process, as a user starts it: free ports, the embedded DynamoDB,
+the demo seed, its output read line by line (bounded in time)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -12,57 +13,26 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
 DIALIN = Path(sys.executable).with_name("dialin")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def command() -> list[str]:
-    return [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
-
-
-def environment() -> dict[str, str]:
-    drop = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE_URL", "PIN_PEPPER", "AWS_PROFILE")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+")
 
 
 @dataclass
-class Running:
-    """A process whose output lines are collected as they come."""
-
+class Served:
     process: subprocess.Popen[str]
+    url: str = ""
+    dynamodb: str = ""
     lines: list[str] = field(default_factory=list)
+    banner_end: int = 0
     _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
 
-    @classmethod
-    def start(cls, *args: str) -> Running:
-        process = subprocess.Popen(  # noqa: S603 - our own console script
-            [*command(), *args],
-            cwd=ROOT,
-            env=environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        running = cls(process)
-        threading.Thread(target=running._pump, daemon=True).start()
-        return running
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def read(self, until: str, seconds: float = STARTUP_SECONDS) -> re.Match[str]:
-        """Collect lines until one matches the pattern ``until`` (bounded in time)."""
-        pattern = re.compile(until)
+    def read(self, until: re.Pattern[str], seconds: float) -> str:
+        """Collect output lines until one matches ``until`` (bounded in time)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
@@ -72,43 +42,53 @@ class Running:
             if line is None:
                 break
             self.lines.append(line)
-            match = pattern.search(line)
-            if match:
-                return match
-        raise AssertionError(f"no line matching {until!r}:\n" + "\n".join(self.lines))
+            if until.search(line):
+                return line
+        raise AssertionError("dialin serve did not print the expected line:\n" + "\n".join(self.lines))
 
-    def finish(self, seconds: float = STARTUP_SECONDS) -> tuple[int, str]:
-        code = self.process.wait(timeout=seconds)
-        while True:
-            line = self._queue.get(timeout=seconds)
-            if line is None:
-                break
-            self.lines.append(line)
-        return code, "\n".join(self.lines)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+    def pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
 
 
-@dataclass
-class Served:
-    running: Running
-    url: str
-    dynamodb: str
-
-
-@contextmanager
-def serve() -> Iterator[Served]:
-    running = Running.start("serve", "--port", "0", "--dynamodb-port", "0")
+@contextlib.contextmanager
+def dialin_serve() -> Iterator[Served]:
+    """Start `dialin serve` on free ports; Ctrl-C it afterwards and check it stopped cleanly."""
+    command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
+    env["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(process)
+    threading.Thread(target=served.pump, daemon=True).start()
     try:
-        url = running.read(r"API on (http://127\.0\.0\.1:\d+)").group(1)
-        dynamodb = running.read(r"DynamoDB: embedded at (http://127\.0\.0\.1:\d+)").group(1)
-        running.read(r"^Ctrl-C stops\.$")
-        yield Served(running, url, dynamodb)
+        first = served.read(re.compile(r"API on (http://127\.0\.0\.1:\d+)"), STARTUP_SECONDS)
+        served.url = _url(first)
+        served.dynamodb = _url(served.read(re.compile(r"DynamoDB: embedded at "), STARTUP_SECONDS))
+        served.read(re.compile(r"^Ctrl-C stops\.$"), STARTUP_SECONDS)
+        served.banner_end = len(served.lines)
+        yield served
     finally:
-        running.stop()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    served.read(re.compile(r"^dialin serve: stopped\.$"), 10)
+    assert code == 0, "\n".join(served.lines)
+
+
+def _url(line: str) -> str:
+    found = LOCAL_URL.search(line)
+    assert found is not None, line
+    return found.group(0)

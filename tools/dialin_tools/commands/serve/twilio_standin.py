@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs
 
 PREFIX = "/_twilio"
@@ -32,7 +32,7 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 Notify = Callable[[dict[str, str]], None]
 
 
-def _json(status: int, body: dict[str, object]) -> Answer:
+def _json(status: int, body: Mapping[str, object]) -> Answer:
     return status, [("Content-Type", "application/json")], json.dumps(body).encode()
 
 
