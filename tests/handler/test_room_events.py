@@ -3,6 +3,7 @@ stand-in for Twilio's Calls API (twilio's own REST client, pointed at it by TWIL
 
 from __future__ import annotations
 
+import base64
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from dialin.records import PinGrant
 from dialin.rooms import calls_pk
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.lib import template as tpl
-from dialin_tools.lib.apigw import DEV_PIN_PEPPER
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 
 ROOM = "DailyStandup"
 
@@ -120,6 +121,13 @@ def test_a_held_caller_joins_the_moment_the_room_starts(
     assert joined_identity(moved).startswith("phone-0001-")
     assert moved.find("Redirect").text.startswith("https://")  # absolute, as the Calls API needs
     assert len(updates[sid(1)]) <= 4000
+    # Twilio's own path and Basic auth (the account SID and, locally, TWILIO_AUTH_TOKEN).
+    request = api.received[0]
+    assert request.path.startswith(f"/2010-04-01/Accounts/{ACCOUNT}/Calls/CA")
+    assert (
+        request.headers["Authorization"]
+        == "Basic " + base64.b64encode(f"{ACCOUNT}:{DEV_AUTH_TOKEN}".encode()).decode()
+    )
     metrics = emitted().metrics()
     assert metrics.get("CallsMoved") == 2 and "JoinDelay" in metrics
     # The moved call joins: it is a phone leg from now on.

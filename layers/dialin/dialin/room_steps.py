@@ -44,6 +44,8 @@ class RoomSteps:
         """A caller about to join ``state.room`` (first time): decide, record, answer."""
         room = self.room(call.account, state.room) if aware else None
         decision = rooms.decide(aware, room, state.identity, state.cap or rooms.MAX_PHONE_PARTICIPANTS)
+        if decision in (rooms.CONNECT, rooms.TIMER):
+            count("Connects")
         self.record(call, state, decision, now, new=True)
         return room_flow.attempt(state, decision, urls, now, self.limits, self.music, lead)
 

@@ -25,7 +25,7 @@ from .identity import caller_identity, grant_identity
 from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
-from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord
+from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
 from .room_steps import RoomSteps
 from .rooms import account_key
 from .signature import is_valid
@@ -152,6 +152,8 @@ class VoiceApp:
         route, counter_item, found = self.directory.route_and_caller(call.to_number, key, marker)
         locked = self.lockout.is_locked(self._counter(counter_item), now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
+        aware = bool(found)
+        room_aware = route is not None and route.mode == DIRECT and (aware or bool(self.rooms.music))
         if route is None:
             count("UnknownNumbers")
             logger.info("unknown number", extra=log)
@@ -159,18 +161,23 @@ class VoiceApp:
             count("LockedOutCalls")
             logger.warning("caller locked out", extra=log)
         else:
-            if route.mode == "direct":
-                count("Connects")
+            if route.mode == "direct" and not room_aware:
+                count("Connects")  # the room-aware path counts its own
             logger.info("call answered", extra={**log, "mode": route.mode})
-        aware = bool(found)
-        if route is not None and route.mode == DIRECT and (aware or self.rooms.music):
-            text = route.greeting or messages.CONNECTING
-            identity = caller_identity(route.identity_policy, call.from_number, call.sid)
-            start = int(now) + flow.spoken_seconds(text)
-            speech, cap = flow.speech_of(route), route.phone_limit or 0
-            state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
-            return self.rooms.join(call, state, aware, urls, now, text)
+        if room_aware and route is not None:
+            return self._join_direct(call, route, aware, urls, now)
         return flow.incoming(call, route, urls, now, self.limits, locked=locked, aware=aware)
+
+    def _join_direct(
+        self, call: flow.Call, route: Route, aware: bool, urls: Urls, now: float
+    ) -> VoiceResponse:
+        """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
+        text = route.greeting or messages.CONNECTING
+        identity = caller_identity(route.identity_policy, call.from_number, call.sid)
+        start = int(now) + flow.spoken_seconds(text)
+        speech, cap = flow.speech_of(route), route.phone_limit or 0
+        state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
+        return self.rooms.join(call, state, aware, urls, now, text)
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
@@ -211,7 +218,6 @@ class VoiceApp:
         self, call: flow.Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
     ) -> VoiceResponse:
         """A PIN that is valid now (join) or opens within MaxWaitSeconds (wait for it)."""
-        count("Connects")
         logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "accepted": True})
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
         text = messages.PIN_ACCEPTED
@@ -231,6 +237,7 @@ class VoiceApp:
             )
             return self.rooms.early(call, wait, aware, urls, now)
         if not aware and not self.rooms.music:
+            count("Connects")
             return flow.pin_entered(call, state, grant, urls, now)
         wait = WaitState(grant.room, identity, start, start, 0, state.speech, cap=state.cap, aware=aware)
         return self.rooms.join(call, wait, aware, urls, now, text)
