@@ -6,7 +6,7 @@ import pytest
 
 from dialin import flow
 from dialin.spoken import MAX_SPOKEN_CHARS, spoken_digits
-from dialin.state import PinState, Speech, Urls
+from dialin.state import PinState, Speech, Urls, query_pairs
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,6 @@ def test_the_flow_takes_a_spoken_pin_only_where_the_route_asked_for_one():
 
 
 def test_the_spoken_flag_travels_in_the_step_url():
-    assert PinState.from_query({k: str(v) for k, v in SPOKEN.query().items()}) == SPOKEN
+    assert PinState.from_query(dict(query_pairs(SPOKEN.query()))) == SPOKEN
     urls = Urls("https://v.example.com/Prod")
     assert "k=1" in urls.pin(SPOKEN) and "k=" not in urls.pin(PinState(1, 3, Speech()))

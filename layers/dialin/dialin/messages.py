@@ -31,3 +31,12 @@ DIAL_OUT_INVITE_BY = "Hello. {caller} invites you to join a meeting."
 DIAL_OUT_ROOM = "The meeting is {room}."
 DIAL_OUT_PRESS_ONE = "To join, press 1."
 DIAL_OUT_NOT_CONFIRMED = "You have not joined the meeting. Goodbye."
+# Room-aware joining (room status callbacks).
+MEETING_FULL = "The meeting is full. Please stay on the line, and you will join as soon as a place is free."
+STILL_FULL = "The meeting is still full. Thank you for holding."
+EVERYONE_LEFT = "Everyone else has left the meeting, so this call will now end. Goodbye."
+PIN_OPENS_IN = (
+    "Your PIN opens in {minutes} minutes. Please stay on the line, and you will join when it opens."
+)
+PIN_OPENS_SOON = "Your PIN opens in one minute. Please stay on the line, and you will join when it opens."
+PIN_EXPIRED = "Sorry, that PIN has expired. Please check your invitation. Goodbye."

@@ -31,6 +31,8 @@ MAX_ATTEMPTS = 10
 DTMF = "dtmf"
 DTMF_SPEECH = "dtmf speech"
 PIN_INPUTS = (DTMF, DTMF_SPEECH)
+# Twilio's cap on phone participants in one room; a route may set a lower one.
+MAX_PHONE_LIMIT = 35
 
 
 class MalformedRecord(ValueError):
@@ -107,6 +109,7 @@ class Route:
     attempts: int | None = None
     pin_input: str = DTMF
     prompts: Mapping[str, str] = field(default_factory=dict)  # prompt name -> the route's own text
+    phone_limit: int | None = None  # phone callers the room takes (room-aware joining)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Route:
@@ -117,6 +120,9 @@ class Route:
         attempts = number_attribute(item, "attempts")
         if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS:
             raise MalformedRecord(f"attempts must be 1 to {MAX_ATTEMPTS}")
+        phone_limit = number_attribute(item, "phone_limit")
+        if phone_limit is not None and not 1 <= phone_limit <= MAX_PHONE_LIMIT:
+            raise MalformedRecord(f"phone_limit must be 1 to {MAX_PHONE_LIMIT}")
         spoken = {name: _text(item, name) for name in ("greeting", "voice", "language")}
         for name, value in spoken.items():
             if not is_xml_text(value):
@@ -129,6 +135,7 @@ class Route:
             attempts=attempts,
             pin_input=_choice(item, "pin_input", PIN_INPUTS, DTMF),
             prompts=_prompts(item),
+            phone_limit=phone_limit,
             **spoken,
         )
 
@@ -149,6 +156,8 @@ class Route:
             item["pin_input"] = {"S": self.pin_input}
         if self.prompts:
             item["prompts"] = {"M": {name: {"S": text} for name, text in sorted(self.prompts.items())}}
+        if self.phone_limit is not None:
+            item["phone_limit"] = {"N": str(self.phone_limit)}
         return item
 
 

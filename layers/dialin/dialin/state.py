@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .records import MAX_ATTEMPTS
+from .records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
 from .validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
@@ -26,6 +26,8 @@ CONFIRM_STEP = "/voice/confirm"
 #   s  when the caller first tried to join    n  wait loops so far
 #   v  <Say> voice                            l  <Say> language
 #   o  the route has prompts of its own       k  the PIN may be spoken
+#   h  1: back from a hold, not a fall-through  c  phone places the route allows (room-aware joining)
+#   b  an early PIN's window opens then       w  1: the account sends room callbacks
 
 
 class BadState(ValueError):
@@ -84,6 +86,8 @@ class PinState:
     speech: Speech
     caller_policy: str = ""
     spoken: bool = False  # <Gather input="dtmf speech">: the PIN may be said
+    aware: bool = False  # the account sends room status callbacks
+    cap: int = 0  # the route's phone limit; 0: Twilio's
 
     def query(self) -> dict[str, object]:
         return {
@@ -91,6 +95,8 @@ class PinState:
             "m": self.max_attempts,
             "p": self.caller_policy,
             "k": "1" if self.spoken else "",
+            "w": 1 if self.aware else "",
+            "c": self.cap or "",
             **self.speech.query(),
         }
 
@@ -103,6 +109,8 @@ class PinState:
             speech=Speech.from_query(query),
             caller_policy=query.get("p", "")[:32],
             spoken=_flag(query, "k"),
+            aware=_int_in_range(query, "w", 0, 0, 1) == 1,
+            cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
         )
 
 
@@ -114,6 +122,10 @@ class WaitState:
     since: int  # when the caller first tried to join
     loops: int
     speech: Speech
+    held: bool = False  # the step follows a hold, not a fall-through from <Connect>
+    cap: int = 0  # 0: Twilio's own limit of phone participants
+    not_before: int = 0  # epoch seconds; 0: none
+    aware: bool = False  # the account sends room status callbacks
 
     def query(self) -> dict[str, object]:
         return {
@@ -122,6 +134,10 @@ class WaitState:
             "t": self.connected_at,
             "s": self.since,
             "n": self.loops,
+            "h": 1 if self.held else "",
+            "c": self.cap or "",
+            "b": self.not_before or "",
+            "w": 1 if self.aware else "",
             **self.speech.query(),
         }
 
@@ -138,6 +154,10 @@ class WaitState:
             since=_int_in_range(query, "s", 0, 0, 2**40),
             loops=_int_in_range(query, "n", 0, 0, 10_000),
             speech=Speech.from_query(query),
+            held=_int_in_range(query, "h", 0, 0, 1) == 1,
+            cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
+            not_before=_int_in_range(query, "b", 0, 0, 2**40),
+            aware=_int_in_range(query, "w", 0, 0, 1) == 1,
         )
 
 

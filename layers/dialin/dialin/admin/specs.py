@@ -36,6 +36,7 @@ from .checks import (
     check_pin,
     check_text,
     parse_attempts,
+    parse_phone_limit,
     parse_time,
 )
 
@@ -56,6 +57,7 @@ def make_route(
     attempts: str | int | None = None,
     pin_input: str = DTMF,
     prompts: Mapping[str, str] | None = None,
+    phone_limit: str | int | None = None,
 ) -> Route:
     """A validated route. A PIN number's room is optional: each PIN names its own."""
     check_number(number)
@@ -77,6 +79,7 @@ def make_route(
         attempts=parse_attempts(attempts),
         pin_input=check_choice(pin_input, "PIN input", PIN_INPUTS),
         prompts=check_prompts(prompts or {}),
+        phone_limit=parse_phone_limit(phone_limit),
     )
     try:  # the runtime's own reader must accept what we write
         return Route.from_item(route.to_item())

@@ -28,4 +28,11 @@ TEXTS = {
     "DIAL_OUT_ROOM": "La reunión es {room}.",
     "DIAL_OUT_PRESS_ONE": "Para unirse, pulse 1.",
     "DIAL_OUT_NOT_CONFIRMED": "No se ha unido a la reunión. Adiós.",
+    # Room-aware joining.
+    "MEETING_FULL": "La reunión está completa. No cuelgue: entrará en cuanto haya un sitio libre.",
+    "STILL_FULL": "La reunión sigue completa. Gracias por esperar.",
+    "EVERYONE_LEFT": "Todos los demás han salido de la reunión, así que esta llamada va a finalizar. Adiós.",
+    "PIN_OPENS_IN": "Su PIN será válido dentro de {minutes} minutos. No cuelgue: entrará en cuanto lo sea.",
+    "PIN_OPENS_SOON": "Su PIN será válido dentro de un minuto. No cuelgue: entrará en cuanto lo sea.",
+    "PIN_EXPIRED": "Lo sentimos, ese PIN ha caducado. Consulte su invitación. Adiós.",
 }

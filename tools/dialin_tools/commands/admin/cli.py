@@ -91,6 +91,7 @@ def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument("--language", default="", help="<Say> language and prompts' language, e.g. de-DE")
     add_prompt_options(add)
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
+    add.add_argument("--phone-limit", help="phone callers its rooms take (1-35; default Twilio's 35)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)
     listing = routes.add_parser("list", parents=[target], help="list routes")
@@ -210,6 +211,7 @@ def route_add(args: argparse.Namespace) -> int:
         attempts=args.attempts,
         pin_input=DTMF_SPEECH if args.spoken_pin else DTMF,
         prompts=read_prompts(args.prompt, args.prompts_file),
+        phone_limit=args.phone_limit,
     )
 
     def action(target: Target) -> int:

@@ -28,11 +28,37 @@ def _count(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 600:
+        raise argparse.ArgumentTypeError("must be 0 to 600 seconds")
+    return value
+
+
 def _steps(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 200:
         raise argparse.ArgumentTypeError("must be 1 to 200")
     return value
+
+
+def _add_caller_input(parser: argparse.ArgumentParser) -> None:
+    """What the caller keys or says at each <Gather>."""
+    parser.add_argument(
+        "--digits",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="DIGITS",
+        help="what the caller keys at each <Gather>, in order; none left: the <Gather> times out",
+    )
+    parser.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="what the caller says at each <Gather> that takes speech, in order (before any --digits)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -49,21 +75,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--from", dest="from_number", default=DEFAULT_FROM, help=f"the caller (default {DEFAULT_FROM})"
     )
-    parser.add_argument(
-        "--digits",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="DIGITS",
-        help="what the caller keys at each <Gather>, in order; none left: the <Gather> times out",
-    )
-    parser.add_argument(
-        "--say",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="what the caller says at each <Gather> that takes speech, in order (before any --digits)",
-    )
+    _add_caller_input(parser)
     parser.add_argument(
         "--url",
         default=os.environ.get("DIALIN_URL", DEFAULT_URL),
@@ -77,6 +89,20 @@ def register(subparsers: Any) -> None:
         type=_count,
         metavar="N",
         help="the first N <Connect>s (default 1) find no room in progress, so Twilio moves on",
+    )
+    parser.add_argument(
+        "--wait-for-move",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="on hold, wait up to this long for the call to be moved into its room (dialin serve)",
+    )
+    parser.add_argument(
+        "--stay",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="once in a room, stay up to this long (it may be removed, or the room end)",
     )
     parser.add_argument(
         "--max-steps", type=_steps, default=MAX_STEPS, help="give up after this many requests"
@@ -104,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         timeout=args.timeout,
         account_sid=account if account.startswith("AC") else FAKE_ACCOUNT_SID,
+        wait_for_move=args.wait_for_move,
+        stay=args.stay,
     )
     outcome = phone.call(url)
     if outcome.joined:
