@@ -106,6 +106,14 @@ def query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in (event.get("queryStringParameters") or {}).items()]
 
 
+def signed_query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The query parameters exactly as the signature check covered them: HTTP API v2's raw
+    query string, REST API v1's multi-value pairs (never the single-value map)."""
+    if is_http_api(event):
+        return parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True)
+    return query_pairs(event)
+
+
 def derived_base_url(event: Mapping[str, Any]) -> str:
     """``scheme://host[:port]`` + the path prefix before the route, from the event itself."""
     headers = lower_headers(event)

@@ -116,7 +116,9 @@ class FailureCounters:
         self.client = client
         self.table_name = table_name
 
-    def _update(self, key: dict[str, Any], restart: bool, now: int, policy: LockoutPolicy) -> Counter:
+    def _update(
+        self, key: dict[str, Any], restart: bool, now: int, policy: LockoutPolicy, request: str = ""
+    ) -> Counter:
         values = {
             ":now": {"N": str(now)},
             ":one": {"N": "1"},
@@ -139,6 +141,11 @@ class FailureCounters:
                 " expires_at = :exp ADD failures :one"
             )
             condition = counts_on
+        if request:
+            # Twilio's retry of the same request (I-Twilio-Idempotency-Token) counts once.
+            values[":req"] = {"S": request}
+            expression = expression.replace("last_failure = :now,", "last_failure = :now, last_request = :req,")
+            condition = f"({condition}) AND (attribute_not_exists(last_request) OR last_request <> :req)"
         response = self.client.update_item(
             TableName=self.table_name,
             Key=key,
@@ -149,14 +156,33 @@ class FailureCounters:
         )
         return Counter.from_item(response["Attributes"])
 
-    def record_failure(self, key: dict[str, Any], now: int, policy: LockoutPolicy) -> Counter:
-        """Count one failed PIN; returns the counter as stored."""
+    def record_failure(
+        self, key: dict[str, Any], now: int, policy: LockoutPolicy, request: str = ""
+    ) -> Counter:
+        """Count one failed PIN; returns the counter as stored. ``request``: the request's
+        idempotency token; a failure already counted under it is not counted again."""
         restart = False
         for _ in range(UPDATE_TRIES - 1):
             try:
-                return self._update(key, restart, now, policy)
+                return self._update(key, restart, now, policy, request)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
                 restart = not restart  # the other case holds (or a concurrent failure changed it)
-        return self._update(key, restart, now, policy)
+        try:
+            return self._update(key, restart, now, policy, request)
+        except ClientError as exc:
+            if not request or exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+            if item is None or item.get("last_request", {}).get("S") != request:
+                raise
+            raise AlreadyCounted(Counter.from_item(item)) from None
+
+
+class AlreadyCounted(Exception):  # noqa: N818 - an outcome, not an error
+    """This request's failure was counted before (a retry): the counter as it stands."""
+
+    def __init__(self, counter: Counter) -> None:
+        super().__init__("already counted")
+        self.counter = counter

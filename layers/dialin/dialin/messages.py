@@ -19,3 +19,6 @@ SESSION_ENDED = "You have left the meeting. Goodbye."
 UNAVAILABLE = (
     "Sorry, the meeting service is temporarily unavailable. Please try again in a few minutes. Goodbye."
 )
+TRY_LATER = "Sorry, we cannot take PINs on this line right now. Please try again later. Goodbye."
+SLOW_PATH = "Please hold for a moment."
+STEP_EXPIRED = "Sorry, that took too long. Please call again. Goodbye."

@@ -8,7 +8,7 @@ check rebuilds from a REST API event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -24,6 +24,8 @@ WAIT_STEP = "/voice/wait"
 #   i  participant identity                   t  when the <Connect> is expected to start
 #   s  when the caller first tried to join    n  wait loops so far
 #   v  <Say> voice                            l  <Say> language
+#   k  1: the caller was attested (dialin.budgets)
+#   b  not before: the slow path's pause ends   x  expires: the PIN step is refused after
 
 
 class BadState(ValueError):
@@ -33,6 +35,17 @@ class BadState(ValueError):
 def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:
     """The state's parameters as our step URLs carry them: sorted, empty values left out."""
     return [(key, str(value)) for key, value in sorted(values.items()) if value not in (None, "")]
+
+
+def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The step's state from exactly the pairs the signature covered; a key given twice is
+    refused (API Gateway's single-value map would keep only one of them)."""
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        if key in values:
+            raise BadState(f"{key[:8]} is repeated")
+        values[key] = value
+    return values
 
 
 def canonical_query(values: Mapping[str, object]) -> str:
@@ -71,9 +84,20 @@ class PinState:
     max_attempts: int
     speech: Speech
     caller_policy: str = ""
+    attested: bool = False
+    not_before: int = 0  # epoch seconds; 0: at once
+    expires: int = 0  # epoch seconds; 0: never (only URLs made before expiry existed)
 
     def query(self) -> dict[str, object]:
-        return {"a": self.attempt, "m": self.max_attempts, "p": self.caller_policy, **self.speech.query()}
+        return {
+            "a": self.attempt,
+            "m": self.max_attempts,
+            "p": self.caller_policy,
+            "k": 1 if self.attested else "",
+            "b": self.not_before or "",
+            "x": self.expires or "",
+            **self.speech.query(),
+        }
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> PinState:
@@ -83,6 +107,20 @@ class PinState:
             max_attempts=max_attempts,
             speech=Speech.from_query(query),
             caller_policy=query.get("p", "")[:32],
+            attested=_int_in_range(query, "k", 0, 0, 1) == 1,
+            not_before=_int_in_range(query, "b", 0, 0, 2**40),
+            expires=_int_in_range(query, "x", 0, 0, 2**40),
+        )
+
+    def next_attempt(self, not_before: int, expires: int) -> PinState:
+        return PinState(
+            self.attempt + 1,
+            self.max_attempts,
+            self.speech,
+            self.caller_policy,
+            self.attested,
+            not_before,
+            expires,
         )
 
 

@@ -16,20 +16,24 @@ from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import faults, flow
-from .apigateway import BadRequest, FormParams, form_params, public_base_url, route_path
+from .apigateway import BadRequest, FormParams, form_params, lower_headers, public_base_url, route_path
+from .apigateway import signed_query_pairs
+from .budgets import Gate, is_attested
 from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
+from .defences import Caller, Defences, parse_counter, policies
 from .directory import Directory, IncompleteRead
 from .http import forbidden, not_found, twiml
-from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
+from .lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
 from .records import PIN_MODE, MalformedRecord
 from .signature import is_valid
-from .state import BadState, PinState, Urls, WaitState
+from .state import BadState, PinState, Urls, WaitState, single_values
 from .status import record_status
 from .validation import mask_number
 
+IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
 SERVICE_FAULTS = (
     BotoCoreError,
@@ -51,18 +55,17 @@ class VoiceApp:
     clock: Callable[[], float] = field(default=time.time)
     limits: flow.Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
+    defences: Defences = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = flow.Limits(
             pin_attempts=self.settings.default_pin_attempts,
             max_wait_seconds=self.settings.max_wait_seconds,
             hold_seconds=self.settings.hold_seconds,
+            slow_path_seconds=self.settings.slow_path_seconds,
         )
-        self.lockout = LockoutPolicy(
-            max_failures=self.settings.lockout_failures,
-            window_seconds=self.settings.lockout_window_seconds,
-            lock_seconds=self.settings.lockout_seconds,
-        )
+        self.lockout, budgets = policies(self.settings)
+        self.defences = Defences(self.counters, self.lockout, budgets)
 
     @classmethod
     def on_table(
@@ -107,11 +110,13 @@ class VoiceApp:
             duration=params.get("CallDuration"),
             direction=params.get("Direction"),
             sip_response_code=params.get("SipResponseCode"),
+            verstat=params.get("StirVerstat"),
+            request_token=lower_headers(event).get(IDEMPOTENCY_HEADER, "")[:128],
         )
         logger.set_correlation_id(call.sid or None)
-        query = _query(event)
         urls = Urls(public_base_url(event, self.settings.public_base_url))
         try:
+            query = single_values(signed_query_pairs(event))
             response = step(self, call, query, urls)
         except SERVICE_FAULTS as exc:
             return self._unavailable(step.__name__, exc)
@@ -137,41 +142,50 @@ class VoiceApp:
     def incoming(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         count("Calls")
         now = self.clock()
-        # The lock is checked here, in the same BatchGetItem as the route, so a locked-out
-        # caller is never asked for a PIN and no PIN step (nor PIN lookup) follows. A caller
-        # whose failure sets the lock mid-call is told at once by the PIN step (the counter
-        # update returns the new count), so the PIN step itself never reads the counter.
-        key = counter_key(self.credentials.pepper(), call.from_number)
-        route, counter_item = self.directory.route_and_caller(call.to_number, key)
-        locked = self.lockout.is_locked(self._counter(counter_item), now)
+        # The caller's counter and the budgets that apply to it are read in the same
+        # BatchGetItem as the route, so a locked-out caller is never asked for a PIN. A
+        # failure that sets a lock mid-call is told at once by the PIN step (the counter
+        # update returns the new count), so the PIN step itself never reads the counters.
+        caller = Caller(call, is_attested(call.from_number, call.verstat))
+        route, items = self.directory.route_and_counters(call.to_number, caller.keys(self.credentials.pepper()))
+        guard = self.defences.at_incoming(caller, [self._counter(item) for item in items], now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         if route is None:
             count("UnknownNumbers")
             logger.info("unknown number", extra=log)
-        elif locked and route.mode == PIN_MODE:
+        elif guard.locked and route.mode == PIN_MODE:
             count("LockedOutCalls")
             logger.warning("caller locked out", extra=log)
+        elif guard.effective_gate is not Gate.OPEN and route.mode == PIN_MODE:
+            count("BudgetSlowedCalls" if guard.effective_gate is Gate.SLOW else "BudgetRefusedCalls")
+            logger.warning("failure budget spent", extra={**log, "gate": guard.effective_gate.value})
         else:
             if route.mode == "direct":
                 count("Connects")
-            logger.info("call answered", extra={**log, "mode": route.mode})
-        return flow.incoming(call, route, urls, now, self.limits, locked=locked)
+            logger.info("call answered", extra={**log, "mode": route.mode, "attested": caller.attested})
+        return flow.incoming(call, route, urls, now, self.limits, guard=guard)
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
         now = self.clock()
+        if state.expires and now > state.expires:
+            count("PinStepsExpired")
+            logger.warning("pin step expired", extra={"step": "pin", "attempt": state.attempt})
+            return flow.pin_step_expired(state)
         grant = None
-        if looks_like_pin(call.digits, self.settings.min_pin_length):
+        # Before the slow path's pause has passed (only a scripted request can be early),
+        # the PIN is not looked up: a wrong PIN without a lookup.
+        if now >= state.not_before and looks_like_pin(call.digits, self.settings.min_pin_length):
             grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
         accepted = flow.pin_accepted(call, grant, now)
-        locked = False
+        guard = flow.Guard(attested=state.attested)
         if accepted:
             count("Connects")
         else:
             count("PinFailures")
             count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
             if call.digits:  # silence is no guess: only entered digits count towards the lock
-                locked = self._count_failure(call, int(now))
+                guard = self._count_failure(call, state, int(now))
         logger.info(
             "pin entered",
             extra={
@@ -179,38 +193,36 @@ class VoiceApp:
                 "attempt": state.attempt,
                 "accepted": accepted,
                 "entered": bool(call.digits),
-                "locked": locked,
+                "locked": guard.locked,
+                "gate": guard.effective_gate.value,
             },
         )
-        return flow.pin_entered(call, state, grant, urls, now, locked=locked)
+        return flow.pin_entered(call, state, grant, urls, now, guard=guard)
 
     def _counter(self, item: dict[str, Any] | None) -> Counter | None:
         """A malformed counter (only our bug or a hand edit: callers cannot write it) is
         reported and read as none, so it cannot lock a caller out of direct numbers for
         good; the next failure overwrites it (its conditions fail, so the window restarts)."""
-        if item is None:
-            return None
         try:
-            return Counter.from_item(item)
+            return parse_counter(item)
         except MalformedRecord as exc:
             self._report_fault("incoming", exc)
             return None
 
-    def _count_failure(self, call: flow.Call, now: int) -> bool:
-        """Record a failed PIN for this caller; True when the caller is now locked out.
+    def _count_failure(self, call: flow.Call, state: PinState, now: int) -> flow.Guard:
+        """Record a failed PIN against every counter that applies; the guard after it.
 
         A failure that cannot be recorded is a fault (the call ends politely): guessing must
         not go on uncounted while the table is throttled.
         """
-        policy = self.lockout
-        counter = self.counters.record_failure(
-            counter_key(self.credentials.pepper(), call.from_number), now, policy
-        )
-        locked = policy.is_locked(counter, now)
-        if locked and counter.failures == policy.max_failures:
+        caller = Caller(call, state.attested)
+        guard, new = self.defences.count_failure(caller, self.credentials.pepper(), now, call.request_token)
+        if not new:
+            count("PinFailureRetries")
+        elif guard.locked:
             count("CallersLockedOut")
             logger.warning("caller locked out", extra={"step": "pin", "from": mask_number(call.from_number)})
-        return locked
+        return guard
 
     def fallback(self, event: Mapping[str, Any]) -> VoiceResponse:
         """The number's fallback URL: Twilio calls it when the voice URL failed. Unsigned
@@ -253,10 +265,6 @@ def _error_code(event: Mapping[str, Any]) -> str:
     except BadRequest:
         return ""
     return code if code.isascii() and code.isdigit() and len(code) <= 6 else ""
-
-
-def _query(event: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
 
 
 __all__ = ["STEPS", "UNSIGNED_STEPS", "FormParams", "VoiceApp"]

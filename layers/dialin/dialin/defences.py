@@ -1,0 +1,86 @@
+"""The brute-force defences of the PIN steps, on the table: which counters a caller's
+failures spend, what they allow at the first step, and counting a failure at the PIN step.
+
+The rules are in ``dialin.lockout`` (a caller's own counter) and ``dialin.budgets`` (who is
+attested, the per-number and per-stack budgets); this module only reads and writes them.
+Cost: the first step reads every counter that applies with the route (one BatchGetItem);
+a failed PIN updates the caller's counter and, for an unattested caller, the two budgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .budgets import Budget, Budgets, Gate, caller_key, number_key, stack_key
+from .config import Settings
+from .flow import Call, Guard
+from .lockout import AlreadyCounted, Counter, FailureCounters, LockoutPolicy
+from .records import MalformedRecord
+
+
+@dataclass(frozen=True)
+class Caller:
+    """One call's identity for the counters."""
+
+    call: Call
+    attested: bool
+
+    def keys(self, pepper: str) -> list[dict[str, Any]]:
+        """Counter keys, the caller's own first; budgets only where they apply."""
+        own = caller_key(pepper, self.call.from_number, self.call.to_number, self.attested)
+        if self.attested:
+            return [own]
+        return [own, number_key(pepper, self.call.to_number), stack_key()]
+
+
+def policies(settings: Settings) -> tuple[LockoutPolicy, Budgets]:
+    window = settings.budget_window_seconds
+    return (
+        LockoutPolicy(
+            max_failures=settings.lockout_failures,
+            window_seconds=settings.lockout_window_seconds,
+            lock_seconds=settings.lockout_seconds,
+        ),
+        Budgets(
+            number=Budget(settings.number_budget, settings.number_ceiling, window),
+            stack=Budget(settings.stack_budget, settings.stack_ceiling, window),
+        ),
+    )
+
+
+def parse_counter(item: dict[str, Any] | None) -> Counter | None:
+    """Raises MalformedRecord for an item without the counter's shape."""
+    return Counter.from_item(item) if item is not None else None
+
+
+@dataclass
+class Defences:
+    counters: FailureCounters
+    lockout: LockoutPolicy
+    budgets: Budgets
+
+    def at_incoming(self, caller: Caller, items: list[Counter | None], now: float) -> Guard:
+        """The guard for the first step, from the counters read with the route."""
+        locked = self.lockout.is_locked(items[0], now)
+        if caller.attested:
+            return Guard(attested=True, locked=locked)
+        return Guard(locked=locked, gate=self.budgets.gate(items[1], items[2], now))
+
+    def count_failure(self, caller: Caller, pepper: str, now: int, request: str = "") -> tuple[Guard, bool]:
+        """Count a failed PIN; the guard after it, and True when this failure was new
+        (False: a retry of a request already counted, which spends nothing more)."""
+        keys = caller.keys(pepper)
+        try:
+            own = self.counters.record_failure(keys[0], now, self.lockout, request)
+        except AlreadyCounted as counted:
+            return Guard(attested=caller.attested, locked=self.lockout.is_locked(counted.counter, now)), False
+        locked = self.lockout.is_locked(own, now)
+        if caller.attested:
+            return Guard(attested=True, locked=locked), True
+        number = self.counters.record_failure(keys[1], now, self.budgets.number.counting())
+        stack = self.counters.record_failure(keys[2], now, self.budgets.stack.counting())
+        return Guard(locked=locked, gate=self.budgets.gate(number, stack, now)), True
+
+
+__all__ = ["Caller", "Defences", "Gate", "MalformedRecord", "parse_counter", "policies"]
