@@ -136,3 +136,17 @@ def derived_base_url(event: Mapping[str, Any]) -> str:
 
 def public_base_url(event: Mapping[str, Any], configured: str = "") -> str:
     return configured.rstrip("/") if configured else derived_base_url(event)
+
+
+def context_base_url(event: Mapping[str, Any], configured: str = "") -> str:
+    """Like ``public_base_url``, but never from request headers (``Host``, ``X-Forwarded-*``):
+    from configuration, else the domain and path API Gateway itself recorded in
+    ``requestContext``. For URLs we hand to Twilio that no signature check covers."""
+    if configured:
+        return configured.rstrip("/")
+    context = event.get("requestContext") or {}
+    host = str(context.get("domainName") or "")
+    full_path = str((event.get("rawPath") if is_http_api(event) else context.get("path")) or "")
+    route = route_path(event)
+    prefix = full_path[: -len(route)] if route and full_path.endswith(route) else ""
+    return f"https://{host}{prefix}".rstrip("/")

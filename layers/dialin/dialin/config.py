@@ -54,6 +54,8 @@ class Settings:
     stack_ceiling: int = 240
     budget_window_seconds: int = 3600
     slow_path_seconds: int = 20
+    # How long after a rotation the previous auth token (AWSPREVIOUS) is still accepted.
+    token_rotation_grace_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +77,7 @@ class Settings:
             lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
             lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
             **_budget_settings(env),
+            token_rotation_grace_seconds=_clamped_int(env, "TOKEN_ROTATION_GRACE_SECONDS", 3600, 0, 604_800),
         )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException, Timeout
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
@@ -25,7 +26,8 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from . import flow
-from .apigateway import public_base_url, route_path
+from .apigateway import context_base_url, route_path
+from .call_rate import CallRate
 from .credentials import Credentials, CredentialsUnavailable
 from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
 from .http import json_response
@@ -139,6 +141,8 @@ class DialOutApp:
     # None: twilio's own HTTP client, created on first use and kept for the container.
     http_client: HttpClient | None = None
     clock: Callable[[], float] = field(default=time.time)
+    # The per-stack call rate (dialin.call_rate); None: not limited (tests of other things).
+    rate: CallRate | None = None
     _client: tuple[tuple[str, str], Client] | None = field(default=None, init=False, repr=False)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -158,7 +162,7 @@ class DialOutApp:
         logger.set_correlation_id(request_id)
         try:
             request = parse_request(event, self.settings, request_id)
-            urls = Urls(public_base_url(event, self.settings.public_base_url))
+            urls = Urls(context_base_url(event, self.settings.public_base_url))
             params = call_parameters(request, urls, self.clock(), self.settings.ring_seconds)
         except BadDialRequest as exc:
             count("DialOutRejected")
@@ -173,6 +177,17 @@ class DialOutApp:
         }
         if self.settings.dry_run:
             return self._dry_run(request, params, log)
+        try:
+            allowed = self.rate is None or self.rate.allow(int(self.clock()), self.settings.calls_per_hour)
+        except (BotoCoreError, ClientError) as exc:
+            logger.error("dial-out rate unavailable", extra={**log, "fault": type(exc).__name__})
+            count("ServiceFaults")
+            return json_response(503, {"error": "unavailable", "message": "the call could not be counted"})
+        if not allowed:
+            count("DialOutRateLimited")
+            logger.warning("dial-out rate limit reached", extra=log)
+            message = f"the stack places at most {self.settings.calls_per_hour} calls an hour; try again later"
+            return json_response(429, {"error": "rate_limited", "message": message})
         try:
             call = self._rest_client().calls.create(**params)
         except CredentialsUnavailable as exc:

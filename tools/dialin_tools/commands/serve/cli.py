@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
             # POST /calls never places a real call from here: it shows what it would send.
             "DIALOUT_DRY_RUN": "true",
             "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
+            # Dry runs only: any +1 number (premium-rate ranges are refused regardless).
+            "DIALOUT_ALLOWED_PREFIXES": os.environ.get("DIALOUT_ALLOWED_PREFIXES") or "+1",
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }
