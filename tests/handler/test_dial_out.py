@@ -257,7 +257,11 @@ def test_parse_prefixes():
         ('{"to": "+14155550123"}', "room", "room is required"),
         ('{"to": "+14155550123", "room": " "}', "room", "room is empty"),
         ('{"to": "+14155550123", "room": "' + "r" * 129 + '"}', "room", "room is longer than 128"),
-        ('{"to": "+14155550123", "room": "a\\u0007b"}', "room", "room contains control characters"),
+        (
+            '{"to": "+14155550123", "room": "a\\u0007b"}',
+            "room",
+            "room contains control or bidirectional formatting characters",
+        ),
         ('{"to": "+14155550123", "room": "R", "identity": ""}', "identity", "identity is empty"),
         (
             '{"to": "+14155550123", "room": "R", "identity": "\\ud800"}',

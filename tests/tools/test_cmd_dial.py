@@ -245,5 +245,5 @@ def test_local_server_shows_the_request_that_would_go_to_twilio(
     data = request["data"]
     assert (data["To"], data["From"], data["Timeout"]) == (CALLEE, "+15555550100", 30)
     assert data["StatusCallback"] == f"{base}/voice/status"
-    assert f'<Room participantIdentity="dr-jones">{ROOM}</Room>' in data["Twiml"]
+    assert f'<Room participantIdentity="dialout-dr-jones">{ROOM}</Room>' in data["Twiml"]
     assert f'<Redirect method="POST">{base}/voice/wait?' in data["Twiml"]

@@ -225,8 +225,6 @@ def _identity(data: Mapping[str, Any], to: str, request_id: str) -> str:
         identity = IDENTITY_PREFIX + identity
     if len(identity) > MAX_NAME_LENGTH:
         longest = MAX_NAME_LENGTH - len(IDENTITY_PREFIX)
-        raise BadDialRequest(
-            f"identity is longer than {longest} characters (dial-out identities start with {IDENTITY_PREFIX})",
-            "identity",
-        )
+        reason = f"identity is longer than {longest} characters (dial-out identities start with"
+        raise BadDialRequest(f"{reason} {IDENTITY_PREFIX})", "identity")
     return identity

@@ -186,7 +186,9 @@ class DialOutApp:
         if not allowed:
             count("DialOutRateLimited")
             logger.warning("dial-out rate limit reached", extra=log)
-            message = f"the stack places at most {self.settings.calls_per_hour} calls an hour; try again later"
+            message = (
+                f"the stack places at most {self.settings.calls_per_hour} calls an hour; try again later"
+            )
             return json_response(429, {"error": "rate_limited", "message": message})
         try:
             call = self._rest_client().calls.create(**params)

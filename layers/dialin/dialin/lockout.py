@@ -144,7 +144,9 @@ class FailureCounters:
         if request:
             # Twilio's retry of the same request (I-Twilio-Idempotency-Token) counts once.
             values[":req"] = {"S": request}
-            expression = expression.replace("last_failure = :now,", "last_failure = :now, last_request = :req,")
+            expression = expression.replace(
+                "last_failure = :now,", "last_failure = :now, last_request = :req,"
+            )
             condition = f"({condition}) AND (attribute_not_exists(last_request) OR last_request <> :req)"
         response = self.client.update_item(
             TableName=self.table_name,
@@ -180,7 +182,7 @@ class FailureCounters:
             raise AlreadyCounted(Counter.from_item(item)) from None
 
 
-class AlreadyCounted(Exception):  # noqa: N818 - an outcome, not an error
+class AlreadyCounted(Exception):
     """This request's failure was counted before (a retry): the counter as it stands."""
 
     def __init__(self, counter: Counter) -> None:

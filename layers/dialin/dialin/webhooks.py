@@ -16,8 +16,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import faults, flow
-from .apigateway import BadRequest, FormParams, form_params, lower_headers, public_base_url, route_path
-from .apigateway import signed_query_pairs
+from .apigateway import (
+    BadRequest,
+    FormParams,
+    form_params,
+    lower_headers,
+    public_base_url,
+    route_path,
+    signed_query_pairs,
+)
 from .budgets import Gate, is_attested
 from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
@@ -147,7 +154,9 @@ class VoiceApp:
         # failure that sets a lock mid-call is told at once by the PIN step (the counter
         # update returns the new count), so the PIN step itself never reads the counters.
         caller = Caller(call, is_attested(call.from_number, call.verstat))
-        route, items = self.directory.route_and_counters(call.to_number, caller.keys(self.credentials.pepper()))
+        route, items = self.directory.route_and_counters(
+            call.to_number, caller.keys(self.credentials.pepper())
+        )
         guard = self.defences.at_incoming(caller, [self._counter(item) for item in items], now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         if route is None:
