@@ -67,6 +67,20 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
             ("dynamodb:UpdateItem", table, counters_only),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
+            # The current token's creation date: AWSPREVIOUS only within the rotation grace.
+            ("secretsmanager:ListSecretVersionIds", str({"Ref": "TwilioSecret"}), ""),
+        ]
+    )
+
+
+def test_dial_out_role_writes_only_its_call_counter(deployed: dict[str, Any]):
+    role = _role_of(deployed, "DialOutFunction")
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    rate_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}})
+    assert sorted(_grants(role)) == sorted(
+        [
+            ("dynamodb:UpdateItem", table, rate_only),
+            ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
         ]
     )
 
@@ -78,7 +92,7 @@ def test_no_role_grants_wildcards_or_writes_beyond_the_counters(deployed: dict[s
         for action, target, condition in _grants(resource["Properties"]):
             assert "*" not in action and target != "*"
             if action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
-                assert "FAIL#*" in condition
+                assert "FAIL#*" in condition or "RATE#*" in condition
 
 
 def test_the_fallback_route_is_deployed_on_the_voice_function(deployed: dict[str, Any]):

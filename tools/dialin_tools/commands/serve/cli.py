@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import shlex
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +102,39 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
+def refuse_public_dev_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """The documented dev token (and pepper) are public: anyone can sign requests with them.
+    They serve only a loopback server on the embedded table, with no tunnel in front."""
+    exposed = [
+        reason
+        for reason, applies in (
+            ("--table (a real table)", bool(args.table)),
+            (f"--host {args.host} (not loopback)", not _is_loopback(args.host)),
+            ("--public-url (a tunnel)", bool(args.public_url)),
+        )
+        if applies
+    ]
+    if not exposed:
+        return
+    missing = [name for name in ("TWILIO_AUTH_TOKEN",) if not env.get(name)]
+    if args.table and not env.get("PIN_PEPPER"):
+        missing.append("PIN_PEPPER")
+    if missing:
+        raise Invalid(
+            f"with {' and '.join(exposed)} the public dev secrets would let anyone in: "
+            f"set {' and '.join(missing)} (your account's values)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def run(args: argparse.Namespace) -> int:
+    refuse_public_dev_secrets(args, os.environ)
     public_url = _public_url(args.public_url)
     template = tpl.load()
     routes = tpl.api_routes(template)
@@ -255,8 +289,6 @@ def banner(
     lines.append("")
     if public_url:
         lines.append(f"Twilio number's voice webhook: {public_url}/voice/incoming (HTTP POST)")
-        if token == DEV_AUTH_TOKEN:
-            lines.append("TWILIO_AUTH_TOKEN is not set: Twilio's real requests will get 403.")
     else:
         port = api.port
         restart = [_program(), "serve", "--public-url", "https://YOUR-TUNNEL-HOST"]
