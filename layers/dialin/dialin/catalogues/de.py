@@ -25,4 +25,10 @@ TEXTS = {
         "Der Besprechungsdienst ist leider vorübergehend nicht erreichbar. "
         "Bitte versuchen Sie es in ein paar Minuten noch einmal. Auf Wiederhören."
     ),
+    "TRY_LATER": (
+        "Auf dieser Leitung können wir im Moment leider keine PINs annehmen. "
+        "Bitte versuchen Sie es später noch einmal. Auf Wiederhören."
+    ),
+    "SLOW_PATH": "Bitte haben Sie einen Moment Geduld.",
+    "STEP_EXPIRED": "Das hat leider zu lange gedauert. Bitte rufen Sie noch einmal an. Auf Wiederhören.",
 }

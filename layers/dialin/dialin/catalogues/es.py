@@ -20,4 +20,9 @@ TEXTS = {
         "Lo sentimos, el servicio de reuniones no está disponible en este momento. "
         "Inténtelo de nuevo en unos minutos. Adiós."
     ),
+    "TRY_LATER": (
+        "Lo sentimos, ahora mismo no podemos recibir PIN en esta línea. Inténtelo de nuevo más tarde. Adiós."
+    ),
+    "SLOW_PATH": "Espere un momento, por favor.",
+    "STEP_EXPIRED": "Lo sentimos, ha tardado demasiado. Vuelva a llamar. Adiós.",
 }

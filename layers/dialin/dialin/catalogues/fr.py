@@ -22,4 +22,10 @@ TEXTS = {
         "Désolé, le service de réunion est momentanément indisponible. "
         "Veuillez réessayer dans quelques minutes. Au revoir."
     ),
+    "TRY_LATER": (
+        "Désolé, nous ne pouvons pas recevoir de code PIN sur cette ligne pour le moment. "
+        "Veuillez réessayer plus tard. Au revoir."
+    ),
+    "SLOW_PATH": "Veuillez patienter un instant.",
+    "STEP_EXPIRED": "Désolé, le délai est dépassé. Veuillez rappeler. Au revoir.",
 }

@@ -20,4 +20,9 @@ TEXTS = {
         "Desculpe, o serviço de reuniões está temporariamente indisponível. "
         "Tente novamente em alguns minutos. Até logo."
     ),
+    "TRY_LATER": (
+        "Desculpe, não podemos receber PINs nesta linha agora. Tente novamente mais tarde. Até logo."
+    ),
+    "SLOW_PATH": "Aguarde um momento, por favor.",
+    "STEP_EXPIRED": "Desculpe, o tempo se esgotou. Ligue novamente. Até logo.",
 }
