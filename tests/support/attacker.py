@@ -107,7 +107,9 @@ def is_slow_path(root: ET.Element) -> bool:
 
 SECONDS_PER_GUESS = 12  # the prompt, ten digits and #, Twilio's request
 SECONDS_PER_SETUP = 5  # dialing, ringing, the first webhook
-REDIAL_AFTER_REFUSAL = 300  # a refused call gives no guess however soon the line redials
+# A refused call ("try again later", "locked out") gives no guess however soon the line
+# redials; redialing sooner only costs the simulation time.
+REDIAL_AFTER_REFUSAL = 600
 
 
 @dataclass
