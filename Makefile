@@ -53,7 +53,7 @@ e2e: $(BIN)/.installed
 # Each attack of docs/brute-force.md, on moto and through `dialin serve`; prints the guesses
 # per hour the simulated campaign measured.
 attacks: $(BIN)/.installed
-	$(BIN)/pytest tests/attacks -s -q -p no:cacheprovider | grep -v '^{'
+	$(BIN)/pytest tests/attacks -q
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region $(REGION)

@@ -57,13 +57,15 @@ def measure(stack: Any, empty_table: Any, clock: Clock, attested: bool) -> tuple
     return table.lookups() / HOURS, campaign
 
 
-def test_campaign_guesses_per_hour_and_the_worst_case(stack: Any, empty_table: Any, clock: Clock):
+def test_campaign_guesses_per_hour_and_the_worst_case(
+    stack: Any, empty_table: Any, clock: Clock, capsys: pytest.CaptureFixture[str]
+):
     spoofed, spoofed_run = measure(stack, empty_table, clock, attested=False)
     clock.now += 86_400  # a fresh day: the budgets and locks of the first campaign are over
     owned, owned_run = measure(stack, empty_table, clock, attested=True)
     rate = spoofed + owned
     years = even_odds_guesses(LIVE_PINS, RECOMMENDED_PIN_LENGTH) / rate / HOURS_PER_YEAR
-    print(
+    report = (
         f"\ncampaign, {LINES} lines, {LIVE_PINS} live PINs, {HOURS} simulated hours:"
         f"\n  spoofed unattested caller IDs: {spoofed:.0f} guesses/hour"
         f" ({spoofed_run.calls} calls, {spoofed_run.slow_calls} slowed, {spoofed_run.refused_calls} refused)"
@@ -71,6 +73,8 @@ def test_campaign_guesses_per_hour_and_the_worst_case(stack: Any, empty_table: A
         f"\n  both at once: {rate:.0f} guesses/hour; {RECOMMENDED_PIN_LENGTH}-digit PINs: even odds after"
         f" {years:.1f} years"
     )
+    with capsys.disabled():  # shown by `make attacks`, without the handler's own output
+        print(report)
     assert spoofed_run.joined == owned_run.joined == 0
     # The budgets, not the lines, bound unattested guessing: the stack's ceiling per window,
     # plus at most one guess of each call already past its first step when it closed.
