@@ -177,19 +177,9 @@ class DialOutApp:
         }
         if self.settings.dry_run:
             return self._dry_run(request, params, log)
-        try:
-            allowed = self.rate is None or self.rate.allow(int(self.clock()), self.settings.calls_per_hour)
-        except (BotoCoreError, ClientError) as exc:
-            logger.error("dial-out rate unavailable", extra={**log, "fault": type(exc).__name__})
-            count("ServiceFaults")
-            return json_response(503, {"error": "unavailable", "message": "the call could not be counted"})
-        if not allowed:
-            count("DialOutRateLimited")
-            logger.warning("dial-out rate limit reached", extra=log)
-            message = (
-                f"the stack places at most {self.settings.calls_per_hour} calls an hour; try again later"
-            )
-            return json_response(429, {"error": "rate_limited", "message": message})
+        refused = self._over_rate(log)
+        if refused is not None:
+            return refused
         try:
             call = self._rest_client().calls.create(**params)
         except CredentialsUnavailable as exc:
@@ -221,6 +211,22 @@ class DialOutApp:
             201,
             {"callSid": call.sid, "status": call.status, "room": request.room, "identity": request.identity},
         )
+
+    def _over_rate(self, log: dict[str, Any]) -> dict[str, Any] | None:
+        """Count this call against the stack's hourly limit; an answer when it may not be placed."""
+        try:
+            allowed = self.rate is None or self.rate.allow(int(self.clock()), self.settings.calls_per_hour)
+        except (BotoCoreError, ClientError) as exc:
+            logger.error("dial-out rate unavailable", extra={**log, "fault": type(exc).__name__})
+            count("ServiceFaults")
+            return json_response(503, {"error": "unavailable", "message": "the call could not be counted"})
+        if allowed:
+            return None
+        count("DialOutRateLimited")
+        logger.warning("dial-out rate limit reached", extra=log)
+        limit = self.settings.calls_per_hour
+        message = f"the stack places at most {limit} calls an hour; try again later"
+        return json_response(429, {"error": "rate_limited", "message": message})
 
     def _rest_client(self) -> Client:
         account_sid = self.credentials.account_sid()

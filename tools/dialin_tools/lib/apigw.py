@@ -81,8 +81,6 @@ def rest_event(
             "httpMethod": method,
             "path": f"/{stage}{path}" if stage else path,
             "stage": stage,
-            # API Gateway's own record of the domain the request reached (the API's or a
-            # custom domain), not a header a client can set.
             "domainName": single_headers.get("Host", "").partition(":")[0],
             "requestId": str(uuid.uuid4()),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

@@ -113,13 +113,7 @@ def register(subparsers: Any) -> None:
     add.set_defaults(handler=pin_add)
     listing = pins.add_parser("list", parents=[target], help="list PIN grants (never the PINs)")
     listing.set_defaults(handler=pin_list)
-    revoke = pins.add_parser("revoke", parents=[target], help="revoke a PIN")
-    named = revoke.add_mutually_exclusive_group(required=True)
-    named.add_argument("pin", nargs="?", metavar="PIN", help="the PIN")
-    named.add_argument(
-        "--hash-prefix", metavar="HASH", help="the hash `pin list` shows (8 characters or more)"
-    )
-    revoke.set_defaults(handler=pin_revoke)
+    _add_revoke(pins, target)
 
     imports = subparsers.add_parser(
         "import",
@@ -135,6 +129,16 @@ def register(subparsers: Any) -> None:
     imports.add_argument("file", type=Path, metavar="FILE")
     imports.add_argument("--replace", action="store_true", help="overwrite routes that already exist")
     imports.set_defaults(handler=import_file)
+
+
+def _add_revoke(pins: Any, target: argparse.ArgumentParser) -> None:
+    revoke = pins.add_parser("revoke", parents=[target], help="revoke a PIN")
+    named = revoke.add_mutually_exclusive_group(required=True)
+    named.add_argument("pin", nargs="?", metavar="PIN", help="the PIN")
+    named.add_argument(
+        "--hash-prefix", metavar="HASH", help="the hash `pin list` shows (8 characters or more)"
+    )
+    revoke.set_defaults(handler=pin_revoke)
 
 
 # Target

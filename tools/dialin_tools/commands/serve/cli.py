@@ -133,8 +133,17 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _dial_out_dry_run() -> dict[str, str]:
+    """POST /calls never places a real call from here: it shows what it would send."""
+    return {
+        "DIALOUT_DRY_RUN": "true",
+        "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
+        "DIALOUT_ALLOWED_PREFIXES": os.environ.get("DIALOUT_ALLOWED_PREFIXES") or "+1",
+    }
+
+
 def run(args: argparse.Namespace) -> int:
-    refuse_public_dev_secrets(args, os.environ)
+    refuse_public_dev_secrets(args, os.environ)  # before anything listens
     public_url = _public_url(args.public_url)
     template = tpl.load()
     routes = tpl.api_routes(template)
@@ -174,11 +183,7 @@ def run(args: argparse.Namespace) -> int:
             "TWILIO_AUTH_TOKEN": token,
             "PIN_PEPPER": pepper,
             "DYNAMODB_ENDPOINT_URL": endpoint,
-            # POST /calls never places a real call from here: it shows what it would send.
-            "DIALOUT_DRY_RUN": "true",
-            "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
-            # Dry runs only: any +1 number (premium-rate ranges are refused regardless).
-            "DIALOUT_ALLOWED_PREFIXES": os.environ.get("DIALOUT_ALLOWED_PREFIXES") or "+1",
+            **_dial_out_dry_run(),
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }
