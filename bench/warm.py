@@ -121,6 +121,14 @@ def signed(url: str, params: dict[str, str]) -> tuple[dict[str, Any], tuple[str,
     return event, (url, params, signature)
 
 
+def _gather_action(root: ET.Element) -> str:
+    gather = root.find("Gather")
+    action = gather.get("action") if gather is not None else None
+    if not action:
+        raise AssertionError("the answer has no <Gather action>")
+    return action
+
+
 def _floor_gather(url: str, params: dict[str, str], signature: str, root: ET.Element) -> Callable[[], str]:
     """Validate + a <Gather> with a <Say>, as the handler answered."""
     from twilio.request_validator import RequestValidator
@@ -257,7 +265,7 @@ class Bench:
             "<Gather",
             _floor_gather,
         )
-        attested_action = attested_root.find("Gather").get("action")
+        attested_action = _gather_action(attested_root)
         attested_form = twilio_params(PIN_NUMBER, **{**pin_form, **vouched, "Digits": WRONG_PIN})
         attested_wrong, attested_wrong_signed = signed(attested_action, attested_form)
         attested_case, _ = self.scenario(

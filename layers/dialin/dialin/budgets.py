@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .lockout import FAIL_PREFIX, Counter, LockoutPolicy, caller_hash
+from .lockout import FAIL_PREFIX, Counter, LockoutPolicy, caller_hash, counter_key
 
 ATTESTED_VERSTAT = "TN-Validation-Passed-A"
 WITHHELD = "withheld"
@@ -48,7 +48,6 @@ WITHHELD_VALUES = frozenset(
         "+86282452253",
     }
 )
-CALLER_SK = "CALLER"
 CALLER_NUMBER_SK = "CALLER_NUMBER"
 NUMBER_SK = "NUMBER"
 STACK_SK = "STACK"
@@ -67,7 +66,7 @@ def is_attested(from_number: str, verstat: str) -> bool:
 def caller_key(pepper: str, from_number: str, to_number: str, attested: bool) -> dict[str, Any]:
     caller = caller_of(from_number)
     if attested:
-        return {"pk": {"S": f"{FAIL_PREFIX}{caller_hash(pepper, caller)}"}, "sk": {"S": CALLER_SK}}
+        return counter_key(pepper, caller)
     digest = caller_hash(pepper, f"{caller} {to_number}")
     return {"pk": {"S": f"{FAIL_PREFIX}{digest}"}, "sk": {"S": CALLER_NUMBER_SK}}
 

@@ -6,6 +6,7 @@ Item (the number itself is never stored)::
   failures      N  failed PINs since window_start
   window_start  N  epoch seconds: when the current window began
   last_failure  N  epoch seconds
+  last_request  S  the idempotency token of the last failure counted (a retry counts once)
   expires_at    N  TTL: once both the window and any lock are over
 
 A caller is locked out while ``failures >= max_failures`` and ``now < last_failure +
@@ -16,8 +17,9 @@ Cost: one conditional UpdateItem per failed PIN; the first failure of a fresh wi
 an old one costs a second (the restart). Nothing is written on success. The lock is read
 with the route in the first step's one BatchGetItem (see ``Directory.route_and_caller``).
 
-Callers who withhold their number all share one counter (``From`` is then "anonymous" or
-empty): withholding the number must not be a way around the lock.
+Which counters a failure spends (an attested caller's stack-wide, anyone else's per dialed
+number, the budgets) and how withheld numbers are counted: ``dialin.budgets``. The same
+counter rules also count the budgets (a fixed window, no lock) and dial-out's calls.
 """
 
 from __future__ import annotations
