@@ -121,12 +121,11 @@ def signed(url: str, params: dict[str, str]) -> tuple[dict[str, Any], tuple[str,
     return event, (url, params, signature)
 
 
-def _gather_action(root: ET.Element) -> str:
-    gather = root.find("Gather")
-    action = gather.get("action") if gather is not None else None
-    if not action:
-        raise AssertionError("the answer has no <Gather action>")
-    return action
+def _element(root: ET.Element, path: str) -> ET.Element:
+    found = root.find(path)
+    if found is None:
+        raise AssertionError(f"no <{path}> in the handler's answer")
+    return found
 
 
 def _floor_gather(url: str, params: dict[str, str], signature: str, root: ET.Element) -> Callable[[], str]:
@@ -135,7 +134,7 @@ def _floor_gather(url: str, params: dict[str, str], signature: str, root: ET.Ele
     from twilio.twiml.voice_response import VoiceResponse
 
     validator = RequestValidator(BENCH_TOKEN)
-    gather, say = root.find("Gather"), root.find("Gather/Say")
+    gather, say = _element(root, "Gather"), _element(root, "Gather/Say")
     action, text = gather.get("action"), say.text
     voice, language = say.get("voice"), say.get("language")
 
@@ -163,7 +162,7 @@ def _floor_connect(url: str, params: dict[str, str], signature: str, root: ET.El
     from twilio.twiml.voice_response import VoiceResponse
 
     validator = RequestValidator(BENCH_TOKEN)
-    say, room, redirect = root.find("Say"), root.find("Connect/Room"), root.find("Redirect")
+    say, room, redirect = _element(root, "Say"), _element(root, "Connect/Room"), _element(root, "Redirect")
     text, voice, language = say.text, say.get("voice"), say.get("language")
     room_name, identity, wait_url = room.text, room.get("participantIdentity"), redirect.text
 
@@ -186,8 +185,9 @@ class Bench:
         import boto3
         from botocore.stub import ANY, Stubber
 
-        from dialin.budgets import ATTESTED_VERSTAT, caller_key, number_key, stack_key
+        from dialin.budgets import ATTESTED_VERSTAT
         from dialin.credentials import Credentials
+        from dialin.defences import caller_key, number_key, stack_key
         from dialin.pins import hash_pin
         from dialin.records import PinGrant, Route, pin_key, route_key
 
@@ -248,7 +248,7 @@ class Bench:
         incoming_case, root = self.scenario(
             "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather
         )
-        action = root.find("Gather").get("action")
+        action = _element(root, "Gather").get("action") or ""
         pin_form = {"Digits": GOOD_PIN, "FinishedOnKey": "#", "msg": "Gather End"}
         good, good_signed = signed(action, twilio_params(PIN_NUMBER, **pin_form))
         wrong, wrong_signed = signed(action, twilio_params(PIN_NUMBER, **{**pin_form, "Digits": WRONG_PIN}))
@@ -265,7 +265,7 @@ class Bench:
             "<Gather",
             _floor_gather,
         )
-        attested_action = _gather_action(attested_root)
+        attested_action = _element(attested_root, "Gather").get("action") or ""
         attested_form = twilio_params(PIN_NUMBER, **{**pin_form, **vouched, "Digits": WRONG_PIN})
         attested_wrong, attested_wrong_signed = signed(attested_action, attested_form)
         attested_case, _ = self.scenario(

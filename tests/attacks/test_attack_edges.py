@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from support.attacker import voice_handler_with
 from support.callers import INCOMING, gather_action, twilio_post
 from support.dial_events import calls_event, dial_out_module
 from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
@@ -40,7 +41,9 @@ STACK_NUMBER = "+14155550100"
 # A leaked token, rotated away
 
 
-def test_a_rotated_out_token_stops_working_after_the_grace(aws: None, dynamodb: Any):
+def test_a_rotated_out_token_stops_working_after_the_grace(
+    aws: None, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+):
     """Today AWSPREVIOUS is accepted as long as the label exists: rotation never revokes."""
     client = boto3.client("secretsmanager", region_name="us-east-1")
 
@@ -55,13 +58,14 @@ def test_a_rotated_out_token_stops_working_after_the_grace(aws: None, dynamodb: 
     )
     wall, monotonic = Clock(time.time()), Clock(0.0)
     creds = Credentials(settings, clock=monotonic, wall_clock=wall)
-    app = VoiceApp.on_table(settings, dynamodb, creds, clock=Clock())
+    handler = voice_handler_with(dynamodb, Clock(), monkeypatch)
+    monkeypatch.setattr(handler.module, "voice", VoiceApp.on_table(settings, dynamodb, creds, clock=Clock()))
     leaked = twilio_post(INCOMING, token="leaked", To="+15555550101")
-    assert app.handle(leaked)["statusCode"] == 200  # within the grace: a rotation in progress
+    assert handler(leaked)["statusCode"] == 200  # within the grace: a rotation in progress
     wall.now += 3601
     monotonic.now += 301  # the cached creation date and previous token have expired
-    assert app.handle(twilio_post(INCOMING, token="leaked", To="+15555550101"))["statusCode"] == 403
-    assert app.handle(twilio_post(INCOMING, token="fresh", To="+15555550101"))["statusCode"] == 200
+    assert handler(twilio_post(INCOMING, token="leaked", To="+15555550101"))["statusCode"] == 403
+    assert handler(twilio_post(INCOMING, token="fresh", To="+15555550101"))["statusCode"] == 200
 
 
 # Dial-out
@@ -231,14 +235,14 @@ def test_template_defaults_are_the_settings_defaults(template: dict[str, Any]):
 
 
 def test_a_counter_update_denied_is_a_polite_fault_not_uncounted_guessing(
-    voice_app: VoiceApp, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+    voice_handler: Any, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ):
     """A guess whose failure cannot be counted ends the call: guessing never goes on uncounted."""
-    prompt = parse(voice_app.handle(twilio_post(INCOMING, To="+15555550101")))
+    prompt = parse(voice_handler(twilio_post(INCOMING, To="+15555550101")))
 
     def denied(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "UpdateItem")
 
     monkeypatch.setattr(dynamodb, "update_item", denied)
-    answer = parse(voice_app.handle(twilio_post(gather_action(prompt), To="+15555550101", Digits="1" * 10)))
+    answer = parse(voice_handler(twilio_post(gather_action(prompt), To="+15555550101", Digits="1" * 10)))
     assert said(answer) == messages.UNAVAILABLE

@@ -23,7 +23,8 @@ from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, Handler
 
 from dialin import messages
-from dialin.budgets import WITHHELD_VALUES, caller_key
+from dialin.budgets import WITHHELD_VALUES
+from dialin.defences import caller_key
 from dialin.flow import PIN_STEP_SECONDS
 from dialin.lockout import Counter
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER

@@ -1,5 +1,6 @@
 """Who a caller is for brute-force purposes, and the failure budgets every PIN number and the
-stack share. Pure: no table, no clock (the handler passes ``now``).
+stack share. Pure rules: no table, no clock (the handler passes ``now``); the counters they
+read live in the table (``dialin.defences``).
 
 Attestation (Twilio's ``StirVerstat``) says only that a caller ID was not spoofed, not that
 the caller is honest; it decides *whose* counter a failure spends:
@@ -10,13 +11,6 @@ the caller is honest; it decides *whose* counter a failure spends:
   number), and the dialed number's and the stack's budgets. Every withheld value is one
   caller, ``withheld``.
 
-Items (``FAIL#`` like the caller counters, so the voice role writes nothing else)::
-
-  pk = FAIL#<HMAC(pepper, From)>,           sk = CALLER         attested caller, stack-wide
-  pk = FAIL#<HMAC(pepper, From + " " + To)>, sk = CALLER_NUMBER unattested caller on one number
-  pk = FAIL#NUMBER#<HMAC(pepper, To)>,      sk = NUMBER         unattested failures on one number
-  pk = FAIL#STACK,                          sk = STACK          unattested failures on the stack
-
 A budget is a fixed window of ``window_seconds``: at ``soft`` failures it is *spent* (callers
 it applies to get the slow path: one attempt per call, after a pause), at ``hard`` it is
 *closed* (they hear "please try again later" until the window ends).
@@ -26,9 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
-
-from .lockout import FAIL_PREFIX, Counter, LockoutPolicy, caller_hash, counter_key
+from typing import Protocol
 
 ATTESTED_VERSTAT = "TN-Validation-Passed-A"
 WITHHELD = "withheld"
@@ -48,9 +40,6 @@ WITHHELD_VALUES = frozenset(
         "+86282452253",
     }
 )
-CALLER_NUMBER_SK = "CALLER_NUMBER"
-NUMBER_SK = "NUMBER"
-STACK_SK = "STACK"
 
 
 def caller_of(from_number: str) -> str:
@@ -63,22 +52,6 @@ def is_attested(from_number: str, verstat: str) -> bool:
     return verstat == ATTESTED_VERSTAT and caller_of(from_number) != WITHHELD
 
 
-def caller_key(pepper: str, from_number: str, to_number: str, attested: bool) -> dict[str, Any]:
-    caller = caller_of(from_number)
-    if attested:
-        return counter_key(pepper, caller)
-    digest = caller_hash(pepper, f"{caller} {to_number}")
-    return {"pk": {"S": f"{FAIL_PREFIX}{digest}"}, "sk": {"S": CALLER_NUMBER_SK}}
-
-
-def number_key(pepper: str, to_number: str) -> dict[str, Any]:
-    return {"pk": {"S": f"{FAIL_PREFIX}NUMBER#{caller_hash(pepper, to_number)}"}, "sk": {"S": NUMBER_SK}}
-
-
-def stack_key() -> dict[str, Any]:
-    return {"pk": {"S": f"{FAIL_PREFIX}STACK"}, "sk": {"S": STACK_SK}}
-
-
 class Gate(Enum):
     """What a budget lets an unattested caller do."""
 
@@ -87,17 +60,23 @@ class Gate(Enum):
     CLOSED = "closed"  # "please try again later"
 
 
+class Windowed(Protocol):
+    """A failure counter as the table holds it (``dialin.lockout.Counter``)."""
+
+    @property
+    def failures(self) -> int: ...
+
+    @property
+    def window_start(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Budget:
     soft: int
     hard: int
     window_seconds: int
 
-    def counting(self) -> LockoutPolicy:
-        """The counter rules: a fixed window, no lock beyond it (``FailureCounters`` updates)."""
-        return LockoutPolicy(max_failures=self.hard + 1, window_seconds=self.window_seconds, lock_seconds=0)
-
-    def gate(self, counter: Counter | None, now: float) -> Gate:
+    def gate(self, counter: Windowed | None, now: float) -> Gate:
         if counter is None or now >= counter.window_start + self.window_seconds:
             return Gate.OPEN
         if counter.failures >= self.hard:
@@ -110,7 +89,7 @@ class Budgets:
     number: Budget = Budget(soft=20, hard=60, window_seconds=3600)
     stack: Budget = Budget(soft=60, hard=240, window_seconds=3600)
 
-    def gate(self, number: Counter | None, stack: Counter | None, now: float) -> Gate:
+    def gate(self, number: Windowed | None, stack: Windowed | None, now: float) -> Gate:
         gates = (self.number.gate(number, now), self.stack.gate(stack, now))
         for worst in (Gate.CLOSED, Gate.SLOW):
             if worst in gates:

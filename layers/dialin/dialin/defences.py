@@ -5,6 +5,14 @@ The rules are in ``dialin.lockout`` (a caller's own counter) and ``dialin.budget
 attested, the per-number and per-stack budgets); this module only reads and writes them.
 Cost: the first step reads every counter that applies with the route (one BatchGetItem);
 a failed PIN updates the caller's counter and, for an unattested caller, the two budgets.
+
+Items (``FAIL#`` like every counter, so the voice role writes nothing else; numbers are
+never stored, only their HMAC)::
+
+  pk = FAIL#<HMAC(pepper, From)>,           sk = CALLER         attested caller, stack-wide
+  pk = FAIL#<HMAC(pepper, From + " " + To)>, sk = CALLER_NUMBER unattested caller on one number
+  pk = FAIL#NUMBER#<HMAC(pepper, To)>,      sk = NUMBER         unattested failures on one number
+  pk = FAIL#STACK,                          sk = STACK          unattested failures on the stack
 """
 
 from __future__ import annotations
@@ -12,11 +20,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .budgets import Budget, Budgets, Gate, caller_key, number_key, stack_key
+from .budgets import Budget, Budgets, Gate, caller_of
 from .config import Settings
 from .flow import Call, Guard
-from .lockout import AlreadyCounted, Counter, FailureCounters, LockoutPolicy
+from .lockout import (
+    FAIL_PREFIX,
+    AlreadyCounted,
+    Counter,
+    FailureCounters,
+    LockoutPolicy,
+    caller_hash,
+    counter_key,
+)
 from .records import MalformedRecord
+
+CALLER_NUMBER_SK = "CALLER_NUMBER"
+NUMBER_SK = "NUMBER"
+STACK_SK = "STACK"
+
+
+def caller_key(pepper: str, from_number: str, to_number: str, attested: bool) -> dict[str, Any]:
+    caller = caller_of(from_number)
+    if attested:
+        return counter_key(pepper, caller)
+    digest = caller_hash(pepper, f"{caller} {to_number}")
+    return {"pk": {"S": f"{FAIL_PREFIX}{digest}"}, "sk": {"S": CALLER_NUMBER_SK}}
+
+
+def number_key(pepper: str, to_number: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{FAIL_PREFIX}NUMBER#{caller_hash(pepper, to_number)}"}, "sk": {"S": NUMBER_SK}}
+
+
+def stack_key() -> dict[str, Any]:
+    return {"pk": {"S": f"{FAIL_PREFIX}STACK"}, "sk": {"S": STACK_SK}}
+
+
+def counting(budget: Budget) -> LockoutPolicy:
+    """A budget's counter rules for ``FailureCounters``: a fixed window, no lock beyond it."""
+    return LockoutPolicy(max_failures=budget.hard + 1, window_seconds=budget.window_seconds, lock_seconds=0)
 
 
 @dataclass(frozen=True)
@@ -78,8 +119,8 @@ class Defences:
         locked = self.lockout.is_locked(own, now)
         if caller.attested:
             return Guard(attested=True, locked=locked), True
-        number = self.counters.record_failure(keys[1], now, self.budgets.number.counting())
-        stack = self.counters.record_failure(keys[2], now, self.budgets.stack.counting())
+        number = self.counters.record_failure(keys[1], now, counting(self.budgets.number))
+        stack = self.counters.record_failure(keys[2], now, counting(self.budgets.stack))
         return Guard(locked=locked, gate=self.budgets.gate(number, stack, now)), True
 
 

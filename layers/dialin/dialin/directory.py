@@ -1,5 +1,5 @@
 """Data access: one read per webhook step (a GetItem, or for the first step one
-BatchGetItem of the route and the caller's lockout counter), with short timeouts so a slow
+BatchGetItem of the route and the caller's failure counters), with short timeouts so a slow
 table still leaves time to answer the caller politely inside Twilio's 15 s webhook timeout."""
 
 from __future__ import annotations
@@ -52,19 +52,6 @@ class Directory:
     def pin_grant(self, pin_hash: str) -> PinGrant | None:
         item = self._get(pin_key(pin_hash))
         return PinGrant.from_item(item) if item else None
-
-    def route_and_caller(
-        self, number: str, caller_key: dict[str, Any]
-    ) -> tuple[Route | None, dict[str, Any] | None]:
-        """The route for the dialed number and the caller's lockout counter item (unparsed:
-        see ``VoiceApp.incoming`` for a malformed one), in one request."""
-        route = route_key(number)
-        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": [route, caller_key]}})
-        if response.get("UnprocessedKeys"):
-            raise IncompleteRead("batch read throttled")
-        found = {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
-        route_item = found.get(route["pk"]["S"])
-        return (Route.from_item(route_item) if route_item else None, found.get(caller_key["pk"]["S"]))
 
     def route_and_counters(
         self, number: str, counter_keys: list[dict[str, Any]]

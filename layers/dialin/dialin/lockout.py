@@ -15,10 +15,11 @@ after the window has passed (and no lock holds) starts a new window at one.
 
 Cost: one conditional UpdateItem per failed PIN; the first failure of a fresh window after
 an old one costs a second (the restart). Nothing is written on success. The lock is read
-with the route in the first step's one BatchGetItem (see ``Directory.route_and_caller``).
+with the route in the first step's one BatchGetItem (see ``Directory.route_and_counters``).
 
 Which counters a failure spends (an attested caller's stack-wide, anyone else's per dialed
-number, the budgets) and how withheld numbers are counted: ``dialin.budgets``. The same
+number, the budgets) and how withheld numbers are counted: ``dialin.budgets`` (the rules)
+and ``dialin.defences`` (their items). The same
 counter rules also count the budgets (a fixed window, no lock) and dial-out's calls.
 """
 
