@@ -190,6 +190,7 @@ class Bench:
         from dialin.defences import caller_key, number_key, stack_key
         from dialin.pins import hash_pin
         from dialin.records import PinGrant, Route, pin_key, route_key
+        from dialin.rooms import account_key
 
         self.module = module
         voice = module.voice
@@ -229,21 +230,23 @@ class Bench:
         incoming, incoming_signed = signed(incoming_url, twilio_params(PIN_NUMBER))
         # What each step reads (and writes) in the table, in order. A change to a step's data
         # access changes its plan here; until then the bench stops with a clear error.
-        # /voice/incoming reads the route and every failure counter that applies in one
-        # BatchGetItem: an unattested caller's counter on this number and the number's and the
-        # stack's budgets; an attested caller's own stack-wide counter only. A wrong PIN reads
-        # the grant and then counts the failure: three conditional UpdateItems (unattested),
-        # one (attested). A correct PIN writes nothing.
+        # /voice/incoming reads the route, every failure counter that applies and the account's
+        # room-callback marker in one BatchGetItem: an unattested caller's counter on this
+        # number and the number's and the stack's budgets; an attested caller's own stack-wide
+        # counter only. A wrong PIN reads the grant and then counts the failure: three
+        # conditional UpdateItems (unattested), one (attested). A correct PIN writes nothing.
         own = caller_key(BENCH_PEPPER, CALLER, PIN_NUMBER, attested=False)
-        keys = [route_key(PIN_NUMBER), own, number_key(BENCH_PEPPER, PIN_NUMBER), stack_key()]
+        marker = account_key(ACCOUNT_SID)
+        keys = [route_key(PIN_NUMBER), own, number_key(BENCH_PEPPER, PIN_NUMBER), stack_key(), marker]
         batch = {"RequestItems": {self.table: {"Keys": keys}}}
         incoming_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, batch)]
         attested_own = caller_key(BENCH_PEPPER, CALLER, PIN_NUMBER, attested=True)
-        attested_batch = {"RequestItems": {self.table: {"Keys": [route_key(PIN_NUMBER), attested_own]}}}
+        attested_keys = [route_key(PIN_NUMBER), attested_own, marker]
+        attested_batch = {"RequestItems": {self.table: {"Keys": attested_keys}}}
         attested_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, attested_batch)]
         good_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, GOOD_PIN)), grant)]
         wrong_lookup = get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None)
-        wrong_stubs = [wrong_lookup, *(update(self.table, key, ANY) for key in keys[1:])]
+        wrong_stubs = [wrong_lookup, *(update(self.table, key, ANY) for key in keys[1:4])]
         attested_wrong_stubs = [wrong_lookup, update(self.table, attested_own, ANY)]
         incoming_case, root = self.scenario(
             "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather

@@ -57,7 +57,7 @@ def test_fresh_spoofed_caller_ids_spend_the_numbers_budget(make: Any, dynamodb: 
     slow = call_in(handler, spoofed(100), A)
     assert is_slow_path(slow)
     query = dict(parse_qsl(urlsplit(gather_action(slow)).query))
-    assert query["m"] == "1" and int(query["b"]) == int(clock.now) + 20  # one attempt, after the pause
+    assert query["m"] == "1" and int(query["d"]) == int(clock.now) + 20  # one attempt, after the pause
     for n in range(4, 8):
         fail_call(handler, spoofed(n), A, guesses=1)
     table = watch(dynamodb)

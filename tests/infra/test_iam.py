@@ -60,11 +60,13 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
     assert role["ManagedPolicyArns"] == [BASIC_EXECUTION]  # CloudWatch Logs only
     table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
     counters_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FAIL#*"]}})
+    calls_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CALLS#*"]}})
     assert sorted(_grants(role)) == sorted(
         [
             ("dynamodb:GetItem", table, ""),
             ("dynamodb:BatchGetItem", table, ""),
             ("dynamodb:UpdateItem", table, counters_only),
+            ("dynamodb:PutItem", table, calls_only),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
             # The current token's creation date: AWSPREVIOUS only within the rotation grace.
@@ -86,13 +88,35 @@ def test_dial_out_role_writes_only_its_call_counter(deployed: dict[str, Any]):
 
 
 def test_no_role_grants_wildcards_or_writes_beyond_the_counters(deployed: dict[str, Any]):
+    """Writes are limited by key prefix: the voice function's FAIL# counters and CALLS# items,
+    the room-events function's room items; no role may write a route or a PIN."""
     for resource in deployed["Resources"].values():
         if resource["Type"] != "AWS::IAM::Role":
             continue
         for action, target, condition in _grants(resource["Properties"]):
             assert "*" not in action and target != "*"
             if action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
-                assert "FAIL#*" in condition or "RATE#*" in condition
+                assert "LeadingKeys" in condition and "ROUTE#" not in condition and "PIN#" not in condition
+
+
+def test_room_events_role_reads_and_writes_room_items_only(deployed: dict[str, Any]):
+    role = _role_of(deployed, "RoomEventsFunction")
+    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION]
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    reads = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOM#*", "CALLS#*", "PHONEONLY"]}})
+    writes = str(
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOM#*", "ROOMS#*", "CALLS#*", "PHONEONLY"]}}
+    )
+    assert sorted(_grants(role)) == sorted(
+        [
+            ("dynamodb:GetItem", table, reads),
+            ("dynamodb:Query", table, reads),
+            ("dynamodb:PutItem", table, writes),
+            ("dynamodb:UpdateItem", table, writes),
+            ("dynamodb:DeleteItem", table, writes),
+            ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
+        ]
+    )
 
 
 def test_the_fallback_route_is_deployed_on_the_voice_function(deployed: dict[str, Any]):

@@ -5,7 +5,7 @@ Nothing here reads the table, the clock or the environment; the handler passes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -39,6 +39,7 @@ class Call:
     duration: str = ""
     direction: str = ""
     sip_response_code: str = ""
+    account: str = ""  # AccountSid: room state is kept per account
     # StirVerstat (the caller ID's attestation) and Twilio's I-Twilio-Idempotency-Token header.
     verstat: str = ""
     request_token: str = ""
@@ -113,7 +114,20 @@ def _join(
     return response
 
 
-def _speech(route: Route) -> Speech:
+def connect(
+    response: VoiceResponse, urls: Urls, state: WaitState, now: float, text: str = ""
+) -> VoiceResponse:
+    """Say ``text``, then <Connect> to ``state``'s room (its fall-through times from now)."""
+    if text:
+        _say(response, text, state.speech)
+    room = response.connect()
+    room.room(state.room, participant_identity=state.identity)
+    after = replace(state, connected_at=int(now) + spoken_seconds(text), held=False)
+    response.redirect(urls.wait(after), method="POST")
+    return response
+
+
+def speech_of(route: Route) -> Speech:
     return Speech(voice=route.voice or default_voice(route.language), language=route.language)
 
 
@@ -139,14 +153,16 @@ def incoming(
     limits: Limits,
     locked: bool = False,
     guard: Guard | None = None,
+    aware: bool = False,
 ) -> VoiceResponse:
     """First webhook of a call: the dialed number decides. ``locked`` (or ``guard.locked``):
     the caller is locked out of PIN entry (a direct number still connects: it asks for no
-    PIN); a spent budget slows or closes PIN entry for callers it applies to."""
+    PIN); a spent budget slows or closes PIN entry for callers it applies to. ``aware``: the
+    account sends room callbacks (carried to the PIN step)."""
     if route is None:
         return goodbye(messages.UNKNOWN_NUMBER)
     guard = guard or Guard(locked=locked)
-    speech = _speech(route)
+    speech = speech_of(route)
     if guard.locked and route.mode != DIRECT:
         return locked_out(speech)
     if guard.effective_gate is Gate.CLOSED and route.mode != DIRECT:
@@ -167,6 +183,8 @@ def incoming(
         max_attempts=1 if slow else route.attempts or limits.pin_attempts,
         speech=speech,
         caller_policy=route.identity_policy,
+        aware=aware,
+        cap=route.phone_limit or 0,
         attested=guard.attested,
         not_before=int(now) + pause if slow else 0,
         expires=int(now) + pause + PIN_STEP_SECONDS,
@@ -216,7 +234,7 @@ def pin_entered(
     if state.attempt >= state.max_attempts or gate is Gate.SLOW:
         return goodbye(messages.PIN_FAILED, state.speech)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
-    retry = state.next_attempt(0, int(now) + PIN_STEP_SECONDS)
+    retry = replace(state, attempt=state.attempt + 1, not_before=0, expires=int(now) + PIN_STEP_SECONDS)
     return _gather(VoiceResponse(), urls, retry, lead=lead)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import faults, flow
+from . import faults, flow, messages, room_flow
 from .apigateway import (
     BadRequest,
     FormParams,
@@ -31,10 +31,13 @@ from .credentials import Credentials, CredentialsUnavailable
 from .defences import Caller, Defences, parse_counter, policies
 from .directory import Directory, IncompleteRead
 from .http import forbidden, not_found, twiml
+from .identity import caller_identity, grant_identity
 from .lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
-from .records import PIN_MODE, MalformedRecord
+from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
+from .room_steps import RoomSteps
+from .rooms import account_key
 from .signature import is_valid
 from .state import BadState, PinState, Urls, WaitState, single_values
 from .status import record_status
@@ -63,6 +66,7 @@ class VoiceApp:
     limits: flow.Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
     defences: Defences = field(init=False)
+    rooms: RoomSteps = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = flow.Limits(
@@ -73,6 +77,7 @@ class VoiceApp:
         )
         self.lockout, budgets = policies(self.settings)
         self.defences = Defences(self.counters, self.lockout, budgets)
+        self.rooms = RoomSteps(self.directory, self.limits, self.settings.hold_music_url)
 
     @classmethod
     def on_table(
@@ -119,6 +124,7 @@ class VoiceApp:
             sip_response_code=params.get("SipResponseCode"),
             verstat=params.get("StirVerstat"),
             request_token=lower_headers(event).get(IDEMPOTENCY_HEADER, "")[:128],
+            account=params.get("AccountSid"),
         )
         logger.set_correlation_id(call.sid or None)
         urls = Urls(public_base_url(event, self.settings.public_base_url))
@@ -149,16 +155,18 @@ class VoiceApp:
     def incoming(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         count("Calls")
         now = self.clock()
-        # The caller's counter and the budgets that apply to it are read in the same
-        # BatchGetItem as the route, so a locked-out caller is never asked for a PIN. A
-        # failure that sets a lock mid-call is told at once by the PIN step (the counter
-        # update returns the new count), so the PIN step itself never reads the counters.
+        # The caller's counter, the budgets that apply to it and the account's room-callback
+        # marker are read in the same BatchGetItem as the route, so a locked-out caller is
+        # never asked for a PIN. A failure that sets a lock mid-call is told at once by the
+        # PIN step (the counter update returns the new count); it never reads the counters.
         caller = Caller(call, is_attested(call.from_number, call.verstat))
-        route, items = self.directory.route_and_counters(
-            call.to_number, caller.keys(self.credentials.pepper())
-        )
+        keys = [*caller.keys(self.credentials.pepper()), account_key(call.account)]
+        route, items = self.directory.route_and_counters(call.to_number, keys)
+        found = items.pop()
         guard = self.defences.at_incoming(caller, [self._counter(item) for item in items], now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
+        aware = bool(found)
+        room_aware = route is not None and route.mode == DIRECT and (aware or bool(self.rooms.music))
         if route is None:
             count("UnknownNumbers")
             logger.info("unknown number", extra=log)
@@ -169,10 +177,23 @@ class VoiceApp:
             count("BudgetSlowedCalls" if guard.effective_gate is Gate.SLOW else "BudgetRefusedCalls")
             logger.warning("failure budget spent", extra={**log, "gate": guard.effective_gate.value})
         else:
-            if route.mode == "direct":
-                count("Connects")
+            if route.mode == "direct" and not room_aware:
+                count("Connects")  # the room-aware path counts its own
             logger.info("call answered", extra={**log, "mode": route.mode, "attested": caller.attested})
-        return flow.incoming(call, route, urls, now, self.limits, guard=guard)
+        if room_aware and route is not None:
+            return self._join_direct(call, route, aware, urls, now)
+        return flow.incoming(call, route, urls, now, self.limits, guard=guard, aware=aware)
+
+    def _join_direct(
+        self, call: flow.Call, route: Route, aware: bool, urls: Urls, now: float
+    ) -> VoiceResponse:
+        """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
+        text = route.greeting or messages.CONNECTING
+        identity = caller_identity(route.identity_policy, call.from_number, call.sid)
+        start = int(now) + flow.spoken_seconds(text)
+        speech, cap = flow.speech_of(route), route.phone_limit or 0
+        state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
+        return self.rooms.join(call, state, aware, urls, now, text)
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
@@ -181,11 +202,19 @@ class VoiceApp:
             count("PinStepsExpired")
             logger.warning("pin step expired", extra={"step": "pin", "attempt": state.attempt})
             return flow.pin_step_expired(state)
-        grant = None
+        grant, aware = None, False
         # Before the slow path's pause has passed (only a scripted request can be early),
         # the PIN is not looked up: a wrong PIN without a lookup.
         if now >= state.not_before and looks_like_pin(call.digits, self.settings.min_pin_length):
             grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
+            aware = state.aware
+        window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
+        if grant is not None and window in (room_flow.OPEN, room_flow.EARLY):
+            return self._admit(call, state, grant, window, aware, urls, now)
+        if window == room_flow.LATE:
+            count("LatePins")
+            logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "window": window})
+            return flow.goodbye(messages.PIN_EXPIRED, state.speech)
         accepted = flow.pin_accepted(call, grant, now)
         guard = flow.Guard(attested=state.attested)
         if accepted:
@@ -207,6 +236,34 @@ class VoiceApp:
             },
         )
         return flow.pin_entered(call, state, grant, urls, now, guard=guard)
+
+    def _admit(
+        self, call: flow.Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
+    ) -> VoiceResponse:
+        """A PIN that is valid now (join) or opens within MaxWaitSeconds (wait for it)."""
+        logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "accepted": True})
+        identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
+        text = messages.PIN_ACCEPTED
+        start = int(now) + flow.spoken_seconds(text)
+        if window == room_flow.EARLY:
+            opens = int(grant.valid_from)
+            wait = WaitState(
+                grant.room,
+                identity,
+                start,
+                opens,
+                0,
+                state.speech,
+                cap=state.cap,
+                not_before=opens,
+                aware=aware,
+            )
+            return self.rooms.early(call, wait, aware, urls, now)
+        if not aware and not self.rooms.music:
+            count("Connects")
+            return flow.pin_entered(call, state, grant, urls, now)
+        wait = WaitState(grant.room, identity, start, start, 0, state.speech, cap=state.cap, aware=aware)
+        return self.rooms.join(call, wait, aware, urls, now, text)
 
     def _counter(self, item: dict[str, Any] | None) -> Counter | None:
         """A malformed counter (only our bug or a hand edit: callers cannot write it) is
@@ -242,12 +299,7 @@ class VoiceApp:
         return flow.unavailable()
 
     def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
-        state = WaitState.from_query(query)
-        now = self.clock()
-        not_started = flow.room_not_started(state, now)
-        count("RoomNotStarted" if not_started else "SessionsEnded")
-        logger.info("wait step", extra={"step": "wait", "not_started": not_started, "loops": state.loops})
-        return flow.wait(state, urls, now, self.limits)
+        return self.rooms.wait(call, WaitState.from_query(query), urls, self.clock())
 
     def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """Status callback of inbound numbers and dial-out legs: record how the leg ended."""

@@ -20,7 +20,17 @@ from ..records import (
 from .specs import NewPin, issue_pin, make_pin_spec, make_route
 
 MAX_PROBLEMS_SHOWN = 20
-ROUTE_FIELDS = ("number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts")
+ROUTE_FIELDS = (
+    "number",
+    "mode",
+    "room",
+    "identity_policy",
+    "greeting",
+    "voice",
+    "language",
+    "attempts",
+    "phone_limit",
+)
 PIN_FIELDS = ("pin", "room", "identity", "number", "valid_from", "valid_until", "label", "on_duplicate")
 # CSV import: one header row; `kind` is `route` or `pin`; empty cells are absent values.
 CSV_COLUMNS = ("kind", *dict.fromkeys((*ROUTE_FIELDS, *PIN_FIELDS)))

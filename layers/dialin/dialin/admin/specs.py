@@ -31,6 +31,7 @@ from .checks import (
     check_pin,
     check_text,
     parse_attempts,
+    parse_phone_limit,
     parse_time,
 )
 
@@ -49,6 +50,7 @@ def make_route(
     voice: str = "",
     language: str = "",
     attempts: str | int | None = None,
+    phone_limit: str | int | None = None,
 ) -> Route:
     """A validated route. A PIN number's room is optional: each PIN names its own."""
     check_number(number)
@@ -66,6 +68,7 @@ def make_route(
         voice=check_text(voice, "voice", MAX_VOICE),
         language=check_text(language, "language", MAX_LANGUAGE),
         attempts=parse_attempts(attempts),
+        phone_limit=parse_phone_limit(phone_limit),
     )
     try:  # the runtime's own reader must accept what we write
         return Route.from_item(route.to_item())
