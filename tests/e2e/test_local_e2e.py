@@ -163,7 +163,9 @@ def test_admin_local_changes_the_running_server(served: Served, capsys):
     local = ["--local", "--endpoint-url", served.dynamodb]
     assert cli.main(["pin", "add", "--room", "ClinicRoom1", "--identity", "bob", *local]) == 0
     out = capsys.readouterr().out
-    pin = re.search(r"^PIN (\d{6}) -> room ClinicRoom1 as bob", out, re.M).group(1)
+    # Generated PINs are 10 digits, printed in groups for reading aloud.
+    spoken = re.search(r"^PIN (\d{3} \d{3} \d{4}) -> room ClinicRoom1 as bob", out, re.M).group(1)
+    pin = spoken.replace(" ", "")
     code, out = dial(served, capsys, "--to", "+15555550101", "--digits", pin)
     assert code == 0 and "Joined room ClinicRoom1 as bob-" in out, out
 

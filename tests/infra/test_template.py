@@ -52,6 +52,7 @@ def test_voice_function_grants_only_what_it_uses(template: dict[str, Any]):
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "secretsmanager:GetSecretValue",
+        "secretsmanager:ListSecretVersionIds",
     ]
     assert all("*" not in str(s["Resource"]) for s in statements)
     assert fn["Runtime"] if "Runtime" in fn else template["Globals"]["Function"]["Runtime"] == "python3.13"
@@ -92,7 +93,7 @@ def test_alarms_watch_the_metrics_the_code_emits(template: dict[str, Any]):
 
     alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in template["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
-    assert set(alarms) == {"PinFailures", "ServiceFaults"}
+    assert set(alarms) == {"PinFailures", "ServiceFaults", "DialOutPlaced"}
     for alarm in alarms.values():
         assert alarm["Namespace"] == NAMESPACE
         assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]

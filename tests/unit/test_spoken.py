@@ -59,4 +59,4 @@ def test_the_flow_takes_a_spoken_pin_only_where_the_route_asked_for_one():
 def test_the_spoken_flag_travels_in_the_step_url():
     assert PinState.from_query(dict(query_pairs(SPOKEN.query()))) == SPOKEN
     urls = Urls("https://v.example.com/Prod")
-    assert "k=1" in urls.pin(SPOKEN) and "k=" not in urls.pin(PinState(1, 3, Speech()))
+    assert "g=1" in urls.pin(SPOKEN) and "g=" not in urls.pin(PinState(1, 3, Speech()))
