@@ -30,7 +30,7 @@ from ..room_pins import RoomPin, delete_entries, delete_pin_actions, membership_
 from . import idempotency
 from .bulk import ImportPlan, Row, plan_import, raise_problems, read_rows
 from .checks import check_name, check_number
-from .specs import NewPin, issue_pin
+from .specs import NewPin, issue_pin, on
 
 HASH_SHOWN = 12  # hex characters of a PIN's hash shown by `pin list`
 MIN_HASH_PREFIX = 8  # shortest hash prefix `pin revoke` accepts
@@ -91,15 +91,18 @@ class Admin:
         return sorted(routes, key=lambda r: r.number), bad
 
     def remove_route(self, number: str) -> Route:
-        check_number(number)
+        on("number", check_number, number)
         old = self._delete(route_key(number))
         if old is None:
-            raise NotFound("no route for that number; nothing was changed")
+            raise NotFound("no route for that number; nothing was changed", "number")
         return Route.from_item(old)
 
     # PINs
 
-    def add_pin(
+    def add_pin(self, spec: PinGrant, pin: str | None = None, length: int | None = None) -> NewPin:
+        return self.create_pin(spec, pin, length)[0]
+
+    def create_pin(
         self,
         spec: PinGrant,
         pin: str | None = None,
@@ -108,7 +111,7 @@ class Admin:
         ends_with_room: bool = False,
         account: str = "",
         idempotency_key: str = "",
-    ) -> NewPin:
+    ) -> tuple[NewPin, RoomPin]:
         """Write a PIN and its room's membership item in one transaction (with the
         idempotency record when a key is given); a generated PIN already in use is drawn anew."""
         tries = 1 if pin is not None else GENERATE_TRIES
@@ -130,7 +133,7 @@ class Admin:
                 if reasons[:1] != ["ConditionalCheckFailed"]:
                     raise
                 continue
-            return new
+            return new, entry
         if pin is not None:
             raise Conflict("that PIN is already in use; choose another (nothing was changed)", "pin")
         raise Conflict(f"{tries} generated PINs were all in use; try a longer --length", "length")
