@@ -3,11 +3,14 @@ read back for the role each function really gets."""
 
 from __future__ import annotations
 
+import ast
 import copy
 from typing import Any
 
 import pytest
 from samtranslator.translator.transform import transform
+
+from dialin_tools.lib import template as tpl
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
@@ -71,14 +74,67 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
     )
 
 
-def test_no_role_grants_wildcards_or_writes_beyond_the_counters(deployed: dict[str, Any]):
+WRITES = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+ADMIN_KEYS = ["ROUTE#*", "PIN#*", "ROOMPINS#*", "IDEMPOTENCY#*"]
+
+
+def _leading_keys(condition: str) -> list[str]:
+    """The key prefixes a grant is limited to (``[]`` when it has no such condition)."""
+    parsed = ast.literal_eval(condition) if condition else {}
+    return list(parsed.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys", []))
+
+
+def test_no_role_grants_wildcards_or_writes_without_leading_keys(deployed: dict[str, Any]):
     for resource in deployed["Resources"].values():
         if resource["Type"] != "AWS::IAM::Role":
             continue
         for action, target, condition in _grants(resource["Properties"]):
             assert "*" not in action and target != "*"
-            if action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
-                assert "FAIL#*" in condition
+            if action in WRITES:
+                assert _leading_keys(condition), action
+
+
+def test_only_the_admin_role_writes_routes_pins_and_idempotency_records(deployed: dict[str, Any]):
+    for function in ("VoiceFunction", "DialOutFunction"):
+        for action, _, condition in _grants(_role_of(deployed, function)):
+            if action in WRITES:
+                assert _leading_keys(condition) == ["FAIL#*"]
+    admin = _role_of(deployed, "AdminFunction")
+    assert admin["ManagedPolicyArns"] == [BASIC_EXECUTION]
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    writes = [
+        (a, t, _leading_keys(c)) for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a in WRITES
+    ]
+    assert sorted(writes) == sorted(
+        (action, table, ADMIN_KEYS)
+        for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+    )
+    reads = sorted(a for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a not in WRITES)
+    assert reads == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+    secrets = [(a, t) for a, t, _ in _grants(admin) if a.startswith("secretsmanager:")]
+    assert secrets == [
+        ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}))
+    ]  # not the Twilio token
+
+
+def test_admin_routes_require_iam_and_a_policy_of_their_own(
+    deployed: dict[str, Any], template: dict[str, Any]
+):
+
+    admin_routes = [r for r in tpl.api_routes(template) if r.path.startswith("/admin")]
+    assert admin_routes and all(r.auth == "AWS_IAM" and r.function == "AdminFunction" for r in admin_routes)
+    assert not [
+        r for r in tpl.api_routes(template) if r.function == "AdminFunction" and r not in admin_routes
+    ]
+    policies = {
+        name: str(r["Properties"]["PolicyDocument"]["Statement"])
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    assert "/Prod/*/admin/*" in policies["AdminCallerPolicy"]
+    assert "admin" not in policies["DialOutCallerPolicy"] and "calls" not in policies["AdminCallerPolicy"]
+    outputs = template["Outputs"]
+    assert outputs["AdminPolicyArn"]["Value"] == {"Ref": "AdminCallerPolicy"}
 
 
 def test_the_fallback_route_is_deployed_on_the_voice_function(deployed: dict[str, Any]):
