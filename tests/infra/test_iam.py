@@ -12,6 +12,13 @@ from samtranslator.translator.transform import transform
 
 from dialin_tools.lib import template as tpl
 
+# The other Twilio accounts' secrets: this stack's names only (<stack>/twilio/<AccountSid>).
+ACCOUNT_SECRETS = str(
+    {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+        "secret:${AWS::StackName}/twilio/*"
+    }
+)
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -70,6 +77,7 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
             ("dynamodb:UpdateItem", table, counters_only),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
+            ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
         ]
     )
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .config import Settings
+from .validation import is_account_sid
 
 MAX_AGE_SECONDS = 300
 
@@ -97,6 +98,39 @@ class Credentials:
             raise CredentialsUnavailable("Twilio secret has no authToken")
         yield current
         previous = self._auth_token(self._secret(self.settings.twilio_secret_arn, "AWSPREVIOUS"))
+        if previous and previous != current:
+            yield previous
+
+    def auth_tokens_for(self, account_sid: str) -> Iterator[str]:
+        """Tokens of the account that signed a request (its ``AccountSid``); none for an
+        account the stack does not know, so its request is refused.
+
+        Deployed: the Twilio secret's own account, else one of ``TWILIO_ACCOUNTS``, each
+        with a secret of its own (``<prefix><AccountSid>``, same JSON shape and stages).
+        A Twilio secret whose ``accountSid`` is not set signs for every other account, as
+        before accounts were checked. Local: ``TWILIO_ACCOUNT_SID`` when set, else any.
+        """
+        settings = self.settings
+        if not settings.twilio_secret_arn:
+            if not settings.local_account_sid or settings.local_account_sid == account_sid:
+                yield from self.auth_tokens()
+            return
+        if account_sid in settings.twilio_accounts and settings.twilio_account_secret_prefix:
+            yield from self._tokens(f"{settings.twilio_account_secret_prefix}{account_sid}", account_sid)
+            return
+        own = self._field(self._secret(settings.twilio_secret_arn), "accountSid")
+        if own == account_sid or not is_account_sid(own):
+            yield from self.auth_tokens()
+
+    def _tokens(self, secret_id: str, account_sid: str) -> Iterator[str]:
+        """Current then previous token of an extra account's secret (which must name it)."""
+        current_secret = self._secret(secret_id)
+        if self._field(current_secret, "accountSid") != account_sid:
+            return
+        current = self._auth_token(current_secret)
+        if current:
+            yield current
+        previous = self._auth_token(self._secret(secret_id, "AWSPREVIOUS"))
         if previous and previous != current:
             yield previous
 

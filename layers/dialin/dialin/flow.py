@@ -34,6 +34,7 @@ class Call:
     duration: str = ""
     direction: str = ""
     sip_response_code: str = ""
+    account: str = ""  # AccountSid: the Twilio account that owns the dialed number
 
 
 @dataclass(frozen=True)

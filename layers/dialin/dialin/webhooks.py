@@ -86,7 +86,8 @@ class VoiceApp:
             return not_found()
         try:
             params = form_params(event)
-            if not is_valid(event, params, self.credentials.auth_tokens(), self.settings.public_base_url):
+            tokens = self.credentials.auth_tokens_for(params.get("AccountSid"))
+            if not is_valid(event, params, tokens, self.settings.public_base_url):
                 logger.warning("signature rejected", extra={"route": path})
                 count("SignatureRejected")
                 return forbidden()
@@ -107,6 +108,7 @@ class VoiceApp:
             duration=params.get("CallDuration"),
             direction=params.get("Direction"),
             sip_response_code=params.get("SipResponseCode"),
+            account=params.get("AccountSid"),
         )
         logger.set_correlation_id(call.sid or None)
         query = _query(event)
@@ -143,6 +145,8 @@ class VoiceApp:
         # update returns the new count), so the PIN step itself never reads the counter.
         key = counter_key(self.credentials.pepper(), call.from_number)
         route, counter_item = self.directory.route_and_caller(call.to_number, key)
+        if route is not None and route.account and route.account != call.account:
+            route = None  # another account's number: as if unknown
         locked = self.lockout.is_locked(self._counter(counter_item), now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         if route is None:

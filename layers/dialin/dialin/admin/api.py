@@ -20,10 +20,10 @@ from ..errors import DialinError, Invalid
 from ..http import json_response
 from ..observability import count, logger
 from ..records import PIN_MODE, MalformedRecord, Route
-from ..validation import is_account_sid
 from . import idempotency
+from .checks import check_account
 from .payload import PIN_FIELDS, ROUTE_FIELDS, Body, pin_created, pin_listed, route_answer
-from .specs import make_pin_spec, make_route
+from .specs import make_pin_spec, make_route, on
 from .table import Admin
 
 ERROR_KINDS = {400: "invalid_request", 404: "not_found", 409: "conflict"}
@@ -80,8 +80,8 @@ class AdminApp:
             now=self.admin.clock(),
         )
         account = body.text("account")
-        if account and not is_account_sid(account):
-            raise Invalid("account must be a Twilio account SID (AC and 32 hex digits)", "account")
+        if account:
+            on("account", check_account, account)
         new, entry = self.admin.create_pin(
             spec,
             length=body.integer("length"),
@@ -149,6 +149,7 @@ def _route(body: Body) -> Route:
         voice=body.text("voice"),
         language=body.text("language"),
         attempts=body.integer("attempts"),
+        account=body.text("account"),
     )
 
 

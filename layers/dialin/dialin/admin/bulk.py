@@ -20,7 +20,17 @@ from ..records import (
 from .specs import NewPin, issue_pin, make_pin_spec, make_route
 
 MAX_PROBLEMS_SHOWN = 20
-ROUTE_FIELDS = ("number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts")
+ROUTE_FIELDS = (
+    "number",
+    "mode",
+    "room",
+    "identity_policy",
+    "greeting",
+    "voice",
+    "language",
+    "attempts",
+    "account",
+)
 PIN_FIELDS = ("pin", "room", "identity", "number", "valid_from", "valid_until", "label", "on_duplicate")
 # CSV import: one header row; `kind` is `route` or `pin`; empty cells are absent values.
 CSV_COLUMNS = ("kind", *dict.fromkeys((*ROUTE_FIELDS, *PIN_FIELDS)))
@@ -102,7 +112,7 @@ def _text_fields(row: Row, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 def route_from_row(row: Row) -> Route:
     values = _text_fields(row, ROUTE_FIELDS)
-    for name in ("number", "mode", "room", "identity_policy", "greeting", "voice", "language"):
+    for name in ("number", "mode", "room", "identity_policy", "greeting", "voice", "language", "account"):
         if name in values and not isinstance(values[name], str):
             raise Invalid(f"{name} must be text")
     number = values.pop("number", "")

@@ -11,7 +11,7 @@ from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
 from ..records import (
     MAX_ATTEMPTS,
 )
-from ..validation import is_e164, name_problem
+from ..validation import is_account_sid, is_e164, name_problem
 
 # Limits that keep values usable in TwiML and in our signed step URLs (see dialin.state).
 MAX_GREETING = 1000
@@ -38,6 +38,12 @@ def check_text(value: str, what: str, limit: int) -> str:
         raise Invalid(f"{what} is longer than {limit} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise Invalid(f"{what} contains control characters")
+    return value
+
+
+def check_account(value: str) -> str:
+    if not is_account_sid(value):
+        raise Invalid("account must be a Twilio account SID: AC and 32 hex digits")
     return value
 
 

@@ -29,7 +29,7 @@ PIN_FIELDS = frozenset(
     }
 )
 ROUTE_FIELDS = frozenset(
-    {"number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts"}
+    {"number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts", "account"}
 )
 TIME_FIELDS = ("valid_from", "valid_until")
 
@@ -124,4 +124,5 @@ def route_answer(route: Route) -> dict[str, Any]:
         "voice": route.voice,
         "language": route.language,
         "attempts": route.attempts,
+        "account": route.account or None,
     }

@@ -26,6 +26,7 @@ from .checks import (
     MAX_LABEL,
     MAX_LANGUAGE,
     MAX_VOICE,
+    check_account,
     check_choice,
     check_name,
     check_number,
@@ -64,6 +65,7 @@ def make_route(
     voice: str = "",
     language: str = "",
     attempts: str | int | None = None,
+    account: str = "",
 ) -> Route:
     """A validated route. A PIN number's room is optional: each PIN names its own."""
     on(FIELD_NUMBER, check_number, number)
@@ -83,6 +85,7 @@ def make_route(
         voice=on("voice", check_text, voice, "voice", MAX_VOICE),
         language=on("language", check_text, language, "language", MAX_LANGUAGE),
         attempts=on("attempts", parse_attempts, attempts),
+        account=on("account", check_account, account) if account else "",
     )
     try:  # the runtime's own reader must accept what we write
         return Route.from_item(route.to_item())

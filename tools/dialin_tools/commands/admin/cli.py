@@ -72,6 +72,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
     add.add_argument("--language", default="", help="<Say> language, e.g. en-US")
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
+    add.add_argument("--account", default="", help="answer only calls of this Twilio account (AccountSid)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)
     listing = routes.add_parser("list", parents=[target], help="list routes")
@@ -182,6 +183,7 @@ def route_add(args: argparse.Namespace) -> int:
         voice=args.voice,
         language=args.language,
         attempts=args.attempts,
+        account=args.account,
     )
 
     def action(target: Target) -> int:
