@@ -335,3 +335,40 @@ def test_admin_routes_through_dialin_serve(served: Served, capsys):
     assert code == 1, out
     assert admin_request(served, "DELETE", "/admin/routes/%2B15555550188")[0] == 200
     assert admin_request(served, "GET", "/admin/nowhere")[0] == 404
+
+
+def test_admin_commands_through_the_api_with_url(served: Served, capsys):
+    api = ["--url", served.url]
+    assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 0
+    assert "Route +15555550166 -> PIN entry saved in the admin API" in capsys.readouterr().out
+    assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 1
+    assert "409" in capsys.readouterr().err
+    assert (
+        cli.main(
+            ["pin", "add", "--room", "Api Room", "--identity", "carol", "--number", "+15555550166", *api]
+        )
+        == 0
+    )
+    pin = re.search(r"^PIN (\d{6}) -> room Api Room as carol", capsys.readouterr().out, re.M).group(1)
+    code, out = dial(served, capsys, "--to", "+15555550166", "--digits", pin)
+    assert code == 0 and "Joined room Api Room as carol-" in out, out
+
+    assert cli.main(["pin", "list", "--room", "Api Room", *api]) == 0
+    listing = capsys.readouterr().out
+    pin_id = re.search(r"^([0-9a-f]{64})\s+Api Room\s+carol", listing, re.M).group(1)
+    assert pin not in listing
+    assert cli.main(["pin", "list", *api]) == 1
+    assert "give --room ROOM" in capsys.readouterr().err
+    assert cli.main(["pin", "add", "--room", "Api Room", "--pin", "97531086", *api]) == 1
+    assert "always generated" in capsys.readouterr().err
+
+    assert cli.main(["pin", "revoke", pin_id, *api]) == 0
+    assert pin_id in capsys.readouterr().out
+    assert cli.main(["pin", "revoke", pin_id, *api]) == 1
+    assert "404" in capsys.readouterr().err
+    assert cli.main(["route", "list", *api]) == 0
+    assert "+15555550166" in capsys.readouterr().out
+    assert cli.main(["route", "remove", "+15555550166", *api]) == 0
+    capsys.readouterr()
+    assert cli.main(["route", "remove", "+15555550166", *api]) == 1
+    assert "404" in capsys.readouterr().err

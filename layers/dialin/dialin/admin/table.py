@@ -141,8 +141,12 @@ class Admin:
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": NOT_EXISTS}}
 
-    def list_pins(self) -> tuple[list[tuple[PinGrant, int | None]], int]:
-        """Grants with their TTL, sorted by room and identity, and how many items were unreadable."""
+    def list_pins(self, room: str = "") -> tuple[list[tuple[PinGrant, int | None]], int]:
+        """Grants with their TTL, sorted by room and identity, and how many items were unreadable.
+        With ``room``, that room's PINs from its membership items (no scan)."""
+        if room:
+            entries, unreadable = self.room_pins(room)
+            return [(e.grant, e.expires_at) for e in entries], unreadable
         pins, bad = self._read("pin", lambda item: (PinGrant.from_item(item), _expires(item)))
         return sorted(pins, key=lambda p: (p[0].room, p[0].identity, p[0].pin_hash)), bad
 

@@ -14,6 +14,7 @@ from dialin.admin.specs import make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
 from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
+from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
     LOCAL_ENDPOINT,
     Target,
@@ -49,6 +50,12 @@ def target_options() -> argparse.ArgumentParser:
         help=f"with --local: where `dialin serve` runs its DynamoDB (default {LOCAL_ENDPOINT})",
     )
     group.add_argument("--stack", default=argparse.SUPPRESS, metavar="NAME", help="a deployed stack")
+    group.add_argument(
+        "--url",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="through the admin API at URL (a stack's ApiBaseUrl, SigV4; or `dialin serve`'s URL)",
+    )
     group.add_argument("--region", default=argparse.SUPPRESS, help="the stack's AWS region")
     return parent
 
@@ -111,9 +118,14 @@ def register(subparsers: Any) -> None:
     )
     add.set_defaults(handler=pin_add)
     listing = pins.add_parser("list", parents=[target], help="list PIN grants (never the PINs)")
+    listing.add_argument("--room", default="", help="only this room's PINs (required with --url)")
     listing.set_defaults(handler=pin_list)
     revoke = pins.add_parser("revoke", parents=[target], help="revoke a PIN")
-    revoke.add_argument("pin_or_hash", metavar="PIN_OR_HASH", help="the PIN, or the hash `pin list` shows")
+    revoke.add_argument(
+        "pin_or_hash",
+        metavar="PIN_OR_HASH",
+        help="the PIN, or the hash `pin list` shows (with --url: its id)",
+    )
     revoke.set_defaults(handler=pin_revoke)
 
     imports = subparsers.add_parser(
@@ -138,8 +150,13 @@ def register(subparsers: Any) -> None:
 def resolve_target(args: argparse.Namespace) -> Target:
     local = getattr(args, "local", False)
     stack = getattr(args, "stack", "")
-    if local and stack:
-        raise Invalid("give --local or --stack, not both")
+    url = getattr(args, "url", "")
+    if sum(map(bool, (local, stack, url))) > 1:
+        raise Invalid("give one of --local, --stack or --url")
+    if url:
+        region = getattr(args, "region", "")
+        admin = RemoteAdmin(url, signer_for(url, aws_session(region), region))
+        return Target(admin, f"the admin API at {url}", local=False, remote=True)
     if local:
         return local_target(getattr(args, "endpoint_url", LOCAL_ENDPOINT))
     if getattr(args, "endpoint_url", ""):
@@ -269,8 +286,9 @@ def pin_add(args: argparse.Namespace) -> int:
 
 def pin_list(args: argparse.Namespace) -> int:
     def action(target: Target) -> int:
-        grants, bad = target.admin.list_pins()
+        grants, bad = target.admin.list_pins(room=args.room)
         now = target.admin.clock()
+        shown = 64 if target.remote else HASH_SHOWN  # the API revokes by the full id
         rows = []
         for grant, _expires in grants:
             window = _window(grant.valid_from, grant.valid_until)
@@ -281,7 +299,7 @@ def pin_list(args: argparse.Namespace) -> int:
                 identity += f" ({grant.on_duplicate})"
             rows.append(
                 [
-                    grant.pin_hash[:HASH_SHOWN],
+                    grant.pin_hash[:shown],
                     grant.room,
                     identity,
                     grant.number or "any",
@@ -298,6 +316,9 @@ def pin_list(args: argparse.Namespace) -> int:
 def pin_revoke(args: argparse.Namespace) -> int:
     def action(target: Target) -> int:
         grant = target.admin.revoke_pin(args.pin_or_hash)
+        if target.remote:
+            print(f"Revoked PIN {grant.pin_hash} through {target.where}.")
+            return 0
         who = grant.identity or "guest"
         print(f"Revoked PIN {grant.pin_hash[:HASH_SHOWN]} (room {grant.room}, {who}) in {target.where}.")
         return 0
