@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from support.admin_events import AdminHandler, admin_module
+from support.modules import modules_after_import
 from support.voice import TABLE, Clock
 
 from dialin.admin.api import AdminApp
@@ -252,3 +253,12 @@ def test_logs_never_hold_the_pin(api: AdminHandler, emitted: Any):
     out = emitted()
     assert body["pin"] not in out.text
     assert "admin request" in out.text
+
+
+def test_nothing_of_the_admin_code_is_imported_on_the_voice_webhooks_path():
+    voice = modules_after_import("voice")
+    assert "dialin.webhooks" in voice
+    assert not {m for m in voice if m.startswith(("dialin.admin", "dialin.room_pins"))}
+    admin = modules_after_import("admin")
+    assert {"dialin.admin.api", "dialin.room_pins"} <= admin  # the probe sees them where they are used
+    assert "twilio.rest" not in admin and "aws_lambda_powertools.event_handler" not in admin
