@@ -11,6 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from . import messages
 from .identity import caller_identity, grant_identity
+from .prompts import default_voice, localize
 from .records import DIRECT, LAST_DIGITS, PinGrant, Route
 from .state import PinState, Speech, Urls, WaitState
 
@@ -49,8 +50,13 @@ def spoken_seconds(text: str) -> int:
     return (len(text) + 13) // 14 if text else 0
 
 
+def _text(text: str, speech: Speech) -> str:
+    """A prompt of ``messages`` in the call's language (any other text as it is)."""
+    return localize(text, speech.language)
+
+
 def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
-    response.say(text, voice=speech.voice or None, language=speech.language or None)
+    response.say(_text(text, speech), voice=speech.voice or None, language=speech.language or None)
 
 
 def goodbye(text: str, speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
@@ -88,7 +94,7 @@ def _join(
 
 
 def _speech(route: Route) -> Speech:
-    return Speech(voice=route.voice, language=route.language)
+    return Speech(voice=route.voice or default_voice(route.language), language=route.language)
 
 
 def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = "") -> VoiceResponse:
@@ -100,7 +106,7 @@ def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = ""
         method="POST",
         action_on_empty_result=True,
     )
-    text = f"{lead} {messages.PIN_PROMPT}".strip()
+    text = " ".join(_text(part, state.speech) for part in (lead, messages.PIN_PROMPT) if part)
     gather.say(text, voice=state.speech.voice or None, language=state.speech.language or None)
     return response
 
@@ -120,7 +126,7 @@ def incoming(
         text = route.greeting or messages.CONNECTING
         _say(response, text, speech)
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)
-        start = int(now) + spoken_seconds(text)
+        start = int(now) + spoken_seconds(_text(text, speech))
         return _join(
             response, urls, room=route.room, identity=identity, speech=speech, connect_at=start, since=start
         )
@@ -146,7 +152,7 @@ def pin_entered(
         response = VoiceResponse()
         _say(response, messages.PIN_ACCEPTED, state.speech)
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
-        start = int(now) + spoken_seconds(messages.PIN_ACCEPTED)
+        start = int(now) + spoken_seconds(_text(messages.PIN_ACCEPTED, state.speech))
         return _join(
             response,
             urls,
@@ -181,7 +187,7 @@ def wait(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceRespo
     if text:
         _say(response, text, state.speech)
     response.pause(length=limits.hold_seconds)
-    start = int(now) + spoken_seconds(text) + limits.hold_seconds
+    start = int(now) + spoken_seconds(_text(text, state.speech)) + limits.hold_seconds
     return _join(
         response,
         urls,

@@ -1,0 +1,28 @@
+"""German (de-DE wording)."""
+
+TEXTS = {
+    "CONNECTING": "Sie werden mit der Besprechung verbunden.",
+    "PIN_ACCEPTED": "Danke. Sie werden mit der Besprechung verbunden.",
+    "PIN_PROMPT": "Bitte geben Sie Ihre Besprechungs-PIN ein, gefolgt von der Rautetaste.",
+    "PIN_WRONG": "Diese PIN wurde leider nicht erkannt.",
+    "PIN_MISSING": "Wir haben keine PIN erhalten.",
+    "PIN_FAILED": (
+        "Diese PIN wurde leider nicht erkannt. Bitte prüfen Sie sie und rufen Sie erneut an. Auf Wiederhören."
+    ),
+    "LOCKED_OUT": (
+        "Von diesem Telefon wurden zu viele falsche PINs eingegeben. "
+        "Bitte versuchen Sie es später noch einmal. Auf Wiederhören."
+    ),
+    "UNKNOWN_NUMBER": "Diese Nummer gehört leider zu keiner Besprechung. Auf Wiederhören.",
+    "NOT_STARTED": (
+        "Die Besprechung hat noch nicht begonnen. Bitte bleiben Sie dran: "
+        "Sie werden verbunden, sobald sie beginnt."
+    ),
+    "STILL_WAITING": "Die Besprechung hat immer noch nicht begonnen. Danke für Ihre Geduld.",
+    "GAVE_UP": "Die Besprechung hat nicht begonnen. Bitte rufen Sie später noch einmal an. Auf Wiederhören.",
+    "SESSION_ENDED": "Sie haben die Besprechung verlassen. Auf Wiederhören.",
+    "UNAVAILABLE": (
+        "Der Besprechungsdienst ist leider vorübergehend nicht erreichbar. "
+        "Bitte versuchen Sie es in ein paar Minuten noch einmal. Auf Wiederhören."
+    ),
+}

@@ -1,0 +1,23 @@
+"""Spanish (es-ES wording; understood in every Spanish-speaking country)."""
+
+TEXTS = {
+    "CONNECTING": "Le estamos conectando a la reunión.",
+    "PIN_ACCEPTED": "Gracias. Le estamos conectando a la reunión.",
+    "PIN_PROMPT": "Introduzca el PIN de la reunión, seguido de la tecla almohadilla.",
+    "PIN_WRONG": "Lo sentimos, no reconocemos ese PIN.",
+    "PIN_MISSING": "No hemos recibido ningún PIN.",
+    "PIN_FAILED": "Lo sentimos, no reconocemos ese PIN. Compruébelo y vuelva a llamar. Adiós.",
+    "LOCKED_OUT": (
+        "Lo sentimos, se han introducido demasiados PIN incorrectos desde este teléfono. "
+        "Inténtelo de nuevo más tarde. Adiós."
+    ),
+    "UNKNOWN_NUMBER": "Lo sentimos, este número no está asociado a ninguna reunión. Adiós.",
+    "NOT_STARTED": "La reunión aún no ha comenzado. No cuelgue: entrará en cuanto comience.",
+    "STILL_WAITING": "La reunión todavía no ha comenzado. Gracias por esperar.",
+    "GAVE_UP": "La reunión no ha comenzado. Vuelva a llamar más tarde. Adiós.",
+    "SESSION_ENDED": "Ha salido de la reunión. Adiós.",
+    "UNAVAILABLE": (
+        "Lo sentimos, el servicio de reuniones no está disponible en este momento. "
+        "Inténtelo de nuevo en unos minutos. Adiós."
+    ),
+}

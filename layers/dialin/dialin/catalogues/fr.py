@@ -1,0 +1,25 @@
+"""French (fr-FR wording)."""
+
+TEXTS = {
+    "CONNECTING": "Nous vous connectons à la réunion.",
+    "PIN_ACCEPTED": "Merci. Nous vous connectons à la réunion.",
+    "PIN_PROMPT": "Veuillez saisir le code PIN de la réunion, suivi de la touche dièse.",
+    "PIN_WRONG": "Désolé, ce code PIN n'est pas reconnu.",
+    "PIN_MISSING": "Nous n'avons reçu aucun code PIN.",
+    "PIN_FAILED": "Désolé, ce code PIN n'est pas reconnu. Veuillez le vérifier et rappeler. Au revoir.",
+    "LOCKED_OUT": (
+        "Désolé, trop de codes PIN erronés ont été saisis depuis ce téléphone. "
+        "Veuillez réessayer plus tard. Au revoir."
+    ),
+    "UNKNOWN_NUMBER": "Désolé, ce numéro n'est associé à aucune réunion. Au revoir.",
+    "NOT_STARTED": (
+        "La réunion n'a pas encore commencé. Restez en ligne : vous la rejoindrez dès qu'elle commencera."
+    ),
+    "STILL_WAITING": "La réunion n'a toujours pas commencé. Merci de patienter.",
+    "GAVE_UP": "La réunion n'a pas commencé. Veuillez rappeler plus tard. Au revoir.",
+    "SESSION_ENDED": "Vous avez quitté la réunion. Au revoir.",
+    "UNAVAILABLE": (
+        "Désolé, le service de réunion est momentanément indisponible. "
+        "Veuillez réessayer dans quelques minutes. Au revoir."
+    ),
+}

@@ -1,0 +1,23 @@
+"""Portuguese (pt-BR wording; clear in pt-PT too)."""
+
+TEXTS = {
+    "CONNECTING": "Conectando você à reunião.",
+    "PIN_ACCEPTED": "Obrigado. Conectando você à reunião.",
+    "PIN_PROMPT": "Digite o PIN da reunião, seguido da tecla sustenido.",
+    "PIN_WRONG": "Desculpe, esse PIN não foi reconhecido.",
+    "PIN_MISSING": "Não recebemos nenhum PIN.",
+    "PIN_FAILED": "Desculpe, esse PIN não foi reconhecido. Verifique-o e ligue novamente. Até logo.",
+    "LOCKED_OUT": (
+        "Desculpe, foram digitados muitos PINs incorretos neste telefone. "
+        "Tente novamente mais tarde. Até logo."
+    ),
+    "UNKNOWN_NUMBER": "Desculpe, este número não está associado a nenhuma reunião. Até logo.",
+    "NOT_STARTED": "A reunião ainda não começou. Permaneça na linha: você entrará assim que ela começar.",
+    "STILL_WAITING": "A reunião ainda não começou. Obrigado por aguardar.",
+    "GAVE_UP": "A reunião não começou. Ligue novamente mais tarde. Até logo.",
+    "SESSION_ENDED": "Você saiu da reunião. Até logo.",
+    "UNAVAILABLE": (
+        "Desculpe, o serviço de reuniões está temporariamente indisponível. "
+        "Tente novamente em alguns minutos. Até logo."
+    ),
+}
