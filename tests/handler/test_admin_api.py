@@ -72,6 +72,16 @@ def test_create_pin_with_a_window_a_scope_and_a_length(api: AdminHandler, clock:
     assert body["on_duplicate"] == "replace"
 
 
+def test_a_pin_of_one_account_is_offered_on_that_accounts_numbers(api: AdminHandler):
+    mine, theirs = "AC" + "1" * 32, "AC" + "2" * 32
+    api.call("POST", "/admin/routes", {"number": "+15551230001", "mode": "pin", "account": mine})
+    api.call("POST", "/admin/routes", {"number": "+15551230002", "mode": "pin", "account": theirs})
+    status, body = api.call("POST", "/admin/pins", {"room": "Tenant", "account": mine})
+    assert status == 201 and body["account"] == mine
+    assert body["numbers"] == ["+15551230001", PIN_NUMBER]  # its account's, and the shared one
+    assert api.call("GET", "/admin/routes")[1]["routes"][0]["account"] == mine
+
+
 def test_a_pin_scoped_to_a_number_without_a_pin_route_works_on_no_number(api: AdminHandler):
     status, body = api.call("POST", "/admin/pins", {"room": "Visit-42", "number": DIRECT_NUMBER})
     assert status == 201

@@ -90,7 +90,7 @@ class AdminApp:
             idempotency_key=idempotency.check_key(key) if key is not None else "",
         )
         count("AdminPinsCreated")
-        return 201, pin_created(new, entry, self._numbers(spec.number))
+        return 201, pin_created(new, entry, self._numbers(spec.number, account))
 
     def list_pins(self, event: Mapping[str, Any]) -> Answer:
         entries, unreadable = self.admin.room_pins(_room_query(event))
@@ -106,10 +106,16 @@ class AdminApp:
         count("AdminPinsRevoked")
         return 200, {"revoked": [grant.pin_hash]}
 
-    def _numbers(self, scope: str) -> list[str]:
-        """The PIN numbers a new PIN works on: its scope, or every PIN number."""
+    def _numbers(self, scope: str, account: str) -> list[str]:
+        """The PIN numbers a new PIN works on: its scope, or every PIN number (of its account)."""
         routes, _ = self.admin.list_routes()
-        return [r.number for r in routes if r.mode == PIN_MODE and (not scope or r.number == scope)]
+        return [
+            r.number
+            for r in routes
+            if r.mode == PIN_MODE
+            and (not scope or r.number == scope)
+            and (not account or not r.account or r.account == account)
+        ]
 
     # Routes
 
