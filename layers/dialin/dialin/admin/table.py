@@ -192,12 +192,23 @@ class Admin:
         return delete_entries(self.client, self.table, entries, lambda e: delete_pin_actions(self.table, e))
 
     def _delete_pin(self, pin_hash: str) -> PinGrant | None:
-        """Delete a PIN and, when it has one, its room's membership item."""
-        old = self._delete(pin_key(pin_hash))
-        if old is None:
+        """Delete a PIN and its room's membership item together (None: no such PIN)."""
+        key = pin_key(pin_hash)
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
             return None
-        grant = PinGrant.from_item(old)
-        self.client.delete_item(TableName=self.table, Key=membership_key(grant.room, pin_hash))
+        grant = PinGrant.from_item(item)
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": self.table, "Key": key, "ConditionExpression": EXISTS}},
+                    {"Delete": {"TableName": self.table, "Key": membership_key(grant.room, pin_hash)}},
+                ]
+            )
+        except ClientError as exc:
+            if _cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                return None  # revoked meanwhile
+            raise
         return grant
 
     # Bulk import
