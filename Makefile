@@ -31,14 +31,18 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
 	touch $@
 
+# `make run PORT=3001 DYNAMODB_PORT=8001` when the default ports are taken.
+PORT ?= 3000
+DYNAMODB_PORT ?= 8000
 run: $(BIN)/.installed
-	$(BIN)/dialin serve
+	$(BIN)/dialin serve --port $(PORT) --dynamodb-port $(DYNAMODB_PORT)
 
 test: lint pytest validate scan
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
@@ -71,7 +75,7 @@ events: $(BIN)/.installed
 	$(BIN)/python -m dialin_tools.lib.sample_events
 
 clean:
-	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache .mypy_cache
 
 # `make bench`: cold init, warm requests, the local server and sizes (bench/run.py), then
 # the time to answer under each injected fault (bench/faults.py).

@@ -106,13 +106,20 @@ def signed(url: str, params: dict[str, str]) -> tuple[dict[str, Any], tuple[str,
     return event, (url, params, signature)
 
 
+def _element(root: ET.Element, path: str) -> ET.Element:
+    found = root.find(path)
+    if found is None:
+        raise AssertionError(f"no <{path}> in the handler's answer")
+    return found
+
+
 def _floor_gather(url: str, params: dict[str, str], signature: str, root: ET.Element) -> Callable[[], str]:
     """Validate + a <Gather> with a <Say>, as the handler answered."""
     from twilio.request_validator import RequestValidator
     from twilio.twiml.voice_response import VoiceResponse
 
     validator = RequestValidator(BENCH_TOKEN)
-    gather, say = root.find("Gather"), root.find("Gather/Say")
+    gather, say = _element(root, "Gather"), _element(root, "Gather/Say")
     action, text = gather.get("action"), say.text
     voice, language = say.get("voice"), say.get("language")
 
@@ -140,7 +147,7 @@ def _floor_connect(url: str, params: dict[str, str], signature: str, root: ET.El
     from twilio.twiml.voice_response import VoiceResponse
 
     validator = RequestValidator(BENCH_TOKEN)
-    say, room, redirect = root.find("Say"), root.find("Connect/Room"), root.find("Redirect")
+    say, room, redirect = _element(root, "Say"), _element(root, "Connect/Room"), _element(root, "Redirect")
     text, voice, language = say.text, say.get("voice"), say.get("language")
     room_name, identity, wait_url = room.text, room.get("participantIdentity"), redirect.text
 
@@ -228,7 +235,7 @@ class Bench:
         incoming_case, root = self.scenario(
             "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather
         )
-        action = root.find("Gather").get("action")
+        action = _element(root, "Gather").get("action") or ""
         pin_form = {"Digits": GOOD_PIN, "FinishedOnKey": "#", "msg": "Gather End"}
         good, good_signed = signed(action, twilio_params(PIN_NUMBER, **pin_form))
         wrong, wrong_signed = signed(action, twilio_params(PIN_NUMBER, **{**pin_form, "Digits": WRONG_PIN}))

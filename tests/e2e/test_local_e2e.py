@@ -5,96 +5,27 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
+from support.served import DIALIN, ROOT, Served, dialin_serve
 
 from dialin import messages
 from dialin_tools import cli
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 
-STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
-DIALIN = Path(sys.executable).with_name("dialin")
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    url: str = ""
-    dynamodb: str = ""
-    lines: list[str] = field(default_factory=list)
-    banner_end: int = 0
-    _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
-
-    def read(self, until: re.Pattern[str], seconds: float) -> str:
-        """Collect output lines until one matches ``until`` (bounded in time)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if until.search(line):
-                return line
-        raise AssertionError("dialin serve did not print the expected line:\n" + "\n".join(self.lines))
-
-    def pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
-    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
-    env["PYTHONUNBUFFERED"] = "1"
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    served = Served(process)
-    threading.Thread(target=served.pump, daemon=True).start()
-    try:
-        first = served.read(re.compile(r"API on (http://127\.0\.0\.1:\d+)"), STARTUP_SECONDS)
-        served.url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
-        db = served.read(re.compile(r"DynamoDB: embedded at "), STARTUP_SECONDS)
-        served.dynamodb = re.search(r"http://127\.0\.0\.1:\d+", db).group(0)
-        served.read(re.compile(r"^Ctrl-C stops\.$"), STARTUP_SECONDS)
-        served.banner_end = len(served.lines)
-        yield served
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # Ctrl-C
-        try:
-            code = process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    served.read(re.compile(r"^dialin serve: stopped\.$"), 10)
-    assert code == 0, "\n".join(served.lines)
+    with dialin_serve() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -158,6 +89,17 @@ def test_room_not_started_then_started(served: Served, capsys):
     assert messages.STILL_WAITING in out
 
 
+def test_a_long_wait_ends_at_max_wait_seconds_in_simulated_time(served: Served, capsys):
+    # HoldSeconds 20, MaxWaitSeconds 600 (the template's defaults): the server's clock follows
+    # the call's simulated pauses, so the caller gives up after 600 s, long before room 41.
+    code, out = dial(served, capsys, "--to", "+15555550100", "--room-not-started", "40")
+    assert code == 1, out
+    assert messages.GAVE_UP in out
+    waited = 20 * out.count("(pause, 20 s)")
+    assert 600 <= waited < 600 + 2 * 20  # it gives up at the first wait step past 600 s
+    assert "Joined room" not in out
+
+
 def test_unknown_number_hears_goodbye(served: Served, capsys):
     code, out = dial(served, capsys, "--to", "+15555550199")
     assert code == 1, out
@@ -199,6 +141,8 @@ def test_signature_is_checked_for_the_local_url(served: Served):
 
 def test_the_printed_demo_lines_join(served: Served, capsys):
     banner = served.lines[: served.banner_end]
+    assert "  (the embedded table lives in memory: changes vanish when `dialin serve` stops)" in banner
+    assert any(line.endswith("# PIN: joins ClinicRoom1 as alice-xxxxx") for line in banner), banner
     calls = [line.split("#", 1)[0] for line in banner if re.match(r"^\s+\S*dialin call ", line)]
     assert any("--to +15555550100 " in line for line in calls), banner
     assert any("--to +15555550101 --digits 246810 " in line for line in calls), banner
@@ -245,6 +189,18 @@ def test_admin_local_changes_the_running_server(served: Served, capsys):
     assert code == 1 and messages.UNKNOWN_NUMBER in out
 
 
+def test_a_room_given_to_a_pin_number_is_ignored_with_a_warning(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["route", "add", "+15555550178", "--pin", "--room", "Board", *local]) == 0
+    captured = capsys.readouterr()
+    assert "warning: --room Board is ignored with --pin" in captured.err
+    assert "Route +15555550178 -> PIN entry saved" in captured.out
+    assert cli.main(["route", "list", *local]) == 0
+    (line,) = [row for row in capsys.readouterr().out.splitlines() if row.startswith("+15555550178")]
+    assert line.split()[:2] == ["+15555550178", "pin"] and "Board" not in line
+    assert cli.main(["route", "remove", "+15555550178", *local]) == 0
+
+
 def test_one_log_line_per_request_without_bodies(served: Served, capsys):
     code, _ = dial(served, capsys, "--to", "+15555550101", "--digits", "246810")
     assert code == 0
@@ -274,7 +230,7 @@ def test_dial_out_against_the_local_server_shows_the_twilio_request(served: Serv
 
 
 def readme_admin_example() -> str:
-    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     after = readme[readme.index("<!-- admin-example:") :]
     return after[after.index("```python\n") + len("```python\n") : after.index("\n```\n")]
 

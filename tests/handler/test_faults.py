@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
+from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, fallback_post, twilio_post
 from support.observed import Emitted
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, local_settings
@@ -27,7 +28,7 @@ from dialin.records import PinGrant, pin_key, route_key
 from dialin.state import PinState, Speech, Urls
 from dialin.webhooks import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
-from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 from dialin_tools.lib.faultinject import closed_endpoint, silent_endpoint
 from dialin_tools.lib.template import api_routes, load
 
@@ -144,6 +145,17 @@ def test_dynamodb_endpoint_dead(endpoint: Callable[[], Any], kind: str, emitted:
         app = local_app(dynamodb_client(url))
         response = handle(app, twilio_post(INCOMING, To=DIRECT))
     assert_polite_fault(response, emitted(), kind)
+
+
+def test_a_closed_endpoint_keeps_its_port_until_the_end():
+    """The port is held (bound, never listening) so no other process can take it meanwhile
+    and answer: a freed port, taken by a server of another test run, made this tier flaky."""
+    with closed_endpoint() as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.socket() as other, pytest.raises(OSError, match="in use"):
+            other.bind(("127.0.0.1", port))
+        with socket.socket() as caller, pytest.raises(ConnectionRefusedError):
+            caller.connect(("127.0.0.1", port))
 
 
 # Secrets Manager (deployed configuration: secrets by ARN) unavailable.
@@ -274,9 +286,7 @@ class Exploding:
 )
 def test_fallback_needs_no_table_or_secret(emitted: Callable[[], Emitted], body: str):
     app = VoiceApp(local_settings(), Exploding(), Exploding(), Exploding())  # type: ignore[arg-type]
-    event = rest_event(
-        method="POST", resource="/voice/fallback", path="/voice/fallback", stage="Prod", headers={}, body=body
-    )
+    event = fallback_post(body)
     root = parse(handle(app, event))
     assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.UNAVAILABLE
     out = emitted()
@@ -290,13 +300,5 @@ def test_fallback_base64_garbage_body(emitted: Callable[[], Emitted]):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("x", "not a form")
-    event = rest_event(
-        method="POST",
-        resource="/voice/fallback",
-        path="/voice/fallback",
-        stage="Prod",
-        headers={},
-        body=buffer.getvalue(),
-        base64_body=True,
-    )
+    event = fallback_post(buffer.getvalue(), base64_body=True)
     assert said(parse(handle(app, event))) == messages.UNAVAILABLE

@@ -24,6 +24,7 @@ from support.callers import (
     GUEST_PIN,
     INCOMING,
     PIN_NUMBER,
+    fallback_post,
     gather_action,
     twilio_post,
 )
@@ -39,7 +40,7 @@ from dialin.records import route_key
 from dialin.state import Speech, Urls, WaitState
 from dialin.webhooks import VoiceApp
 from dialin_tools.commands.serve.seed import load_seed
-from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, rest_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 
 OTHER_CALLER = "+442079460958"
 WITHHELD = "+12025550147"  # a caller who ends up locked out
@@ -120,14 +121,7 @@ def play_every_flow(app: VoiceApp, token: str, dynamodb: Any) -> int:
     assert handle(app, garbage)["statusCode"] == 403
     # The fallback, and a malformed item.
     fallback_body = f"ErrorCode=11200&From={quote(CALLER)}&To={quote(PIN_NUMBER)}&Digits={ALICE_PIN}"
-    fallback = rest_event(
-        method="POST",
-        resource="/voice/fallback",
-        path="/voice/fallback",
-        stage="Prod",
-        headers={},
-        body=fallback_body,
-    )
+    fallback = fallback_post(fallback_body)
     parse(handle(app, fallback))
     dynamodb.put_item(
         TableName=TABLE, Item={**route_key(PIN_NUMBER), "number": {"S": PIN_NUMBER}, "mode": {"S": "x"}}

@@ -94,24 +94,28 @@ def event_mutations() -> dict[str, Callable[[Event], Event]]:
         )(e),
         "signature-dropped": _without_signature,
     }
-    for i, (key, value) in enumerate(QUERY):
-        others = QUERY[:i] + QUERY[i + 1 :]
-        found[f"query-{key}-value"] = lambda e, i=i, k=key, v=value: _with_query(
-            e, [*QUERY[:i], (k, _other(v)), *QUERY[i + 1 :]]
+    found.update(_pair_mutations("query", QUERY, str.upper, _with_query))
+    found.update(_pair_mutations("param", PARAMS, str.lower, _with_body))
+    return found
+
+
+def _pair_mutations(
+    kind: str,
+    pairs: list[tuple[str, str]],
+    rename: Callable[[str], str],
+    rebuild: Callable[[Event, list[tuple[str, str]]], Event],
+) -> dict[str, Callable[[Event], Event]]:
+    """Each pair's value changed, its name changed (``rename``) and the pair dropped."""
+    found: dict[str, Callable[[Event], Event]] = {}
+    for i, (key, value) in enumerate(pairs):
+        before, after = pairs[:i], pairs[i + 1 :]
+        found[f"{kind}-{key}-value"] = lambda e, b=before, a=after, k=key, v=value: rebuild(
+            e, [*b, (k, _other(v)), *a]
         )
-        found[f"query-{key}-name"] = lambda e, i=i, k=key, v=value: _with_query(
-            e, [*QUERY[:i], (k.upper(), v), *QUERY[i + 1 :]]
+        found[f"{kind}-{key}-name"] = lambda e, b=before, a=after, k=key, v=value: rebuild(
+            e, [*b, (rename(k), v), *a]
         )
-        found[f"query-{key}-dropped"] = lambda e, o=others: _with_query(e, o)
-    for i, (key, value) in enumerate(PARAMS):
-        others = PARAMS[:i] + PARAMS[i + 1 :]
-        found[f"param-{key}-value"] = lambda e, i=i, k=key, v=value: _with_body(
-            e, [*PARAMS[:i], (k, _other(v)), *PARAMS[i + 1 :]]
-        )
-        found[f"param-{key}-name"] = lambda e, i=i, k=key, v=value: _with_body(
-            e, [*PARAMS[:i], (k.lower(), v), *PARAMS[i + 1 :]]
-        )
-        found[f"param-{key}-dropped"] = lambda e, o=others: _with_body(e, o)
+        found[f"{kind}-{key}-dropped"] = lambda e, o=[*before, *after]: rebuild(e, o)
     return found
 
 

@@ -7,34 +7,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError
+from support.callers import ALICE_PIN, CALLER, DIRECT, GUEST_PIN, PIN_NUMBER, gather_action, post
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Handler
 
 from dialin import messages
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event
-
-DIRECT = "+15555550100"
-PIN_NUMBER = "+15555550101"
-CALLER = "+14155550123"
-ALICE_PIN = "246810"
-GUEST_PIN = "135790"
-
-
-def post(handler: Handler, url: str, **params: str) -> dict[str, Any]:
-    """POST to one of our URLs (as found in TwiML) the way Twilio would, signed."""
-    parts = urlsplit(url)
-    route = parts.path.removeprefix("/Prod")
-    base = f"{parts.scheme}://{parts.netloc}/Prod"
-    form = {"CallSid": "CA" + "a" * 32, "AccountSid": "AC" + "0" * 32, "From": CALLER, "To": DIRECT}
-    form.update(params)
-    event = signed_twilio_event(
-        base_url=base,
-        route=route,
-        params=form,
-        query=parse_qsl(parts.query, keep_blank_values=True),
-        stage="Prod",
-    )
-    return handler(event)
 
 
 def test_unknown_number(voice_handler: Handler):
@@ -51,17 +29,11 @@ def test_direct_number_connects(voice_handler: Handler):
     assert room.get("participantIdentity").startswith("phone-0123-")
 
 
-def _gather_action(root) -> str:
-    gather = root.find("Gather")
-    assert gather is not None, verbs(root)
-    return gather.get("action")
-
-
 def test_pin_prompt_then_correct_personal_pin(voice_handler: Handler):
     root = parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER))
     assert verbs(root) == ["Gather"]
     assert root.find("Gather/Say").get("voice") == "Polly.Joanna"
-    action = _gather_action(root)
+    action = gather_action(root)
     assert action.startswith(f"{BASE}/voice/pin?")
     joined = parse(post(voice_handler, action, To=PIN_NUMBER, Digits=ALICE_PIN))
     room = joined.find("Connect/Room")
@@ -70,17 +42,17 @@ def test_pin_prompt_then_correct_personal_pin(voice_handler: Handler):
 
 
 def test_guest_pin_gets_generated_identity(voice_handler: Handler):
-    action = _gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
+    action = gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
     joined = parse(post(voice_handler, action, To=PIN_NUMBER, Digits=GUEST_PIN))
     assert joined.find("Connect/Room").get("participantIdentity").startswith("guest-0123-")
 
 
 def test_wrong_pin_three_times_then_goodbye(voice_handler: Handler):
-    action = _gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
+    action = gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
     for wrong in ("999999", "12", ""):
         root = parse(post(voice_handler, action, To=PIN_NUMBER, Digits=wrong))
         if verbs(root) == ["Gather"]:
-            action = _gather_action(root)
+            action = gather_action(root)
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.PIN_FAILED
 
@@ -92,7 +64,7 @@ def test_pin_for_another_number_is_refused(voice_handler: Handler, dynamodb: Any
 
     scoped = PinGrant(hash_pin(DEV_PIN_PEPPER, "777777"), room="Elsewhere", number="+15555550150")
     dynamodb.put_item(TableName=TABLE, Item=scoped.to_item())
-    action = _gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
+    action = gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
     root = parse(post(voice_handler, action, To=PIN_NUMBER, Digits="777777"))
     assert verbs(root) == ["Gather"] and messages.PIN_WRONG in said(root)
 
@@ -124,7 +96,7 @@ def test_bad_signature_is_403_and_reads_nothing(voice_handler: Handler, dynamodb
 
 
 def test_tampered_state_in_url_is_403(voice_handler: Handler):
-    action = _gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
+    action = gather_action(parse(post(voice_handler, f"{BASE}/voice/incoming", To=PIN_NUMBER)))
     form = {"CallSid": "CA1", "From": CALLER, "To": PIN_NUMBER, "Digits": "000000"}
     parts = urlsplit(action)
     event = signed_twilio_event(

@@ -3,7 +3,6 @@ business, never a test's)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -62,14 +61,4 @@ def test_cold_probe_imports_the_handler_in_a_clean_interpreter(tmp_path: Path):
     assert env["TWILIO_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
     assert env["TWILIO_AUTH_TOKEN"] == ""  # deployed: no plain token in the environment
     paths = [VOICE_DIR, tpl.ROOT / "layers" / "dialin", Path(sysconfig.get_paths()["purelib"])]
-    probe = subprocess.run(  # noqa: S603 - this interpreter, our own probe
-        [sys.executable, "-I", "-S", "-B", str(BENCH / "cold.py"), "handler", run.search_path(paths)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
-    assert probe.returncode == 0, probe.stderr
-    assert float(probe.stdout) > 0
+    assert run.cold_once(sys.executable, "handler", paths, env, tmp_path) > 0  # raises if the probe failed

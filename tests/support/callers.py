@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, rest_event, signed_twilio_event
 from support.voice import BASE
 
 DIRECT = "+15555550100"
@@ -34,6 +34,19 @@ def twilio_post(
         query=parse_qsl(parts.query, keep_blank_values=True),
         stage="Prod",
         token=token,
+    )
+
+
+def fallback_post(body: bytes | str, base64_body: bool = False) -> dict[str, Any]:
+    """Twilio's POST to the number's fallback URL (unsigned: it is answered without a check)."""
+    return rest_event(
+        method="POST",
+        resource="/voice/fallback",
+        path="/voice/fallback",
+        stage="Prod",
+        headers={},
+        body=body,
+        base64_body=base64_body,
     )
 
 

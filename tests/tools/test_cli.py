@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from dialin_tools.commands.admin.targets import LOCAL_ENDPOINT, LOCAL_TABLE, sam
 from dialin_tools.commands.call import cli as cmd_call
 from dialin_tools.commands.serve import cli as cmd_serve
 from dialin_tools.errors import Invalid
+from dialin_tools.lib import template as tpl
 
 
 def parse(*argv: str):
@@ -134,3 +138,29 @@ def test_serve_options():
         8000,
     )
     assert (args.table, args.public_url, args.seed) == ("", "", None)
+
+
+def test_a_busy_dynamodb_port_gets_the_projects_hint(capsys: pytest.CaptureFixture[str]):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        code = cli.main(["serve", "--port", "0", "--dynamodb-port", str(port), "--no-seed"])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.err.strip() == (
+        f"dialin serve: cannot listen on 127.0.0.1:{port} for DynamoDB (Address already in use): "
+        "is another `dialin serve` running? Pick another --dynamodb-port"
+    )
+    assert "in use by another program" not in captured.out + captured.err  # werkzeug's own words
+
+
+def test_make_run_takes_other_ports():
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    done = subprocess.run(
+        ["make", "--dry-run", "--no-print-directory", "run", "PORT=3101", "DYNAMODB_PORT=8101"],  # noqa: S607
+        cwd=tpl.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines()[-1] == ".venv/bin/dialin serve --port 3101 --dynamodb-port 8101"

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import re
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from dialin.dialout import DialOutApp
 from dialin_tools.commands.dial import cli as cmd_dial
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib.apigw import rest_event
+from dialin_tools.lib.faultinject import closed_endpoint
 from dialin_tools.lib.sigv4 import region_from_url
 
 CALLEE = "+14155550123"
@@ -184,12 +184,10 @@ def test_stack_and_url_are_exclusive(capsys: pytest.CaptureFixture[str]):
 
 
 def test_unreachable_url(capsys: pytest.CaptureFixture[str]):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    code, _, err = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM, "--url", f"http://127.0.0.1:{port}")
+    with closed_endpoint() as url:
+        code, _, err = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM, "--url", url)
     assert code == 1
-    assert err.startswith(f"dialin dial: cannot reach http://127.0.0.1:{port}/calls")
+    assert err.startswith(f"dialin dial: cannot reach {url}/calls")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ the environment it gives the handlers (all in-process, no sockets used for reque
 from __future__ import annotations
 
 import base64
+import types
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from dialin.apigateway import form_params, route_path
 from dialin_tools.commands.serve import server
 from dialin_tools.commands.serve.server import LocalApi, LocalRoute
 from dialin_tools.lib import template as tpl
+from dialin_tools.lib.simulated_time import SIMULATED_SECONDS_HEADER, follow_simulated_time
 
 
 @pytest.fixture
@@ -158,3 +160,36 @@ def test_handler_environment_from_the_template(template: dict[str, Any]):
     assert "HOLD_SECONDS" not in env  # the user's own environment wins over the template ...
     assert env["TABLE_NAME"] == "dialin-local"  # ... and the local settings win over both
     assert "TWILIO_SECRET_ARN" not in env  # !Ref to a resource: unknown until deployed
+
+
+class ClockedApp:
+    """Stands for a handler module's app (``voice``): it reads its injected clock."""
+
+    def __init__(self) -> None:
+        self.clock: Any = lambda: 1_000.0
+        self.read: list[float] = []
+
+    def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.read.append(self.clock())
+        return {"statusCode": 200, "headers": {"X-Seen": ",".join(sorted(event["headers"]))}, "body": ""}
+
+
+def test_the_handlers_clock_follows_dialin_calls_simulated_seconds(api: LocalApi, template: dict[str, Any]):
+    module = types.ModuleType("handler_module")
+    app = ClockedApp()
+    module.voice = app  # type: ignore[attr-defined]
+    clocks = follow_simulated_time(module)
+    assert follow_simulated_time(module) == clocks  # wrapped once, however many routes share it
+    route = next(r for r in tpl.api_routes(template) if r.path == "/voice/wait")
+    api.mount([LocalRoute(route, app.handler, clocks=tuple(clocks))])
+    for seconds in ("620", "nonsense", "-5", "1e9", None):
+        headers = [("Content-Type", "application/x-www-form-urlencoded")]
+        if seconds is not None:
+            headers.append((SIMULATED_SECONDS_HEADER.lower(), seconds))
+        status, out, _ = api.invoke("POST", "/voice/wait", headers, b"", "127.0.0.1")
+        assert status == 200
+        seen = dict(out)["X-Seen"].lower()
+        assert SIMULATED_SECONDS_HEADER.lower() not in seen  # the handler never sees the header
+    # 620 simulated seconds move the clock for that request only; bad values count as none.
+    assert app.read == [1_620.0, 1_000.0, 1_000.0, 1_000.0, 1_000.0]
+    assert app.clock() == 1_000.0

@@ -12,6 +12,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from dialin_tools.commands.call.phone import CallFailed, Phone, entry_url
 from dialin_tools.errors import DialinError
+from dialin_tools.lib.simulated_time import SIMULATED_SECONDS_HEADER
 
 TOKEN = "phone-test-token"
 BASE = "https://voice.example.com/Prod"
@@ -23,6 +24,7 @@ class Endpoint:
     def __init__(self, pages: dict[str, Callable[[dict[str, str]], VoiceResponse]]) -> None:
         self.pages = pages
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.headers: list[dict[str, str]] = []
 
     def __call__(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float):
         params = dict(parse_qsl(body.decode(), keep_blank_values=True)) if body else {}
@@ -30,6 +32,7 @@ class Endpoint:
         if method == "GET":
             params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         self.requests.append((method, url, params))
+        self.headers.append(headers)
         page = self.pages.get(urlsplit(url).path)
         if page is None:
             return 404, b"Not Found"
@@ -131,6 +134,26 @@ def test_get_redirect_signs_the_full_url():
     assert method == "GET" and url.startswith(f"{BASE}/voice/next?step=2&")
     assert params["step"] == "2" and params["To"] == "+15555550101"
     assert "    (pause, 3 s)" in lines
+
+
+def test_each_request_says_how_many_seconds_were_simulated_before_it():
+    def hold(params: dict[str, str]) -> VoiceResponse:
+        response = VoiceResponse()
+        response.pause(length=20)
+        response.redirect("/Prod/voice/pin")
+        return response
+
+    endpoint = Endpoint(
+        {
+            "/Prod/voice/incoming": hold,
+            "/Prod/voice/pin": gather(timeout=8, action_on_empty_result=True),
+            "/Prod/pin": join,
+        }
+    )
+    outcome, lines = play(endpoint)
+    assert outcome.joined
+    assert [h[SIMULATED_SECONDS_HEADER] for h in endpoint.headers] == ["0", "20", "28"]
+    assert "    presses nothing (the <Gather> times out after 8 s)" in lines
 
 
 def test_steps_are_bounded():

@@ -1,1 +1,13 @@
-"""Admin and local tools for the dial-in bridge (the `dialin` command). Not deployed."""
+"""Admin and local tools for the dial-in bridge (the `dialin` command). Not deployed.
+
+- ``cli``: the entry point; ``COMMANDS`` lists each command module; every user error is a
+  ``DialinError`` (``errors``), printed once with its exit code.
+- ``commands/<name>/cli.py``: one command's options and run function, with the modules doing
+  its work beside it: ``serve`` (``server``: the local API and embedded DynamoDB;
+  ``handlers``: loading the real Lambda handlers; ``seed``), ``call`` (``phone``: the
+  Twilio-like call player), ``admin`` (``route``/``pin``/``import`` over ``dialin.admin``;
+  ``targets``: which table), ``configure_number`` (``numbers``), ``dial``.
+- ``lib``: shared pieces: ``apigw`` (API Gateway events, Twilio signing, the documented dev
+  token), ``template`` (template.yaml reader), ``stack`` (stack outputs), ``sigv4``,
+  ``sample_events`` (events/), ``faultinject``, ``simulated_time`` (serve follows call's clock).
+"""

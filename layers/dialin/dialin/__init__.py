@@ -1,1 +1,34 @@
-"""Runtime library for the Twilio Video dial-in bridge (shipped as the `dialin` Lambda layer)."""
+"""Runtime library for the Twilio Video dial-in bridge (shipped as the `dialin` Lambda layer).
+
+Where the code lives, in layers; a module imports only from its own layer or those listed
+before it:
+
+- Leaf rules (no I/O): ``validation`` (E.164, masking), ``records`` (item formats, and the
+  reader for them), ``pins`` (generate, hash), ``identity`` (participant identities),
+  ``messages`` (what callers hear, in English), ``catalogues`` (the same in other
+  languages), ``prompts`` (the caller's language, as the flow speaks), ``config`` (Settings
+  from the environment), ``state`` (the state carried in our signed step URLs), ``errors``
+  (user errors: Invalid, Conflict, NotFound).
+- Events and signatures: ``apigateway`` (API Gateway v1/v2 events: headers, body, form,
+  route, public base URL), ``signature`` (Twilio's X-Twilio-Signature over that URL).
+- Pure flow: ``flow`` (call, records, clock reading -> TwiML); never the table or the clock.
+- I/O: ``directory`` (table reads), ``lockout`` (policy and FAIL# counters),
+  ``credentials`` (Secrets Manager, or the local environment), ``observability``
+  (Powertools logger and metrics), ``faults`` (which failures are the service's),
+  ``http`` (proxy responses).
+- Apps: ``webhooks`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait, /voice/status,
+  /voice/fallback), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
+  /calls; the only place twilio.rest loads).
+- Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``), shared by every admin
+  door (the `dialin` CLI today).
+
+One call, traced: Twilio posts /voice/incoming -> ``functions/voice/app.py``
+``lambda_handler`` (Powertools wraps it) -> ``webhooks.VoiceApp.handle``:
+``apigateway.route_path`` picks the step, ``signature.is_valid`` checks the signature with
+``credentials.auth_tokens()`` (403 if wrong) -> ``VoiceApp.incoming``: one BatchGetItem through
+``directory.Directory.route_and_caller`` (the route, read back by ``records``, and the
+caller's FAIL# counter, judged by ``lockout``) -> ``flow.incoming`` builds the TwiML
+(<Connect><Room>, or a PIN <Gather> whose action URL carries ``state``) -> ``http.twiml``
+answers 200 application/xml.
+Any fault on the way answers a polite 200 ("temporarily unavailable") instead.
+"""

@@ -59,6 +59,7 @@ def rest_event(
     multi_query: dict[str, list[str]] = {}
     for name, value in query:
         multi_query.setdefault(name, []).append(value)
+    text: str | None
     if isinstance(body, bytes):
         text = base64.b64encode(body).decode("ascii") if base64_body else body.decode("utf-8")
     elif body is not None and base64_body:

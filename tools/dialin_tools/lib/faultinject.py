@@ -27,8 +27,11 @@ def silent_endpoint(backlog: int = 64) -> Iterator[str]:
 
 @contextmanager
 def closed_endpoint() -> Iterator[str]:
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    probe.bind((LOCALHOST, 0))
-    port = probe.getsockname()[1]
-    probe.close()  # free again: a connection to it is refused (unless reused meanwhile)
-    yield f"http://{LOCALHOST}:{port}"
+    # Bound but never listening: a connection is refused, and the port stays ours until the
+    # end (closed at once, another process could take it and answer: a rare flaky test).
+    reserved = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        reserved.bind((LOCALHOST, 0))
+        yield f"http://{LOCALHOST}:{reserved.getsockname()[1]}"
+    finally:
+        reserved.close()

@@ -4,6 +4,7 @@ argparse glue over the admin core (dialin.admin)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,12 @@ def target_options() -> argparse.ArgumentParser:
 
 def register(subparsers: Any) -> None:
     target = target_options()
+    _register_route(subparsers, target)
+    _register_pin(subparsers, target)
+    _register_import(subparsers, target)
 
+
+def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
     route = subparsers.add_parser("route", parents=[target], help="dialed numbers: add, list, remove")
     routes = route.add_subparsers(dest="route_command", required=True, metavar="{add,list,remove}")
     add = routes.add_parser(
@@ -72,7 +78,9 @@ def register(subparsers: Any) -> None:
         description="Route a dialed number: straight into a room, or (--pin) to PIN entry.",
     )
     add.add_argument("number", help="the dialed number, E.164 (+15551230000)")
-    add.add_argument("--room", default="", help="the room a direct number joins (<= 128 characters)")
+    add.add_argument(
+        "--room", default="", help="the room a direct number joins (<= 128 characters; ignored with --pin)"
+    )
     add.add_argument("--pin", action="store_true", help="callers enter a PIN, which names their room")
     add.add_argument("--identity-policy", choices=CALLER_IDENTITY_POLICIES, default=LAST_DIGITS)
     add.add_argument("--greeting", default="", help="said first")
@@ -88,6 +96,8 @@ def register(subparsers: Any) -> None:
     remove.add_argument("number")
     remove.set_defaults(handler=route_remove)
 
+
+def _register_pin(subparsers: Any, target: argparse.ArgumentParser) -> None:
     pin = subparsers.add_parser("pin", parents=[target], help="PINs: add, list, revoke")
     pins = pin.add_subparsers(dest="pin_command", required=True, metavar="{add,list,revoke}")
     add = pins.add_parser(
@@ -128,6 +138,8 @@ def register(subparsers: Any) -> None:
     )
     revoke.set_defaults(handler=pin_revoke)
 
+
+def _register_import(subparsers: Any, target: argparse.ArgumentParser) -> None:
     imports = subparsers.add_parser(
         "import",
         parents=[target],
@@ -191,10 +203,13 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def route_add(args: argparse.Namespace) -> int:
+    if args.pin and args.room:
+        # Each PIN names its own room; a PIN number's room would never be used.
+        print(f"warning: --room {args.room} is ignored with --pin: each PIN names its room", file=sys.stderr)
     route = make_route(
         args.number,
         mode=PIN_MODE if args.pin else DIRECT,
-        room=args.room,
+        room="" if args.pin else args.room,
         identity_policy=args.identity_policy,
         greeting=args.greeting,
         voice=args.voice,

@@ -2,7 +2,9 @@
 
 Each request carries Twilio's standard voice parameters and an X-Twilio-Signature for the
 exact URL requested; each answer's TwiML is followed verb by verb. Nothing waits for real
-time: a <Pause> or a <Gather> timeout is only reported.
+time: a <Pause> or a <Gather> timeout is only reported, and added up; each request says how
+many seconds were simulated so far (``SIMULATED_SECONDS_HEADER``), which `dialin serve`
+follows so that the call flow's timing (``MaxWaitSeconds``) holds.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from dialin_tools.errors import DialinError
 from dialin_tools.lib.apigw import FORM, twilio_signature
+from dialin_tools.lib.simulated_time import SIMULATED_SECONDS_HEADER
 
 ENTRY_PATH = "/voice/incoming"
 DEFAULT_URL = "http://127.0.0.1:3000"
 DEFAULT_FROM = "+15555550123"  # fictional
 FAKE_ACCOUNT_SID = "AC" + "0" * 32
-MAX_STEPS = 25
+# Enough for the longest default wait (MaxWaitSeconds 600 / HoldSeconds 20) and PIN entry.
+MAX_STEPS = 50
 TIMEOUT_SECONDS = 15.0  # Twilio's webhook timeout
 
 Transport = Callable[[str, str, dict[str, str], bytes | None, float], tuple[int, bytes]]
@@ -102,6 +106,7 @@ class Phone:
         self.timeout = timeout
         self.out = out
         self.transport = transport
+        self.simulated_seconds = 0
         self.params = {
             "AccountSid": account_sid,
             "ApiVersion": "2010-04-01",
@@ -131,7 +136,11 @@ class Phone:
     # HTTP
 
     def _fetch(self, step: int, request: Request, params: dict[str, str]) -> ET.Element:
-        headers = {"User-Agent": "TwilioProxy/1.1", "I-Twilio-Idempotency-Token": str(uuid.uuid4())}
+        headers = {
+            "User-Agent": "TwilioProxy/1.1",
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            SIMULATED_SECONDS_HEADER: str(self.simulated_seconds),
+        }
         if request.method == "GET":  # Twilio puts the parameters in the query and signs the full URL
             url = request.url + ("&" if "?" in request.url else "?") + urlencode(params)
             headers["X-Twilio-Signature"] = twilio_signature(url, {}, self.token)
@@ -195,7 +204,9 @@ class Phone:
         elif verb.tag == "Play":
             self.out(f"    hears audio: {(verb.text or '').strip()}")
         else:
-            self.out(f"    (pause, {verb.get('length', '1')} s)")
+            length = _seconds(verb.get("length"), default=1)
+            self.simulated_seconds += length
+            self.out(f"    (pause, {length} s)")
 
     def _gather(self, verb: ET.Element, document_url: str) -> Request | None:
         for child in verb:
@@ -214,7 +225,9 @@ class Phone:
             if finish:
                 params["FinishedOnKey"] = finish
             return Request(action, method, params)
-        self.out(f"    presses nothing (the <Gather> times out after {verb.get('timeout', '5')} s)")
+        timeout = _seconds(verb.get("timeout"), default=5)
+        self.simulated_seconds += timeout
+        self.out(f"    presses nothing (the <Gather> times out after {timeout} s)")
         if verb.get("actionOnEmptyResult", "false").lower() == "true":
             return Request(action, method, {"Digits": ""})
         return None  # Twilio goes on to the next verb
@@ -231,3 +244,8 @@ class Phone:
             return None
         self.out(f"    joins room {name} as {identity or '(an identity Twilio picks)'}")
         return Outcome(joined=True, room=name, identity=identity)
+
+
+def _seconds(value: str | None, default: int) -> int:
+    """A TwiML length in whole seconds, as Twilio reads it (bad or missing: the default)."""
+    return int(value) if value and value.isdigit() else default

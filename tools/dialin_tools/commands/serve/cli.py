@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dialin.admin.bulk import ImportPlan
-from dialin.records import DIRECT
+from dialin.records import DIRECT, UNIQUE
 from dialin_tools.commands.admin.targets import (
     LOCAL_DYNAMODB_PORT,
     LOCAL_ENDPOINT,
@@ -121,13 +121,7 @@ def run(args: argparse.Namespace) -> int:
             pepper = os.environ.get("PIN_PEPPER") or DEV_PIN_PEPPER
             plan = _seed_real(args, table, pepper)
         else:
-            try:
-                db = EmbeddedDynamoDB(args.host, args.dynamodb_port).start()
-            except OSError as exc:
-                raise Unreachable(
-                    f"cannot listen on {args.host}:{args.dynamodb_port} for DynamoDB ({exc.strerror}): "
-                    "is another `dialin serve` running? Pick another --dynamodb-port"
-                ) from None
+            db = _start_embedded(args.host, args.dynamodb_port)
             table, endpoint, pepper = LOCAL_TABLE, db.url, DEV_PIN_PEPPER
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(EMBEDDED_AWS_ENV)
@@ -160,6 +154,16 @@ def run(args: argparse.Namespace) -> int:
             db.stop()
     print("dialin serve: stopped.", flush=True)
     return 0
+
+
+def _start_embedded(host: str, port: int) -> EmbeddedDynamoDB:
+    try:
+        return EmbeddedDynamoDB(host, port).start()
+    except OSError as exc:
+        raise Unreachable(
+            f"cannot listen on {host}:{port} for DynamoDB ({os.strerror(exc.errno) if exc.errno else exc}): "
+            "is another `dialin serve` running? Pick another --dynamodb-port"
+        ) from None
 
 
 def _seed_embedded(args: argparse.Namespace, template: dict[str, Any], endpoint: str) -> ImportPlan | None:
@@ -210,11 +214,17 @@ def demo_calls(plan: ImportPlan | None, url: str) -> list[tuple[str, str]]:
             continue
         for _, new in plan.pins:
             if new.grant.number in ("", route.number) and new.grant.valid_from is None:
-                who = f"as {new.grant.identity}" if new.grant.identity else "as a guest"
+                who = _joins_as(new.grant.identity, new.grant.on_duplicate)
                 calls.append(
                     (line("--to", route.number, "--digits", new.pin), f"PIN: joins {new.grant.room} {who}")
                 )
     return calls
+
+
+def _joins_as(identity: str, on_duplicate: str) -> str:
+    if not identity:
+        return "as a guest"
+    return f"as {identity}-xxxxx" if on_duplicate == UNIQUE else f"as {identity}"  # a suffix per call
 
 
 def banner(
@@ -250,6 +260,7 @@ def banner(
         if endpoint != LOCAL_ENDPOINT:
             admin += ["--endpoint-url", endpoint]
         lines += ["", "Change the directory while it runs:", f"  {shlex.join(admin)}"]
+        lines.append("  (the embedded table lives in memory: changes vanish when `dialin serve` stops)")
     lines.append("")
     if public_url:
         lines.append(f"Twilio number's voice webhook: {public_url}/voice/incoming (HTTP POST)")

@@ -4,9 +4,11 @@ an API Gateway-shaped HTTP server, the handlers' environment, and an embedded Dy
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import json
 import logging
+import socket
 import sys
 import threading
 import time
@@ -19,6 +21,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.lib.apigw import rest_event
+from dialin_tools.lib.simulated_time import (
+    SIMULATED_SECONDS_HEADER,
+    SimulatedClock,
+    follow_simulated_time,
+    simulated_seconds,
+)
 from dialin_tools.lib.template import ApiRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -105,6 +113,8 @@ class LocalRoute:
     handler: Handler
     stage: str = DEFAULT_STAGE
     binary_types: tuple[str, ...] = ()
+    # The clocks of the function's apps, moved forward by `dialin call`'s simulated pauses.
+    clocks: tuple[SimulatedClock, ...] = ()
     # Lambda runs one invocation per execution environment at a time; so does each function here.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -114,10 +124,11 @@ def load_routes(template: Mapping[str, Any], routes: list[ApiRoute]) -> list[Loc
     loaded = []
     locks: dict[str, threading.Lock] = {}
     for route in routes:
-        _, handler = load_handler(route.code_dir, route.handler)
+        module, handler = load_handler(route.code_dir, route.handler)
         stage, types = rest_api_of(template, route)
+        clocks = tuple(follow_simulated_time(module))
         lock = locks.setdefault(route.function, threading.Lock())
-        loaded.append(LocalRoute(route, handler, stage, types, lock))
+        loaded.append(LocalRoute(route, handler, stage, types, clocks, lock))
     return loaded
 
 
@@ -202,6 +213,8 @@ class LocalApi:
         if route is None:
             known = any(match_path(p, path) is not None for _, p in self.routes)
             return _json(405, "Method Not Allowed") if known else _json(404, "Not Found")
+        simulated = [v for k, v in headers if k.lower() == SIMULATED_SECONDS_HEADER.lower()]
+        headers = [(k, v) for k, v in headers if k.lower() != SIMULATED_SECONDS_HEADER.lower()]
         names = {name.lower() for name, _ in headers}
         # What API Gateway adds in front of the integration.
         for name, value in (
@@ -229,7 +242,9 @@ class LocalApi:
         if route.route.auth == "AWS_IAM":
             event["requestContext"]["identity"].update(LOCAL_IAM_IDENTITY)
         try:
-            with route.lock:
+            with route.lock, contextlib.ExitStack() as ahead:
+                for clock in route.clocks:
+                    ahead.enter_context(clock.ahead(simulated_seconds(simulated[-1] if simulated else None)))
                 response = route.handler(event, LocalContext(function_name=route.route.function))
         except Exception:  # as API Gateway: the function failed, the client gets a 502
             traceback.print_exc(file=sys.stderr)
@@ -280,7 +295,8 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
 class EmbeddedDynamoDB:
     """moto's server on a local port, in this process. Like moto's ThreadedMotoServer, but
-    binding happens here, so a port in use is an error instead of a hang."""
+    binding happens here, so a port in use is an OSError for the caller to explain (werkzeug
+    binding it would print its own message and exit)."""
 
     def __init__(self, host: str, port: int) -> None:
         from moto.moto_server.werkzeug_app import (
@@ -292,13 +308,15 @@ class EmbeddedDynamoDB:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB call
         app = DomainDispatcherApplication(create_backend_app)
-        self.server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        with socket.create_server((host, port)) as listening:  # werkzeug serves a duplicate of it
+            self.server = make_server(
+                host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listening.fileno()
+            )
         self.thread = threading.Thread(target=self.server.serve_forever, name="dynamodb", daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.server.host}:{self.server.port}"
 
     def start(self) -> EmbeddedDynamoDB:
         self.thread.start()

@@ -1,0 +1,59 @@
+"""The house rules a review would otherwise count by hand: small modules with one concern
+and short functions, everywhere outside tests/ and bench/."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import dialin
+import dialin_tools
+from dialin_tools.lib.template import ROOT
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60  # from its `def` to its last line, docstring included
+SOURCE_DIRS = ("layers", "tools", "functions")
+
+
+def sources() -> list[Path]:
+    found = sorted(path for folder in SOURCE_DIRS for path in (ROOT / folder).rglob("*.py"))
+    assert len(found) > 40  # the rules are checked over the real tree
+    return found
+
+
+def test_no_module_over_400_lines():
+    long = {}
+    for path in sources():
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_MODULE_LINES:
+            long[str(path.relative_to(ROOT))] = lines
+    assert long == {}, f"split these modules by concern (at most {MAX_MODULE_LINES} lines)"
+
+
+def test_no_function_over_60_lines():
+    long = {}
+    for path in sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(ROOT)}:{node.name}"] = lines
+    assert long == {}, f"split these functions (at most {MAX_FUNCTION_LINES} lines)"
+
+
+def test_every_module_is_on_the_code_map():
+    """The package docstrings are the code map: a new module gets its line there (or the
+    package holding it does, e.g. ``catalogues`` for one module per language)."""
+    for package in (dialin, dialin_tools):
+        root = Path(package.__file__).parent
+        doc = package.__doc__ or ""
+        modules = [
+            path.relative_to(root) for path in root.rglob("*.py") if path.stem not in ("__init__", "cli")
+        ]
+        missing = sorted(
+            str(module)
+            for module in modules
+            if not any(f"``{name}``" in doc for name in (module.stem, *module.parent.parts))
+        )
+        assert missing == [], f"name these in {package.__name__}'s docstring (the code map): {missing}"

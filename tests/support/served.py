@@ -1,0 +1,94 @@
+"""`dialin serve` as its own process, as a user starts it: free ports, the embedded DynamoDB,
+the demo seed, its output read line by line (bounded in time)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
+DIALIN = Path(sys.executable).with_name("dialin")
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+")
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    url: str = ""
+    dynamodb: str = ""
+    lines: list[str] = field(default_factory=list)
+    banner_end: int = 0
+    _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def read(self, until: re.Pattern[str], seconds: float) -> str:
+        """Collect output lines until one matches ``until`` (bounded in time)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if until.search(line):
+                return line
+        raise AssertionError("dialin serve did not print the expected line:\n" + "\n".join(self.lines))
+
+    def pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+
+@contextlib.contextmanager
+def dialin_serve() -> Iterator[Served]:
+    """Start `dialin serve` on free ports; Ctrl-C it afterwards and check it stopped cleanly."""
+    command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
+    env["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(process)
+    threading.Thread(target=served.pump, daemon=True).start()
+    try:
+        first = served.read(re.compile(r"API on (http://127\.0\.0\.1:\d+)"), STARTUP_SECONDS)
+        served.url = _url(first)
+        served.dynamodb = _url(served.read(re.compile(r"DynamoDB: embedded at "), STARTUP_SECONDS))
+        served.read(re.compile(r"^Ctrl-C stops\.$"), STARTUP_SECONDS)
+        served.banner_end = len(served.lines)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    served.read(re.compile(r"^dialin serve: stopped\.$"), 10)
+    assert code == 0, "\n".join(served.lines)
+
+
+def _url(line: str) -> str:
+    found = LOCAL_URL.search(line)
+    assert found is not None, line
+    return found.group(0)

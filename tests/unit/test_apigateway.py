@@ -1,0 +1,60 @@
+"""API Gateway event parsing: the route an event asks for, and the public URL it was sent to."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from dialin.apigateway import derived_base_url, form_params, route_path
+from dialin.signature import is_valid
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
+
+PARAMS = {"CallSid": "CA" + "1" * 32, "From": "+15555550123", "To": "+15555550100"}
+
+
+def http_api_event(route_key: str, stage: str, raw_path: str) -> dict[str, Any]:
+    """An HTTP API (v2) payload as API Gateway sends it to a Lambda proxy integration."""
+    url = f"https://abc123.execute-api.us-east-1.amazonaws.com{raw_path}"
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": "",
+        "headers": {
+            "host": "abc123.execute-api.us-east-1.amazonaws.com",
+            "x-forwarded-proto": "https",
+            "x-forwarded-port": "443",
+            "content-type": "application/x-www-form-urlencoded",
+            "x-twilio-signature": twilio_signature(url, PARAMS, DEV_AUTH_TOKEN),
+        },
+        "requestContext": {
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "stage": stage,
+            "http": {"method": "POST", "path": raw_path},
+        },
+        "body": urlencode(PARAMS),
+        "isBase64Encoded": False,
+    }
+
+
+def test_default_route_on_a_named_stage_drops_the_stage():
+    event = http_api_event("$default", "Prod", "/Prod/voice/incoming")
+    assert route_path(event) == "/voice/incoming"
+    # The signed URL keeps the stage: it is what Twilio requested.
+    assert derived_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+    assert is_valid(event, form_params(event), [DEV_AUTH_TOKEN])
+
+
+@pytest.mark.parametrize(
+    ("route_key", "stage", "raw_path", "route"),
+    [
+        ("$default", "$default", "/voice/incoming", "/voice/incoming"),  # the $default stage has no prefix
+        ("POST /voice/pin", "Prod", "/Prod/voice/pin", "/voice/pin"),  # a declared route names itself
+        ("$default", "Prod", "/Production/voice/incoming", "/Production/voice/incoming"),  # not the stage
+        ("$default", "voice", "/voice", "/voice"),  # the stage alone is no route
+    ],
+)
+def test_route_path_of_http_api_events(route_key: str, stage: str, raw_path: str, route: str):
+    assert route_path(http_api_event(route_key, stage, raw_path)) == route
