@@ -6,7 +6,8 @@
   its work beside it: ``serve`` (``server``: the local API and embedded DynamoDB;
   ``handlers``: loading the real Lambda handlers; ``seed``), ``call`` (``phone``: the
   Twilio-like call player), ``admin`` (``route``/``pin``/``import`` over ``dialin.admin``;
-  ``targets``: which table), ``configure_number`` (``numbers``), ``dial``.
+  ``targets``: which table; ``remote``: through the admin API, `--url`),
+  ``configure_number`` (``numbers``), ``dial``.
 - ``lib``: shared pieces: ``apigw`` (API Gateway events, Twilio signing, the documented dev
   token), ``template`` (template.yaml reader), ``stack`` (stack outputs), ``sigv4``,
   ``sample_events`` (events/), ``faultinject``, ``simulated_time`` (serve follows call's clock).

@@ -19,13 +19,16 @@ before it:
 - Apps: ``webhooks`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait, /voice/status,
   /voice/fallback), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
   /calls; the only place twilio.rest loads).
-- Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``), shared by every admin
-  door (the `dialin` CLI today).
+- Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``, ``idempotency``;
+  ``api`` + ``payload``: the admin API's router and JSON), shared by every admin door (the
+  `dialin` CLI, the admin API, bulk import). ``room_pins``: a room's PINs (membership
+  items) and the revocation of PINs that end with their room (used by the admin core and
+  the room events).
 
 One call, traced: Twilio posts /voice/incoming -> ``functions/voice/app.py``
 ``lambda_handler`` (Powertools wraps it) -> ``webhooks.VoiceApp.handle``:
 ``apigateway.route_path`` picks the step, ``signature.is_valid`` checks the signature with
-``credentials.auth_tokens()`` (403 if wrong) -> ``VoiceApp.incoming``: one BatchGetItem through
+``credentials.auth_tokens_for(AccountSid)`` (403 if wrong) -> ``VoiceApp.incoming``: one BatchGetItem through
 ``directory.Directory.route_and_caller`` (the route, read back by ``records``, and the
 caller's FAIL# counter, judged by ``lockout``) -> ``flow.incoming`` builds the TwiML
 (<Connect><Room>, or a PIN <Gather> whose action URL carries ``state``) -> ``http.twiml``
