@@ -42,6 +42,7 @@ TARGETS = {
     "cold_vs_conventional": 0.6,
     "warm_vs_floor": 2.0,
     "function_zip_bytes": 100 * 1024,
+    "join_max_ms": 2000,
 }
 
 
@@ -310,6 +311,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         check("warm request vs floor (worst scenario)", worst_warm, TARGETS["warm_vs_floor"]),
         check("function code zipped", function_kb, TARGETS["function_zip_bytes"] / 1024, " KB", below=True),
+        *_join_targets(results.get("join") or {}),
+    ]
+
+
+def _join_targets(join: dict[str, Any]) -> list[dict[str, Any]]:
+    if join.get("skipped"):
+        return []
+    every = join["moved"] == join["callers"]
+    value = join["max_ms"] if every and join["max_ms"] is not None else float("inf")
+    return [
+        check(f"room-created to Calls API, max of {join['callers']}", value, TARGETS["join_max_ms"], " ms")
     ]
 
 
@@ -362,6 +374,16 @@ def report(results: dict[str, Any]) -> list[str]:
             f"Local server, POST /voice/incoming via dialin serve on loopback, {srv['clients']} clients: "
             f"{srv['requests_per_second']} req/s, median {srv['median_ms']} ms, p99 {srv['p99_ms']} ms "
             f"({srv['requests']} requests in {srv['seconds']} s, {srv['failures']} failed)"
+        )
+    add("")
+    join = results.get("join") or {"skipped": "not run"}
+    if join.get("skipped"):
+        add(f"Room-aware joining: skipped ({join['skipped']})")
+    else:
+        add(
+            f"Room-aware joining via dialin serve: signed room-created -> Calls API request, "
+            f"{join['moved']} of {join['callers']} held callers moved: median {join['median_ms']} ms, "
+            f"max {join['max_ms']} ms"
         )
     add("")
     add(
@@ -420,7 +442,7 @@ def main() -> int:
         if command is None:
             note = "this checkout's `dialin` has no `serve --port --dynamodb-port` yet"
             print(f"local server: skipped ({note})", flush=True)
-            results["server"] = {"skipped": note}
+            results["server"] = results["join"] = {"skipped": note}
         else:
             print(f"local server: {server.CLIENTS} clients ...", flush=True)
             from dialin_tools.lib.apigw import DEV_AUTH_TOKEN
@@ -428,6 +450,10 @@ def main() -> int:
             results["server"] = server.run(
                 command, DEV_AUTH_TOKEN, scratch / "serve.log", args.server_requests, args.server_seconds
             )
+            import join
+
+            print(f"room-aware joining: {join.CALLERS} held callers ...", flush=True)
+            results["join"] = join.run(command, DEV_AUTH_TOKEN, scratch / "join.log")
     results["sizes"] = {
         "function_zip_bytes": zipped_size(FUNCTION_DIR),
         "layer_zip_bytes": zipped_size(LAYER_DIR),

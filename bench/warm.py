@@ -174,6 +174,7 @@ class Bench:
         from dialin.lockout import counter_key
         from dialin.pins import hash_pin
         from dialin.records import PinGrant, Route, pin_key, route_key
+        from dialin.rooms import account_key
 
         self.module = module
         voice = module.voice
@@ -215,8 +216,10 @@ class Bench:
         # access changes its plan here; until then the bench stops with a clear error.
         # /voice/incoming reads the route and the caller's failure counter in one BatchGetItem;
         # a wrong PIN reads the grant and then counts the failure (one conditional UpdateItem).
+        # The same BatchGetItem asks whether the account sends room callbacks (its marker).
         caller = counter_key(BENCH_PEPPER, CALLER)
-        batch = {"RequestItems": {self.table: {"Keys": [route_key(PIN_NUMBER), caller]}}}
+        keys = [route_key(PIN_NUMBER), caller, account_key(ACCOUNT_SID)]
+        batch = {"RequestItems": {self.table: {"Keys": keys}}}
         incoming_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, batch)]
         good_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, GOOD_PIN)), grant)]
         counter = {**caller, "failures": {"N": "1"}, "window_start": {"N": "1"}, "last_failure": {"N": "1"}}

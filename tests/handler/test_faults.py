@@ -25,6 +25,7 @@ from dialin.directory import DYNAMODB_CONFIG, dynamodb_client
 from dialin.lockout import Counter, counter_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant, pin_key, route_key
+from dialin.rooms import account_key
 from dialin.state import PinState, Speech, Urls
 from dialin.webhooks import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
@@ -111,7 +112,8 @@ def test_batch_read_left_unprocessed_is_throttling(
     stubbed_dynamodb: tuple[Any, Stubber], emitted: Callable[[], Emitted]
 ):
     client, stubber = stubbed_dynamodb
-    keys = [route_key(PIN_NUMBER), counter_key(DEV_PIN_PEPPER, CALLER)]
+    # The route, the caller's lockout counter and the account's room-callback marker.
+    keys = [route_key(PIN_NUMBER), counter_key(DEV_PIN_PEPPER, CALLER), account_key("AC" + "0" * 32)]
     stubber.add_response(
         "batch_get_item",
         {"Responses": {TABLE: []}, "UnprocessedKeys": {TABLE: {"Keys": keys}}},

@@ -18,6 +18,7 @@ from dialin_tools.lib import sample_events
 
 EVENTS = sample_events.EVENTS_DIR
 NAMES = sorted(p.stem for p in EVENTS.glob("*.json") if p.stem not in ("env", "seed"))
+ROOM_EVENTS = ("room-created",)  # for the RoomEventsFunction
 
 
 def test_every_step_and_outcome_has_an_event():
@@ -55,7 +56,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ROOM_EVENTS])
 def test_event_file_through_handler(name: str, sam_local_handler: Handler):
     event = json.loads(Path(EVENTS / f"{name}.json").read_text())
     response = sam_local_handler(event)
@@ -73,3 +74,25 @@ def test_event_file_through_handler(name: str, sam_local_handler: Handler):
         assert messages.NOT_STARTED in said(root)
     if name == "wait-session-ended":
         assert said(root) == messages.SESSION_ENDED
+
+
+def test_room_event_file_through_the_room_events_handler(dynamodb: Any, monkeypatch: pytest.MonkeyPatch):
+    from dialin.room_events import RoomEventsApp, RoomEventsSettings
+    from dialin.room_table import RoomTable
+    from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+    from dialin_tools.lib import template as tpl
+
+    env = json.loads((EVENTS / "env.json").read_text())["RoomEventsFunction"]
+    env["TABLE_NAME"] = TABLE
+    settings = Settings.from_env(env)
+    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
+    module, _ = load_handler(route.code_dir, route.handler)
+    options = RoomEventsSettings.from_env(env)
+    assert options.api_base_url == "http://host.docker.internal:3000/_twilio"
+    app = RoomEventsApp.on_table(settings, dynamodb, Credentials(settings), options=options)
+    monkeypatch.setattr(module, "room_events", app)
+    for name in ROOM_EVENTS:
+        event = json.loads((EVENTS / f"{name}.json").read_text())
+        assert module.lambda_handler(event, LocalContext("RoomEventsFunction"))["statusCode"] == 200
+    room = RoomTable(dynamodb, TABLE).room("AC" + "0" * 32, "DailyStandup")
+    assert room is not None and room.in_progress

@@ -62,3 +62,21 @@ def test_cold_probe_imports_the_handler_in_a_clean_interpreter(tmp_path: Path):
     assert env["TWILIO_AUTH_TOKEN"] == ""  # deployed: no plain token in the environment
     paths = [VOICE_DIR, tpl.ROOT / "layers" / "dialin", Path(sysconfig.get_paths()["purelib"])]
     assert run.cold_once(sys.executable, "handler", paths, env, tmp_path) > 0  # raises if the probe failed
+
+
+def test_join_bench_moves_every_held_caller_through_dialin_serve(tmp_path: Path):
+    import sys as _sys
+
+    _sys.path.insert(0, str(BENCH))
+    try:
+        join = load_module(BENCH, "join")
+        server = load_module(BENCH, "server")
+        command = server.serve_command(Path(sys.executable).with_name("dialin"))
+        assert command is not None
+        from dialin_tools.lib.apigw import DEV_AUTH_TOKEN
+
+        result = join.run(command, DEV_AUTH_TOKEN, tmp_path / "serve.log", callers=3)
+    finally:
+        _sys.path.remove(str(BENCH))
+    assert result["callers"] == result["moved"] == 3, (tmp_path / "serve.log").read_text()
+    assert 0 < result["median_ms"] <= result["max_ms"]

@@ -57,3 +57,22 @@ def test_every_module_is_on_the_code_map():
             if not any(f"``{name}``" in doc for name in (module.stem, *module.parent.parts))
         )
         assert missing == [], f"name these in {package.__name__}'s docstring (the code map): {missing}"
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists the packages explicitly: a new sub-package must be added there, or
+    a non-editable install (and the wheel) would silently lack it."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    )
+    found = set()
+    for top, folder in (
+        ("dialin", ROOT / "layers" / "dialin" / "dialin"),
+        ("dialin_tools", ROOT / "tools" / "dialin_tools"),
+    ):
+        for init in folder.rglob("__init__.py"):
+            parts = init.parent.relative_to(folder).parts
+            found.add(".".join((top, *parts)))
+    assert found == listed

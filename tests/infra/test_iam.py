@@ -70,11 +70,13 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
     assert role["ManagedPolicyArns"] == [BASIC_EXECUTION]  # CloudWatch Logs only
     table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
     counters_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FAIL#*"]}})
+    calls_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CALLS#*"]}})
     assert sorted(_grants(role)) == sorted(
         [
             ("dynamodb:GetItem", table, ""),
             ("dynamodb:BatchGetItem", table, ""),
             ("dynamodb:UpdateItem", table, counters_only),
+            ("dynamodb:PutItem", table, calls_only),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
             ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
@@ -84,6 +86,7 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
 
 WRITES = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 ADMIN_KEYS = ["ROUTE#*", "PIN#*", "ROOMPINS#*", "IDEMPOTENCY#*"]
+TIED_PINS = ["PIN#*", "ROOMPINS#*"]
 
 
 def _leading_keys(condition: str) -> list[str]:
@@ -93,6 +96,9 @@ def _leading_keys(condition: str) -> list[str]:
 
 
 def test_no_role_grants_wildcards_or_writes_without_leading_keys(deployed: dict[str, Any]):
+    """Writes are limited by key prefix: the voice function's FAIL# counters and CALLS# items,
+    the room-events function's room items (and deleting tied PINs), the admin function's
+    routes and PINs."""
     for resource in deployed["Resources"].values():
         if resource["Type"] != "AWS::IAM::Role":
             continue
@@ -103,16 +109,18 @@ def test_no_role_grants_wildcards_or_writes_without_leading_keys(deployed: dict[
 
 
 def test_only_the_admin_role_writes_routes_pins_and_idempotency_records(deployed: dict[str, Any]):
+    directory = {"ROUTE#*", "PIN#*", "ROOMPINS#*", "IDEMPOTENCY#*"}
     for function in ("VoiceFunction", "DialOutFunction"):
         for action, _, condition in _grants(_role_of(deployed, function)):
             if action in WRITES:
-                assert _leading_keys(condition) == ["FAIL#*"]
+                assert not directory & set(_leading_keys(condition)), (function, action)
+    for action, _, condition in _grants(_role_of(deployed, "RoomEventsFunction")):
+        if action in WRITES and directory & set(_leading_keys(condition)):
+            assert (action, _leading_keys(condition)) == ("dynamodb:DeleteItem", TIED_PINS)
     admin = _role_of(deployed, "AdminFunction")
     assert admin["ManagedPolicyArns"] == [BASIC_EXECUTION]
     table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
-    writes = [
-        (a, t, _leading_keys(c)) for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a in WRITES
-    ]
+    writes = [(a, t, _leading_keys(c)) for a, t, c in _grants(admin) if a in WRITES]
     assert sorted(writes) == sorted(
         (action, table, ADMIN_KEYS)
         for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
@@ -120,20 +128,15 @@ def test_only_the_admin_role_writes_routes_pins_and_idempotency_records(deployed
     reads = sorted(a for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a not in WRITES)
     assert reads == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
     secrets = [(a, t) for a, t, _ in _grants(admin) if a.startswith("secretsmanager:")]
-    assert secrets == [
-        ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}))
-    ]  # not the Twilio token
+    # The pepper, not the Twilio token.
+    assert secrets == [("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}))]
 
 
-def test_admin_routes_require_iam_and_a_policy_of_their_own(
-    deployed: dict[str, Any], template: dict[str, Any]
-):
-
-    admin_routes = [r for r in tpl.api_routes(template) if r.path.startswith("/admin")]
+def test_admin_routes_require_iam_and_a_policy_of_their_own(template: dict[str, Any]):
+    routes = tpl.api_routes(template)
+    admin_routes = [r for r in routes if r.path.startswith("/admin")]
     assert admin_routes and all(r.auth == "AWS_IAM" and r.function == "AdminFunction" for r in admin_routes)
-    assert not [
-        r for r in tpl.api_routes(template) if r.function == "AdminFunction" and r not in admin_routes
-    ]
+    assert not [r for r in routes if r.function == "AdminFunction" and r not in admin_routes]
     policies = {
         name: str(r["Properties"]["PolicyDocument"]["Statement"])
         for name, r in template["Resources"].items()
@@ -143,6 +146,32 @@ def test_admin_routes_require_iam_and_a_policy_of_their_own(
     assert "admin" not in policies["DialOutCallerPolicy"] and "calls" not in policies["AdminCallerPolicy"]
     outputs = template["Outputs"]
     assert outputs["AdminPolicyArn"]["Value"] == {"Ref": "AdminCallerPolicy"}
+
+
+def test_room_events_role_reads_and_writes_room_items_only(deployed: dict[str, Any]):
+    """Room items; and a room's PIN memberships read and tied PINs deleted (nothing else)."""
+    role = _role_of(deployed, "RoomEventsFunction")
+    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION]
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    reads = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOM#*", "CALLS#*", "PHONEONLY"]}})
+    writes = str(
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOM#*", "ROOMS#*", "CALLS#*", "PHONEONLY"]}}
+    )
+    memberships = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOMPINS#*"]}})
+    tied = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": TIED_PINS}})
+    assert sorted(_grants(role)) == sorted(
+        [
+            ("dynamodb:GetItem", table, reads),
+            ("dynamodb:Query", table, reads),
+            ("dynamodb:PutItem", table, writes),
+            ("dynamodb:UpdateItem", table, writes),
+            ("dynamodb:DeleteItem", table, writes),
+            ("dynamodb:Query", table, memberships),
+            ("dynamodb:DeleteItem", table, tied),
+            ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
+            ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
+        ]
+    )
 
 
 def test_the_fallback_route_is_deployed_on_the_voice_function(deployed: dict[str, Any]):

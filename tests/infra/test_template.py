@@ -49,6 +49,7 @@ def test_voice_function_grants_only_what_it_uses(template: dict[str, Any]):
     assert actions == [
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
+        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "secretsmanager:GetSecretValue",
         "secretsmanager:GetSecretValue",

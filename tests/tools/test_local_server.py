@@ -4,6 +4,7 @@ the environment it gives the handlers (all in-process, no sockets used for reque
 from __future__ import annotations
 
 import base64
+import json
 import types
 from collections.abc import Iterator
 from dataclasses import replace
@@ -193,3 +194,30 @@ def test_the_handlers_clock_follows_dialin_calls_simulated_seconds(api: LocalApi
     # 620 simulated seconds move the clock for that request only; bad values count as none.
     assert app.read == [1_620.0, 1_000.0, 1_000.0, 1_000.0, 1_000.0]
     assert app.clock() == 1_000.0
+
+
+def test_the_twilio_stand_in_answers_a_calls_update_and_keeps_the_twiml(api: LocalApi):
+    from dialin_tools.commands.serve.twilio_standin import CallsStandIn
+
+    lines: list[str] = []
+    api.standin = CallsStandIn(lines.append)
+    twiml = (
+        '<Response><Connect><Room participantIdentity="phone-0123-k3fa2">Board</Room></Connect></Response>'
+    )
+    from urllib.parse import urlencode
+
+    call_sid, account = "CA" + "1" * 32, "AC" + "0" * 32
+    path = f"/_twilio/2010-04-01/Accounts/{account}/Calls/{call_sid}.json"
+    status, _, body = api.invoke("POST", path, [], urlencode({"Twiml": twiml}).encode(), "127.0.0.1")
+    assert status == 200 and b'"in-progress"' in body
+    assert api.standin.updates == {call_sid: [twiml]}
+    assert lines == [
+        f"Calls API (stand-in): {call_sid[:8]}… moved: <Connect> to room Board as phone-0123-k3fa2"
+    ]
+    rooms = "/_twilio/v1/Rooms/Board%20Room"
+    assert api.invoke("GET", rooms, [], b"", "127.0.0.1")[0] == 404  # not in progress
+    api.standin.observe({"StatusCallbackEvent": "room-created", "RoomName": "Board Room", "RoomSid": "RM1"})
+    status, _, body = api.invoke("GET", rooms, [], b"", "127.0.0.1")
+    assert status == 200 and json.loads(body)["sid"] == "RM1"
+    api.standin.observe({"StatusCallbackEvent": "room-ended", "RoomName": "Board Room", "RoomSid": "RM1"})
+    assert api.invoke("GET", rooms, [], b"", "127.0.0.1")[0] == 404

@@ -15,10 +15,11 @@ from dialin_tools.commands.admin import cli as admin
 from dialin_tools.commands.call import cli as call
 from dialin_tools.commands.configure_number import cli as configure_number
 from dialin_tools.commands.dial import cli as dial
+from dialin_tools.commands.room import cli as room
 from dialin_tools.commands.serve import cli as serve
 from dialin_tools.errors import DialinError
 
-COMMANDS = [serve, call, admin, configure_number, dial]
+COMMANDS = [serve, call, admin, configure_number, dial, room]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,17 +8,21 @@ before it:
   ``messages`` (what callers hear, in English), ``catalogues`` (the same in other
   languages), ``prompts`` (the caller's language, as the flow speaks), ``config`` (Settings
   from the environment), ``state`` (the state carried in our signed step URLs), ``errors``
-  (user errors: Invalid, Conflict, NotFound).
+  (user errors: Invalid, Conflict, NotFound), ``rooms`` (room state, call items and the
+  decisions on them).
 - Events and signatures: ``apigateway`` (API Gateway v1/v2 events: headers, body, form,
   route, public base URL), ``signature`` (Twilio's X-Twilio-Signature over that URL).
-- Pure flow: ``flow`` (call, records, clock reading -> TwiML); never the table or the clock.
+- Pure flow: ``flow`` (call, records, clock reading -> TwiML); never the table or the clock;
+  ``room_flow`` (room-aware joining: hold, join, early PINs).
 - I/O: ``directory`` (table reads), ``lockout`` (policy and FAIL# counters),
   ``credentials`` (Secrets Manager, or the local environment), ``observability``
   (Powertools logger and metrics), ``faults`` (which failures are the service's),
-  ``http`` (proxy responses).
+  ``http`` (proxy responses), ``room_table`` (room state and call items),
+  ``twilio_rest`` (Twilio's REST client, one base URL for every domain).
 - Apps: ``webhooks`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait, /voice/status,
   /voice/fallback), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
-  /calls; the only place twilio.rest loads).
+  /calls), ``room_steps`` (the voice steps' room-aware side), ``room_events`` (RoomEventsApp:
+  /video/status and the phone-only check; with dial-out, the only places twilio.rest loads).
 - Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``, ``idempotency``;
   ``api`` + ``payload``: the admin API's router and JSON), shared by every admin door (the
   `dialin` CLI, the admin API, bulk import). ``room_pins``: a room's PINs (membership

@@ -30,6 +30,17 @@ def account_list(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sid for sid in sids if is_account_sid(sid)))
 
 
+def api_base_url_setting(env: Mapping[str, str]) -> str:
+    """TWILIO_API_BASE_URL: one base URL for every Twilio REST domain (a local stand-in)."""
+    value = env.get("TWILIO_API_BASE_URL", "").strip().rstrip("/")
+    return value if value.startswith(("https://", "http://")) else ""
+
+
+def hold_music_setting(env: Mapping[str, str]) -> str:
+    value = env.get("HOLD_MUSIC_URL", "").strip()
+    return value if value.startswith("https://") and value.isprintable() and " " not in value else ""
+
+
 @dataclass(frozen=True)
 class Settings:
     table_name: str
@@ -58,6 +69,8 @@ class Settings:
     lockout_failures: int = 10
     lockout_window_seconds: int = 900
     lockout_seconds: int = 3600
+    # Room-aware joining: audio played while callers wait (HTTPS URL; empty: silence).
+    hold_music_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,4 +93,5 @@ class Settings:
             lockout_failures=_clamped_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
             lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
             lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
+            hold_music_url=hold_music_setting(env),
         )

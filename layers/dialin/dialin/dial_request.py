@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .apigateway import BadRequest, decoded_body
-from .config import public_base_url_setting
+from .config import api_base_url_setting, public_base_url_setting
 from .identity import caller_identity
 from .records import LAST_DIGITS
 from .validation import is_e164, name_problem
@@ -63,6 +63,8 @@ class DialOutSettings:
     public_base_url: str = ""  # base of our routes as Twilio requests them; empty: from the event
     dry_run: bool = False  # `dialin serve`: answer with the request instead of calling Twilio
     ring_seconds: int = RING_SECONDS
+    # Replaces the base of every Twilio REST domain (a local stand-in); empty: Twilio.
+    api_base_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DialOutSettings:
@@ -80,6 +82,7 @@ class DialOutSettings:
             allowed_prefixes=prefixes,
             public_base_url=public_base_url_setting(env),
             dry_run=_flag(env.get("DIALOUT_DRY_RUN", "")),
+            api_base_url=api_base_url_setting(env),
         )
 
 

@@ -31,6 +31,7 @@ from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_re
 from .http import json_response
 from .observability import count, logger
 from .state import Urls
+from .twilio_rest import rest_client
 from .validation import is_account_sid, is_e164, mask_number
 
 ROUTE = "/calls"
@@ -214,7 +215,8 @@ class DialOutApp:
         if self._client is None or self._client[0] != key:
             if self.http_client is None:
                 self.http_client = TwilioHttpClient(timeout=TWILIO_TIMEOUT_SECONDS)
-            self._client = (key, Client(account_sid, token, http_client=self.http_client))
+            client = rest_client(account_sid, token, self.settings.api_base_url, self.http_client)
+            self._client = (key, client)
         return self._client[1]
 
     def _dry_run(self, request: DialRequest, params: dict[str, Any], log: dict[str, Any]) -> dict[str, Any]:

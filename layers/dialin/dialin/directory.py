@@ -53,15 +53,23 @@ class Directory:
         item = self._get(pin_key(pin_hash))
         return PinGrant.from_item(item) if item else None
 
-    def route_and_caller(
-        self, number: str, caller_key: dict[str, Any]
-    ) -> tuple[Route | None, dict[str, Any] | None]:
-        """The route for the dialed number and the caller's lockout counter item (unparsed:
-        see ``VoiceApp.incoming`` for a malformed one), in one request."""
-        route = route_key(number)
-        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": [route, caller_key]}})
+    def _batch(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
         if response.get("UnprocessedKeys"):
             raise IncompleteRead("batch read throttled")
-        found = {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
+        return {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
+
+    def route_and_caller(
+        self, number: str, caller_key: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> tuple[Route | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """The route for the dialed number, the caller's lockout counter item (unparsed: see
+        ``VoiceApp.incoming`` for a malformed one) and the ``extra`` item if any, in one request."""
+        route = route_key(number)
+        found = self._batch([route, caller_key, *([extra] if extra else [])])
         route_item = found.get(route["pk"]["S"])
-        return (Route.from_item(route_item) if route_item else None, found.get(caller_key["pk"]["S"]))
+        extra_item = found.get(extra["pk"]["S"]) if extra else None
+        return (
+            Route.from_item(route_item) if route_item else None,
+            found.get(caller_key["pk"]["S"]),
+            extra_item,
+        )

@@ -5,7 +5,7 @@ Nothing here reads the table, the clock or the environment; the handler passes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -35,7 +35,7 @@ class Call:
     duration: str = ""
     direction: str = ""
     sip_response_code: str = ""
-    account: str = ""  # AccountSid: the Twilio account that owns the dialed number
+    account: str = ""  # AccountSid: the account that owns the dialed number; room state is kept per account
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,20 @@ def _join(
     return response
 
 
-def _speech(route: Route) -> Speech:
+def connect(
+    response: VoiceResponse, urls: Urls, state: WaitState, now: float, text: str = ""
+) -> VoiceResponse:
+    """Say ``text``, then <Connect> to ``state``'s room (its fall-through times from now)."""
+    if text:
+        _say(response, text, state.speech)
+    room = response.connect()
+    room.room(state.room, participant_identity=state.identity)
+    after = replace(state, connected_at=int(now) + spoken_seconds(text), held=False)
+    response.redirect(urls.wait(after), method="POST")
+    return response
+
+
+def speech_of(route: Route) -> Speech:
     return Speech(voice=route.voice or default_voice(route.language), language=route.language)
 
 
@@ -112,13 +125,20 @@ def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = ""
 
 
 def incoming(
-    call: Call, route: Route | None, urls: Urls, now: float, limits: Limits, locked: bool = False
+    call: Call,
+    route: Route | None,
+    urls: Urls,
+    now: float,
+    limits: Limits,
+    locked: bool = False,
+    aware: bool = False,
 ) -> VoiceResponse:
     """First webhook of a call: the dialed number decides. ``locked``: the caller is locked
-    out of PIN entry (a direct number still connects: it asks for no PIN)."""
+    out of PIN entry (a direct number still connects: it asks for no PIN). ``aware``: the
+    account sends room callbacks (carried to the PIN step)."""
     if route is None:
         return goodbye(messages.UNKNOWN_NUMBER)
-    speech = _speech(route)
+    speech = speech_of(route)
     if locked and route.mode != DIRECT:
         return locked_out(speech)
     response = VoiceResponse()
@@ -135,6 +155,8 @@ def incoming(
         max_attempts=route.attempts or limits.pin_attempts,
         speech=speech,
         caller_policy=route.identity_policy,
+        aware=aware,
+        cap=route.phone_limit or 0,
     )
     return _gather(response, urls, state, lead=route.greeting)
 
@@ -167,7 +189,7 @@ def pin_entered(
     if state.attempt >= state.max_attempts:
         return goodbye(messages.PIN_FAILED, state.speech)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
-    retry = PinState(state.attempt + 1, state.max_attempts, state.speech, state.caller_policy)
+    retry = replace(state, attempt=state.attempt + 1)
     return _gather(VoiceResponse(), urls, retry, lead=lead)
 
 

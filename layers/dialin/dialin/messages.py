@@ -25,3 +25,12 @@ SESSION_ENDED = "You have left the meeting. Goodbye."
 UNAVAILABLE = (
     "Sorry, the meeting service is temporarily unavailable. Please try again in a few minutes. Goodbye."
 )
+# Room-aware joining (room status callbacks).
+MEETING_FULL = "The meeting is full. Please stay on the line, and you will join as soon as a place is free."
+STILL_FULL = "The meeting is still full. Thank you for holding."
+EVERYONE_LEFT = "Everyone else has left the meeting, so this call will now end. Goodbye."
+PIN_OPENS_IN = (
+    "Your PIN opens in {minutes} minutes. Please stay on the line, and you will join when it opens."
+)
+PIN_OPENS_SOON = "Your PIN opens in one minute. Please stay on the line, and you will join when it opens."
+PIN_EXPIRED = "Sorry, that PIN has expired. Please check your invitation. Goodbye."

@@ -27,6 +27,8 @@ UNIQUE = "unique"  # each call gets the identity plus a short per-call suffix
 REPLACE = "replace"  # the newer call takes over the identity (and drops a stale leg)
 DUPLICATE_POLICIES = (UNIQUE, REPLACE)
 MAX_ATTEMPTS = 10
+# Twilio's cap on phone participants in one room; a route may set a lower one.
+MAX_PHONE_LIMIT = 35
 
 
 class MalformedRecord(ValueError):
@@ -89,6 +91,7 @@ class Route:
     language: str = ""
     attempts: int | None = None
     account: str = ""  # the Twilio account (AccountSid) whose calls it answers; empty: any
+    phone_limit: int | None = None  # phone callers the room takes (room-aware joining)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Route:
@@ -99,6 +102,9 @@ class Route:
         attempts = number_attribute(item, "attempts")
         if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS:
             raise MalformedRecord(f"attempts must be 1 to {MAX_ATTEMPTS}")
+        phone_limit = number_attribute(item, "phone_limit")
+        if phone_limit is not None and not 1 <= phone_limit <= MAX_PHONE_LIMIT:
+            raise MalformedRecord(f"phone_limit must be 1 to {MAX_PHONE_LIMIT}")
         spoken = {name: _text(item, name) for name in ("greeting", "voice", "language")}
         for name, value in spoken.items():
             if not is_xml_text(value):
@@ -113,6 +119,7 @@ class Route:
             identity_policy=_choice(item, "identity_policy", CALLER_IDENTITY_POLICIES, LAST_DIGITS),
             attempts=attempts,
             account=account,
+            phone_limit=phone_limit,
             **spoken,
         )
 
@@ -129,6 +136,8 @@ class Route:
                 item[name] = {"S": getattr(self, name)}
         if self.attempts is not None:
             item["attempts"] = {"N": str(self.attempts)}
+        if self.phone_limit is not None:
+            item["phone_limit"] = {"N": str(self.phone_limit)}
         return item
 
 

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from .observability import count, logger
 from .records import MalformedRecord, PinGrant, number_attribute, pin_key
 
 ROOM_PREFIX = "ROOMPINS#"
@@ -132,6 +133,27 @@ def delete_entries(
             continue
         deleted.append(entry)
     return deleted
+
+
+def pin_revoker(client: Any, table: str) -> Callable[[str, str, float], None]:
+    """The room-events hook: revoke a room's tied PINs on its first ``room-ended``.
+
+    A fault here is reported and swallowed: the room's state is already saved, and the PINs
+    still end with their validity window; the callback itself still answers.
+    """
+
+    def revoke(account: str, room: str, ended_at: float) -> None:
+        try:
+            revoked = revoke_ended_room_pins(client, table, account, room, ended_at)
+        except (BotoCoreError, ClientError, MalformedRecord) as exc:
+            logger.error("pins not revoked", extra={"room": room, "fault": type(exc).__name__})
+            count("ServiceFaults")
+            return
+        if revoked:
+            logger.info("pins ended with their room", extra={"room": room, "pins": len(revoked)})
+            count("PinsEndedWithRoom", len(revoked))
+
+    return revoke
 
 
 def revoke_ended_room_pins(client: Any, table: str, account: str, room: str, ended_at: float) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .records import MAX_ATTEMPTS
+from .records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
 from .validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
@@ -24,6 +24,8 @@ WAIT_STEP = "/voice/wait"
 #   i  participant identity                   t  when the <Connect> is expected to start
 #   s  when the caller first tried to join    n  wait loops so far
 #   v  <Say> voice                            l  <Say> language
+#   h  1: back from a hold, not a fall-through  c  phone places the route allows (room-aware joining)
+#   b  an early PIN's window opens then       w  1: the account sends room callbacks
 
 
 class BadState(ValueError):
@@ -71,9 +73,18 @@ class PinState:
     max_attempts: int
     speech: Speech
     caller_policy: str = ""
+    aware: bool = False  # the account sends room status callbacks
+    cap: int = 0  # the route's phone limit; 0: Twilio's
 
     def query(self) -> dict[str, object]:
-        return {"a": self.attempt, "m": self.max_attempts, "p": self.caller_policy, **self.speech.query()}
+        return {
+            "a": self.attempt,
+            "m": self.max_attempts,
+            "p": self.caller_policy,
+            "w": 1 if self.aware else "",
+            "c": self.cap or "",
+            **self.speech.query(),
+        }
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> PinState:
@@ -83,6 +94,8 @@ class PinState:
             max_attempts=max_attempts,
             speech=Speech.from_query(query),
             caller_policy=query.get("p", "")[:32],
+            aware=_int_in_range(query, "w", 0, 0, 1) == 1,
+            cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
         )
 
 
@@ -94,6 +107,10 @@ class WaitState:
     since: int  # when the caller first tried to join
     loops: int
     speech: Speech
+    held: bool = False  # the step follows a hold, not a fall-through from <Connect>
+    cap: int = 0  # 0: Twilio's own limit of phone participants
+    not_before: int = 0  # epoch seconds; 0: none
+    aware: bool = False  # the account sends room status callbacks
 
     def query(self) -> dict[str, object]:
         return {
@@ -102,6 +119,10 @@ class WaitState:
             "t": self.connected_at,
             "s": self.since,
             "n": self.loops,
+            "h": 1 if self.held else "",
+            "c": self.cap or "",
+            "b": self.not_before or "",
+            "w": 1 if self.aware else "",
             **self.speech.query(),
         }
 
@@ -118,6 +139,10 @@ class WaitState:
             since=_int_in_range(query, "s", 0, 0, 2**40),
             loops=_int_in_range(query, "n", 0, 0, 10_000),
             speech=Speech.from_query(query),
+            held=_int_in_range(query, "h", 0, 0, 1) == 1,
+            cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
+            not_before=_int_in_range(query, "b", 0, 0, 2**40),
+            aware=_int_in_range(query, "w", 0, 0, 1) == 1,
         )
 
 

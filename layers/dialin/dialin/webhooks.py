@@ -15,16 +15,19 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import faults, flow
+from . import faults, flow, messages, room_flow
 from .apigateway import BadRequest, FormParams, form_params, public_base_url, route_path
 from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
 from .directory import Directory, IncompleteRead
 from .http import forbidden, not_found, twiml
+from .identity import caller_identity, grant_identity
 from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
-from .records import PIN_MODE, MalformedRecord
+from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
+from .room_steps import RoomSteps
+from .rooms import account_key
 from .signature import is_valid
 from .state import BadState, PinState, Urls, WaitState
 from .status import record_status
@@ -51,6 +54,7 @@ class VoiceApp:
     clock: Callable[[], float] = field(default=time.time)
     limits: flow.Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
+    rooms: RoomSteps = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = flow.Limits(
@@ -63,6 +67,7 @@ class VoiceApp:
             window_seconds=self.settings.lockout_window_seconds,
             lock_seconds=self.settings.lockout_seconds,
         )
+        self.rooms = RoomSteps(self.directory, self.limits, self.settings.hold_music_url)
 
     @classmethod
     def on_table(
@@ -144,11 +149,14 @@ class VoiceApp:
         # whose failure sets the lock mid-call is told at once by the PIN step (the counter
         # update returns the new count), so the PIN step itself never reads the counter.
         key = counter_key(self.credentials.pepper(), call.from_number)
-        route, counter_item = self.directory.route_and_caller(call.to_number, key)
+        marker = account_key(call.account)
+        route, counter_item, found = self.directory.route_and_caller(call.to_number, key, marker)
         if route is not None and route.account and route.account != call.account:
             route = None  # another account's number: as if unknown
         locked = self.lockout.is_locked(self._counter(counter_item), now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
+        aware = bool(found)
+        room_aware = route is not None and route.mode == DIRECT and (aware or bool(self.rooms.music))
         if route is None:
             count("UnknownNumbers")
             logger.info("unknown number", extra=log)
@@ -156,17 +164,38 @@ class VoiceApp:
             count("LockedOutCalls")
             logger.warning("caller locked out", extra=log)
         else:
-            if route.mode == "direct":
-                count("Connects")
+            if route.mode == "direct" and not room_aware:
+                count("Connects")  # the room-aware path counts its own
             logger.info("call answered", extra={**log, "mode": route.mode})
-        return flow.incoming(call, route, urls, now, self.limits, locked=locked)
+        if room_aware and route is not None:
+            return self._join_direct(call, route, aware, urls, now)
+        return flow.incoming(call, route, urls, now, self.limits, locked=locked, aware=aware)
+
+    def _join_direct(
+        self, call: flow.Call, route: Route, aware: bool, urls: Urls, now: float
+    ) -> VoiceResponse:
+        """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
+        text = route.greeting or messages.CONNECTING
+        identity = caller_identity(route.identity_policy, call.from_number, call.sid)
+        start = int(now) + flow.spoken_seconds(text)
+        speech, cap = flow.speech_of(route), route.phone_limit or 0
+        state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
+        return self.rooms.join(call, state, aware, urls, now, text)
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
         now = self.clock()
-        grant = None
+        grant, aware = None, False
         if looks_like_pin(call.digits, self.settings.min_pin_length):
             grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
+            aware = state.aware
+        window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
+        if grant is not None and window in (room_flow.OPEN, room_flow.EARLY):
+            return self._admit(call, state, grant, window, aware, urls, now)
+        if window == room_flow.LATE:
+            count("LatePins")
+            logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "window": window})
+            return flow.goodbye(messages.PIN_EXPIRED, state.speech)
         accepted = flow.pin_accepted(call, grant, now)
         locked = False
         if accepted:
@@ -187,6 +216,34 @@ class VoiceApp:
             },
         )
         return flow.pin_entered(call, state, grant, urls, now, locked=locked)
+
+    def _admit(
+        self, call: flow.Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
+    ) -> VoiceResponse:
+        """A PIN that is valid now (join) or opens within MaxWaitSeconds (wait for it)."""
+        logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "accepted": True})
+        identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
+        text = messages.PIN_ACCEPTED
+        start = int(now) + flow.spoken_seconds(text)
+        if window == room_flow.EARLY:
+            opens = int(grant.valid_from)
+            wait = WaitState(
+                grant.room,
+                identity,
+                start,
+                opens,
+                0,
+                state.speech,
+                cap=state.cap,
+                not_before=opens,
+                aware=aware,
+            )
+            return self.rooms.early(call, wait, aware, urls, now)
+        if not aware and not self.rooms.music:
+            count("Connects")
+            return flow.pin_entered(call, state, grant, urls, now)
+        wait = WaitState(grant.room, identity, start, start, 0, state.speech, cap=state.cap, aware=aware)
+        return self.rooms.join(call, wait, aware, urls, now, text)
 
     def _counter(self, item: dict[str, Any] | None) -> Counter | None:
         """A malformed counter (only our bug or a hand edit: callers cannot write it) is
@@ -225,12 +282,7 @@ class VoiceApp:
         return flow.unavailable()
 
     def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
-        state = WaitState.from_query(query)
-        now = self.clock()
-        not_started = flow.room_not_started(state, now)
-        count("RoomNotStarted" if not_started else "SessionsEnded")
-        logger.info("wait step", extra={"step": "wait", "not_started": not_started, "loops": state.loops})
-        return flow.wait(state, urls, now, self.limits)
+        return self.rooms.wait(call, WaitState.from_query(query), urls, self.clock())
 
     def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """Status callback of inbound numbers and dial-out legs: record how the leg ended."""

@@ -69,6 +69,14 @@ def build_events() -> dict[str, dict[str, Any]]:
         "wait-session-ended": event("/voice/wait", DIRECT_NUMBER, ended.query()),
         "status-completed": event("/voice/status", DIRECT_NUMBER, CallStatus="completed", CallDuration="42"),
     }
+    room = {"AccountSid": "AC" + "0" * 32, "RoomName": "DailyStandup", "RoomSid": "RM" + "0" * 31 + "1"}
+    room.update(RoomStatus="in-progress", RoomType="group", Timestamp="2030-01-01T09:00:00.000Z")
+    events["room-created"] = signed_twilio_event(
+        base_url=SAM_LOCAL_URL,
+        route="/video/status",
+        params={**room, "StatusCallbackEvent": "room-created", "SequenceNumber": "0"},
+        stage="Prod",
+    )
     bad = event("/voice/incoming", DIRECT_NUMBER)
     bad["headers"]["X-Twilio-Signature"] = "bm90LWEtdmFsaWQtc2lnbmF0dXJlIQ=="
     bad["multiValueHeaders"]["X-Twilio-Signature"] = [bad["headers"]["X-Twilio-Signature"]]
@@ -98,6 +106,16 @@ def env_json() -> dict[str, Any]:
             "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
             "PIN_PEPPER": DEV_PIN_PEPPER,
             # `dialin serve`'s embedded DynamoDB, seen from sam's container.
+            "DYNAMODB_ENDPOINT_URL": "http://host.docker.internal:8000",
+        },
+        # Room callbacks; held calls are moved through `dialin serve`'s stand-in for Twilio.
+        "RoomEventsFunction": {
+            "TABLE_NAME": LOCAL_TABLE,
+            "PUBLIC_BASE_URL": SAM_LOCAL_URL,
+            "TWILIO_SECRET_ARN": "",
+            "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_API_BASE_URL": "http://host.docker.internal:3000/_twilio",
             "DYNAMODB_ENDPOINT_URL": "http://host.docker.internal:8000",
         },
         # POST /calls answers with the request it would send to Twilio, and calls nobody.

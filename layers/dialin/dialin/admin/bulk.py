@@ -30,6 +30,7 @@ ROUTE_FIELDS = (
     "language",
     "attempts",
     "account",
+    "phone_limit",
 )
 PIN_FIELDS = ("pin", "room", "identity", "number", "valid_from", "valid_until", "label", "on_duplicate")
 # CSV import: one header row; `kind` is `route` or `pin`; empty cells are absent values.

@@ -10,6 +10,7 @@ from ..errors import Invalid
 from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
 from ..records import (
     MAX_ATTEMPTS,
+    MAX_PHONE_LIMIT,
 )
 from ..validation import is_account_sid, is_e164, name_problem
 
@@ -86,6 +87,20 @@ def format_time(epoch: int | None) -> str:
     if epoch is None:
         return ""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_phone_limit(value: str | int | None) -> int | None:
+    """A route's own limit of phone callers in its rooms (Twilio allows 35)."""
+    if value is None or value == "":
+        return None
+    message = f"phone limit must be a whole number from 1 to {MAX_PHONE_LIMIT}"
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(message) from None
+    if not 1 <= limit <= MAX_PHONE_LIMIT:
+        raise Invalid(message)
+    return limit
 
 
 def parse_attempts(value: str | int | None) -> int | None:

@@ -33,6 +33,7 @@ from .checks import (
     check_pin,
     check_text,
     parse_attempts,
+    parse_phone_limit,
     parse_time,
 )
 
@@ -66,6 +67,7 @@ def make_route(
     language: str = "",
     attempts: str | int | None = None,
     account: str = "",
+    phone_limit: str | int | None = None,
 ) -> Route:
     """A validated route. A PIN number's room is optional: each PIN names its own."""
     on(FIELD_NUMBER, check_number, number)
@@ -86,6 +88,7 @@ def make_route(
         language=on("language", check_text, language, "language", MAX_LANGUAGE),
         attempts=on("attempts", parse_attempts, attempts),
         account=on("account", check_account, account) if account else "",
+        phone_limit=on("phone_limit", parse_phone_limit, phone_limit),
     )
     try:  # the runtime's own reader must accept what we write
         return Route.from_item(route.to_item())

@@ -25,4 +25,21 @@ TEXTS = {
         "Der Besprechungsdienst ist leider vorübergehend nicht erreichbar. "
         "Bitte versuchen Sie es in ein paar Minuten noch einmal. Auf Wiederhören."
     ),
+    # Room-aware joining.
+    "MEETING_FULL": (
+        "Die Besprechung ist voll. Bitte bleiben Sie dran: Sie werden verbunden, sobald ein Platz frei wird."
+    ),
+    "STILL_FULL": "Die Besprechung ist noch immer voll. Vielen Dank für Ihre Geduld.",
+    "EVERYONE_LEFT": (
+        "Alle anderen haben die Besprechung verlassen, daher wird dieser Anruf jetzt beendet. Auf "
+        "Wiederhören."
+    ),
+    "PIN_OPENS_IN": (
+        "Ihre PIN wird in {minutes} Minuten gültig. Bitte bleiben Sie dran: Sie werden verbunden, "
+        "sobald sie gilt."
+    ),
+    "PIN_OPENS_SOON": (
+        "Ihre PIN wird in einer Minute gültig. Bitte bleiben Sie dran: Sie werden verbunden, sobald sie gilt."
+    ),
+    "PIN_EXPIRED": "Diese PIN ist leider abgelaufen. Bitte prüfen Sie Ihre Einladung. Auf Wiederhören.",
 }

@@ -20,4 +20,11 @@ TEXTS = {
         "Lo sentimos, el servicio de reuniones no está disponible en este momento. "
         "Inténtelo de nuevo en unos minutos. Adiós."
     ),
+    # Room-aware joining.
+    "MEETING_FULL": "La reunión está completa. No cuelgue: entrará en cuanto haya un sitio libre.",
+    "STILL_FULL": "La reunión sigue completa. Gracias por esperar.",
+    "EVERYONE_LEFT": "Todos los demás han salido de la reunión, así que esta llamada va a finalizar. Adiós.",
+    "PIN_OPENS_IN": "Su PIN será válido dentro de {minutes} minutos. No cuelgue: entrará en cuanto lo sea.",
+    "PIN_OPENS_SOON": "Su PIN será válido dentro de un minuto. No cuelgue: entrará en cuanto lo sea.",
+    "PIN_EXPIRED": "Lo sentimos, ese PIN ha caducado. Consulte su invitación. Adiós.",
 }

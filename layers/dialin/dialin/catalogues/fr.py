@@ -22,4 +22,21 @@ TEXTS = {
         "Désolé, le service de réunion est momentanément indisponible. "
         "Veuillez réessayer dans quelques minutes. Au revoir."
     ),
+    # Room-aware joining.
+    "MEETING_FULL": (
+        "La réunion est complète. Restez en ligne : vous la rejoindrez dès qu'une place se libère."
+    ),
+    "STILL_FULL": "La réunion est toujours complète. Merci de patienter.",
+    "EVERYONE_LEFT": (
+        "Tous les autres participants ont quitté la réunion, cet appel va donc prendre fin. Au revoir."
+    ),
+    "PIN_OPENS_IN": (
+        "Votre code PIN sera valide dans {minutes} minutes. Restez en ligne : vous rejoindrez la "
+        "réunion dès qu'il le sera."
+    ),
+    "PIN_OPENS_SOON": (
+        "Votre code PIN sera valide dans une minute. Restez en ligne : vous rejoindrez la réunion "
+        "dès qu'il le sera."
+    ),
+    "PIN_EXPIRED": "Désolé, ce code PIN a expiré. Veuillez vérifier votre invitation. Au revoir.",
 }

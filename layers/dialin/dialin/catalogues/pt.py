@@ -20,4 +20,17 @@ TEXTS = {
         "Desculpe, o serviço de reuniões está temporariamente indisponível. "
         "Tente novamente em alguns minutos. Até logo."
     ),
+    # Room-aware joining.
+    "MEETING_FULL": "A reunião está cheia. Permaneça na linha: você entrará assim que houver uma vaga.",
+    "STILL_FULL": "A reunião ainda está cheia. Obrigado por aguardar.",
+    "EVERYONE_LEFT": (
+        "Todos os outros participantes saíram da reunião, por isso esta chamada será encerrada. Até logo."
+    ),
+    "PIN_OPENS_IN": (
+        "Seu PIN será válido em {minutes} minutos. Permaneça na linha: você entrará assim que ele for válido."
+    ),
+    "PIN_OPENS_SOON": (
+        "Seu PIN será válido em um minuto. Permaneça na linha: você entrará assim que ele for válido."
+    ),
+    "PIN_EXPIRED": "Desculpe, esse PIN expirou. Verifique seu convite. Até logo.",
 }

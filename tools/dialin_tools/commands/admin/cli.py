@@ -88,6 +88,7 @@ def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument("--language", default="", help="<Say> language, e.g. en-US")
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
     add.add_argument("--account", default="", help="answer only calls of this Twilio account (AccountSid)")
+    add.add_argument("--phone-limit", help="phone callers its rooms take (1-35; default Twilio's 35)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)
     listing = routes.add_parser("list", parents=[target], help="list routes")
@@ -216,6 +217,7 @@ def route_add(args: argparse.Namespace) -> int:
         language=args.language,
         attempts=args.attempts,
         account=args.account,
+        phone_limit=args.phone_limit,
     )
 
     def action(target: Target) -> int:

@@ -28,6 +28,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 600:
+        raise argparse.ArgumentTypeError("must be 0 to 600 seconds")
+    return value
+
+
 def _steps(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 200:
@@ -72,6 +79,20 @@ def register(subparsers: Any) -> None:
         help="the first N <Connect>s (default 1) find no room in progress, so Twilio moves on",
     )
     parser.add_argument(
+        "--wait-for-move",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="on hold, wait up to this long for the call to be moved into its room (dialin serve)",
+    )
+    parser.add_argument(
+        "--stay",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="once in a room, stay up to this long (it may be removed, or the room end)",
+    )
+    parser.add_argument(
         "--max-steps", type=_steps, default=MAX_STEPS, help="give up after this many requests"
     )
     parser.add_argument(
@@ -96,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         timeout=args.timeout,
         account_sid=account if account.startswith("AC") else FAKE_ACCOUNT_SID,
+        wait_for_move=args.wait_for_move,
+        stay=args.stay,
     )
     outcome = phone.call(url)
     if outcome.joined:

@@ -4,11 +4,20 @@ Each request carries Twilio's standard voice parameters and an X-Twilio-Signatur
 exact URL requested; each answer's TwiML is followed verb by verb. Nothing waits for real
 time: a <Pause> or a <Gather> timeout is only reported, and added up; each request says how
 many seconds were simulated so far (``SIMULATED_SECONDS_HEADER``), which `dialin serve`
-follows so that the call flow's timing (``MaxWaitSeconds``) holds.
+follows so that the call flow's timing (``MaxWaitSeconds``) holds. Real time passes only
+where asked to:
+
+- ``wait_for_move``: on hold (music or a pause, then a <Redirect>, no <Connect>), wait up to
+  this long for the Calls API to move the call, as `dialin serve`'s stand-in for Twilio
+  reports it (GET /_twilio/local/Calls/{CallSid}/next), and follow the new TwiML;
+- ``stay``: once in a room, stay up to this long: the call may be moved again (new TwiML) or
+  leave the room (removed, or the room ended), and then Twilio moves on past the <Connect>.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +33,8 @@ from dialin_tools.lib.apigw import FORM, twilio_signature
 from dialin_tools.lib.simulated_time import SIMULATED_SECONDS_HEADER
 
 ENTRY_PATH = "/voice/incoming"
+# `dialin serve`'s stand-in for Twilio's media side (see serve/twilio_standin.py).
+STANDIN_CALLS = "/_twilio/local/Calls"
 DEFAULT_URL = "http://127.0.0.1:3000"
 DEFAULT_FROM = "+15555550123"  # fictional
 FAKE_ACCOUNT_SID = "AC" + "0" * 32
@@ -98,7 +109,12 @@ class Phone:
         account_sid: str = FAKE_ACCOUNT_SID,
         out: Callable[[str], None] = print,
         transport: Transport = http_request,
+        wait_for_move: float = 0.0,
+        stay: float = 0.0,
     ) -> None:
+        self.wait_for_move = wait_for_move
+        self.stay = stay
+        self.standin = ""
         self.token = token
         self.digits = deque(digits)
         self.rooms_not_started = rooms_not_started
@@ -119,6 +135,8 @@ class Phone:
         }
 
     def call(self, url: str) -> Outcome:
+        base = url[: -len(ENTRY_PATH)] if url.endswith(ENTRY_PATH) else url
+        self.standin = f"{base}{STANDIN_CALLS}/{self.params['CallSid']}"
         request = Request(url)
         status = "ringing"  # the first webhook of an inbound call; then the call is answered
         for step in range(1, self.max_steps + 1):
@@ -172,6 +190,7 @@ class Phone:
     # TwiML
 
     def _follow(self, root: ET.Element, document_url: str) -> Request | Outcome:
+        hold = root.find("Connect") is None and any(v.tag in ("Pause", "Play") for v in root)
         for verb in root:
             if verb.tag in ("Say", "Play", "Pause"):
                 self._media(verb)
@@ -183,13 +202,18 @@ class Phone:
                 target = (verb.text or "").strip()
                 if not target:
                     raise CallFailed("<Redirect> has no URL")
+                if hold and self.wait_for_move > 0:
+                    moved = self._next_change(self.wait_for_move)
+                    if isinstance(moved, ET.Element):
+                        self.out("    moved by the Calls API")
+                        return self._follow(moved, document_url)
                 self.out(f"    redirected to {urlsplit(urljoin(document_url, target)).path}")
                 return Request(urljoin(document_url, target), verb.get("method", "POST").upper())
             elif verb.tag in ("Hangup", "Reject"):
                 self.out(f"    <{verb.tag}>")
                 return Outcome(joined=False, reason="the call was hung up")
             elif verb.tag == "Connect":
-                joined = self._connect(verb)
+                joined = self._connect(verb, document_url)
                 if joined:
                     return joined
             else:
@@ -232,7 +256,33 @@ class Phone:
             return Request(action, method, {"Digits": ""})
         return None  # Twilio goes on to the next verb
 
-    def _connect(self, verb: ET.Element) -> Outcome | None:
+    def _next_change(self, seconds: float) -> ET.Element | str | None:
+        """The call's next change from `dialin serve`'s stand-in: new TwiML, "left", or None."""
+        url = f"{self.standin}/next?wait={seconds:g}"
+        try:
+            status, content = self.transport("GET", url, {}, None, seconds + self.timeout)
+            change = json.loads(content) if status == 200 else {}
+            if change.get("kind") == "twiml":
+                return ET.fromstring(change["twiml"])  # noqa: S314 - the stack's own TwiML
+        except (CallFailed, ValueError, ET.ParseError, KeyError, AttributeError):
+            return None
+        return "left" if change.get("kind") == "left" else None
+
+    def _in_room(self, name: str, identity: str, document_url: str) -> Request | Outcome | None:
+        """Stay in the room: moved (new TwiML), left (Twilio moves on), or still there."""
+        body = urlencode({"room": name, "identity": identity}).encode()
+        with contextlib.suppress(CallFailed):
+            self.transport("POST", f"{self.standin}/joined", {"Content-Type": FORM}, body, self.timeout)
+        change = self._next_change(self.stay)
+        if isinstance(change, ET.Element):
+            self.out("    moved by the Calls API")
+            return self._follow(change, document_url)
+        if change == "left":
+            self.out(f"    leaves room {name} (removed, or the room ended), so Twilio moves on")
+            return None
+        return Outcome(joined=True, room=name, identity=identity)
+
+    def _connect(self, verb: ET.Element, document_url: str) -> Request | Outcome | None:
         room = verb.find("Room")
         if room is None:
             self.out("    <Connect> to something other than a <Room> is not simulated")
@@ -243,6 +293,8 @@ class Phone:
             self.out(f"    <Connect> to room {name}: no room in progress, so Twilio moves on")
             return None
         self.out(f"    joins room {name} as {identity or '(an identity Twilio picks)'}")
+        if self.stay > 0:
+            return self._in_room(name, identity, document_url)
         return Outcome(joined=True, room=name, identity=identity)
 
 

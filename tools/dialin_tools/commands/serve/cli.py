@@ -8,8 +8,11 @@ import shlex
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from dialin.admin.bulk import ImportPlan
 from dialin.records import DIRECT, UNIQUE
@@ -21,12 +24,21 @@ from dialin_tools.commands.admin.targets import (
     aws_errors,
     local_client,
 )
-from dialin_tools.commands.call.phone import DEFAULT_URL
+from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
+from dialin_tools.commands.room.cli import callback_params
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
-from dialin_tools.commands.serve.server import EmbeddedDynamoDB, LocalApi, handler_environment, load_routes
+from dialin_tools.commands.serve.server import (
+    ROOM_STATUS_PATH,
+    EmbeddedDynamoDB,
+    LocalApi,
+    handler_environment,
+    load_routes,
+)
+from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
+from dialin_tools.commands.serve.twilio_standin import CallsStandIn
 from dialin_tools.errors import Invalid, Unreachable
 from dialin_tools.lib import template as tpl
-from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, FORM, twilio_signature
 from dialin_tools.lib.sample_events import LOCAL_TABLE
 
 DEFAULT_PORT = 3000  # as `sam local start-api`
@@ -140,9 +152,9 @@ def run(args: argparse.Namespace) -> int:
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }
+        local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
-        loaded = load_routes(template, routes)
-        api.mount(loaded)
+        api.mount(loaded := load_routes(template, routes))
         print(banner(args, api, loaded, table, endpoint, plan, public_url, token), flush=True)
         _stop_on_sigterm()
         api.serve_forever()
@@ -154,6 +166,29 @@ def run(args: argparse.Namespace) -> int:
             db.stop()
     print("dialin serve: stopped.", flush=True)
     return 0
+
+
+def twilio_api(api: LocalApi, local_url: str, base_url: str, token: str) -> dict[str, str]:
+    """Twilio's REST API for the functions: the user's TWILIO_API_BASE_URL as it is, else our
+    own stand-in (so a local run never reaches Twilio), with the account it acts for."""
+    if os.environ.get("TWILIO_API_BASE_URL"):
+        return {}
+    account = os.environ.get("TWILIO_ACCOUNT_SID") or FAKE_ACCOUNT_SID
+    api.standin = CallsStandIn(api.log, room_notifier(api, base_url, token, account))
+    return {"TWILIO_API_BASE_URL": f"{local_url}{STANDIN_PREFIX}", "TWILIO_ACCOUNT_SID": account}
+
+
+def room_notifier(api: LocalApi, base_url: str, token: str, account: str) -> Callable[[dict[str, str]], None]:
+    """Send a room callback (as `dialin room` would) through the local API, signed."""
+
+    def notify(form: dict[str, str]) -> None:
+        action = "join" if form["StatusCallbackEvent"] == "participant-connected" else "leave"
+        params = callback_params(action, form["RoomName"], form["ParticipantIdentity"], account, time.time())
+        url = f"{base_url}{ROOM_STATUS_PATH}"
+        headers = [("Content-Type", FORM), ("X-Twilio-Signature", twilio_signature(url, params, token))]
+        api.invoke("POST", ROOM_STATUS_PATH, headers, urlencode(params).encode(), "127.0.0.1")
+
+    return notify
 
 
 def _start_embedded(host: str, port: int) -> EmbeddedDynamoDB:

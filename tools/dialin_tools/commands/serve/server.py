@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
+from dialin_tools.commands.serve.twilio_standin import CallsStandIn
 from dialin_tools.lib.apigw import rest_event
 from dialin_tools.lib.simulated_time import (
     SIMULATED_SECONDS_HEADER,
@@ -29,6 +31,7 @@ from dialin_tools.lib.simulated_time import (
 )
 from dialin_tools.lib.template import ApiRoute
 
+ROOM_STATUS_PATH = "/video/status"  # Twilio's room callbacks: the stand-in follows them
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 DEFAULT_STAGE = "Prod"  # SAM's implicit API stage
 # What the local IAM-authorised routes see as their caller (no IAM check is made locally).
@@ -176,6 +179,8 @@ class LocalApi:
 
     def __init__(self, host: str, port: int, log: Callable[[str], None] | None = None) -> None:
         self.routes: dict[tuple[str, str], LocalRoute] = {}
+        # Twilio's REST API, stood in for under /_twilio (see twilio_standin.py); None: not served.
+        self.standin: CallsStandIn | None = None
         self.log = log or (lambda line: print(line, flush=True))
         self.server = ThreadingHTTPServer((host, port), _request_handler(self))
         self.server.daemon_threads = True
@@ -209,6 +214,8 @@ class LocalApi:
     ) -> tuple[int, Headers, bytes]:
         parts = urlsplit(target)
         path = parts.path
+        if self.standin is not None and path.startswith(STANDIN_PREFIX + "/"):
+            return self.standin.handle(method, path, parts.query, body)
         route, path_parameters = self._match(method, path)
         if route is None:
             known = any(match_path(p, path) is not None for _, p in self.routes)
@@ -249,7 +256,10 @@ class LocalApi:
         except Exception:  # as API Gateway: the function failed, the client gets a 502
             traceback.print_exc(file=sys.stderr)
             return _json(502, "Internal server error")
-        return lambda_response(response)
+        answer = lambda_response(response)
+        if self.standin is not None and path == ROOM_STATUS_PATH and answer[0] == 200:
+            self.standin.observe({k: v for k, v in parse_qsl(body.decode("utf-8", "replace"))})
+        return answer
 
 
 def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:

@@ -1,0 +1,237 @@
+"""The room-events app: Twilio Video room status callbacks (POST /video/status) keep each
+room's state in the table, and waiting calls are moved into a room through the Calls API the
+moment it starts or a phone place frees up. A per-minute schedule ends the calls of rooms
+where only phone legs have remained for ``PHONE_ONLY_SECONDS``.
+
+The only code besides dial-out that calls Twilio's REST API (``twilio_rest``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+from twilio.twiml.voice_response import VoiceResponse
+
+from . import flow, messages, rooms
+from .apigateway import BadRequest, FormParams, form_params, public_base_url, route_path
+from .config import Settings, api_base_url_setting
+from .credentials import Credentials, CredentialsUnavailable
+from .http import forbidden, not_found, twiml
+from .observability import count, logger, metrics
+from .records import MalformedRecord
+from .room_pins import pin_revoker
+from .room_table import Conflict, RoomTable
+from .signature import is_valid
+from .state import Speech, Urls, WaitState
+from .twilio_rest import GONE, MOVED, ClientCache, update_call
+from .validation import is_account_sid, name_problem
+
+ROUTE = "/video/status"
+MAX_TWIML_CHARS = 4000
+# Calls moved at once; Twilio's default REST concurrency per account is far above this.
+MOVE_WORKERS = 10
+SERVICE_FAULTS = (BotoCoreError, ClientError, CredentialsUnavailable, MalformedRecord, Conflict)
+# What a hook for the first room-ended of a room gets: (AccountSid, room name, when it
+# ended in epoch seconds).
+RoomEndedHook = Callable[[str, str, float], None]
+
+
+@dataclass(frozen=True)
+class RoomEventsSettings:
+    phone_only_seconds: int = 120
+    api_base_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RoomEventsSettings:
+        env = os.environ if env is None else env
+        raw = env.get("PHONE_ONLY_SECONDS", "").strip()
+        seconds = int(raw) if raw.isdigit() else 120
+        return cls(phone_only_seconds=min(max(seconds, 0), 3600), api_base_url=api_base_url_setting(env))
+
+
+def parse_event(params: FormParams, now_ms: int, call_sid: Callable[[str], str]) -> rooms.RoomEvent | None:
+    """The callback as a RoomEvent, or None when it is not one we keep state for."""
+    kind = params.get("StatusCallbackEvent")
+    identity = params.get("ParticipantIdentity")
+    if kind not in rooms.EVENTS or not params.get("RoomSid").startswith("RM"):
+        return None
+    participant = kind.startswith("participant-")
+    if participant and name_problem(identity, "identity"):
+        return None
+    at_ms = rooms.parse_timestamp(params.get("Timestamp")) or now_ms
+    sid = call_sid(identity) if kind == rooms.PARTICIPANT_CONNECTED else ""
+    return rooms.RoomEvent(kind, params.get("RoomSid"), at_ms, identity if participant else "", sid)
+
+
+def moved_twiml(call: rooms.WaitingCall, urls: Urls, now: float) -> str:
+    """The TwiML a waiting call is moved to: <Connect> to its room, falling through to the wait step."""
+    state = WaitState(
+        call.room,
+        call.identity,
+        int(now),
+        call.started or int(now),
+        0,
+        Speech(call.voice, call.language),
+        cap=call.cap if call.cap < rooms.MAX_PHONE_PARTICIPANTS else 0,
+        aware=True,
+    )
+    return flow.connect(VoiceResponse(), urls, state, now).to_xml(xml_declaration=False)
+
+
+def ended_twiml() -> str:
+    return flow.goodbye(messages.EVERYONE_LEFT).to_xml(xml_declaration=False)
+
+
+@dataclass
+class RoomEventsApp:
+    settings: Settings
+    options: RoomEventsSettings
+    table: RoomTable
+    credentials: Credentials
+    clients: ClientCache
+    clock: Callable[[], float] = field(default=time.time)
+    # Called once on the first room-ended of each room: revokes the PINs tied to it.
+    on_room_ended: RoomEndedHook = field(default=lambda account, room, ended_at: None)
+
+    @classmethod
+    def on_table(cls, settings: Settings, client: Any, credentials: Credentials, **kw: Any) -> RoomEventsApp:
+        options = kw.pop("options", None) or RoomEventsSettings.from_env()
+        clients = kw.pop("clients", None) or ClientCache(credentials, options.api_base_url)
+        kw.setdefault("on_room_ended", pin_revoker(client, settings.table_name))
+        return cls(settings, options, RoomTable(client, settings.table_name), credentials, clients, **kw)
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
+            ended = self.end_phone_only_rooms()
+            return {"ended": ended}
+        if route_path(event) != ROUTE:
+            return not_found()
+        try:
+            params = form_params(event)
+            tokens = self.credentials.auth_tokens_for(params.get("AccountSid"))
+            if not is_valid(event, params, tokens, self.settings.public_base_url):
+                logger.warning("signature rejected", extra={"route": ROUTE})
+                count("SignatureRejected")
+                return forbidden()
+        except BadRequest:
+            count("SignatureRejected")
+            return forbidden()
+        except SERVICE_FAULTS as exc:
+            return self._fault("signature", exc)
+        try:
+            self._callback(params, Urls(public_base_url(event, self.settings.public_base_url)))
+        except SERVICE_FAULTS as exc:
+            return self._fault("room event", exc)
+        return twiml(VoiceResponse())
+
+    def _fault(self, where: str, exc: Exception) -> dict[str, Any]:
+        logger.error("service fault", extra={"step": where, "fault": type(exc).__name__})
+        count("ServiceFaults")
+        # Twilio does not retry a room callback; a 500 at least shows in its debugger.
+        return {"statusCode": 500, "headers": {"Content-Type": "text/plain"}, "body": "Unavailable"}
+
+    def _callback(self, params: FormParams, urls: Urls) -> None:
+        count("RoomCallbacks")
+        account, name = params.get("AccountSid"), params.get("RoomName")
+        now = self.clock()
+        if not is_account_sid(account) or name_problem(name, "room"):
+            logger.warning("room callback ignored", extra={"reason": "account or room name"})
+            return
+        calls: list[rooms.WaitingCall] = []
+
+        def call_sid(identity: str) -> str:
+            calls.extend(self.table.calls(account, name))
+            found = [c for c in calls if c.identity == identity]
+            return max(found, key=lambda c: c.since_ms).call_sid if found else ""
+
+        event = parse_event(params, int(now * 1000), call_sid)
+        if event is None:
+            logger.info("room callback ignored", extra={"event": params.get("StatusCallbackEvent")[:40]})
+            return
+        before, change = self._apply(account, name, event, now)
+        extra = {"event": event.kind, "room": name, "phone": len(change.room.phone), "stale": change.stale}
+        logger.info("room event", extra=extra)
+        if change.ended:
+            self.on_room_ended(account, name, event.at_ms / 1000)
+        if change.started or change.place_freed:
+            self.move_waiting(change.room, urls, event.at_ms if change.started else None)
+        if before.phone_only_since != change.room.phone_only_since:
+            since = change.room.phone_only_since
+            due = since // 1000 + self.options.phone_only_seconds if since else None
+            self.table.set_phone_only(account, name, due, int(now) + rooms.ROOM_TTL_SECONDS)
+
+    def _apply(
+        self, account: str, name: str, event: rooms.RoomEvent, now: float
+    ) -> tuple[rooms.Room, rooms.Change]:
+        expires = int(now) + rooms.ROOM_TTL_SECONDS
+        for _ in range(4):
+            room = self.table.room(account, name)
+            if room is None:
+                self.table.mark_account(account, int(now), int(now) + rooms.MARKER_TTL_SECONDS)
+                room = rooms.Room(account, name)
+            change = rooms.apply(room, event)
+            if change.stale:
+                return room, change
+            try:
+                saved = self.table.save_room(change.room, expires)
+            except Conflict:
+                continue
+            return room, rooms.Change(saved, change.started, change.ended, change.place_freed)
+        raise Conflict(name)
+
+    def move_waiting(self, room: rooms.Room, urls: Urls, started_ms: int | None) -> int:
+        """Move the waiting calls the room has places for, in arrival order, all at once."""
+        now = self.clock()
+        chosen = rooms.to_move(room, self.table.calls(room.account, room.name), int(now))
+        if not chosen:
+            return 0
+        client = self.clients.get(room.account)
+        documents = [moved_twiml(call, urls, now) for call in chosen]
+        with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(chosen))) as pool:
+            results = list(
+                pool.map(
+                    lambda pair: update_call(client, *pair),
+                    zip([c.call_sid for c in chosen], documents, strict=True),
+                )
+            )
+        moved = 0
+        for call, (outcome, reason) in zip(chosen, results, strict=True):
+            if outcome == MOVED:
+                moved += 1
+                self.table.mark_moved(call, int(self.clock()))
+                if started_ms is not None:
+                    delay = max(0.0, self.clock() * 1000 - started_ms)
+                    metrics.add_metric(name="JoinDelay", unit=MetricUnit.Milliseconds, value=delay)
+            elif outcome == GONE:
+                self.table.drop_call(call)
+            else:
+                logger.warning("call not moved", extra={"room": room.name, "reason": reason})
+                count("CallMovesFailed")
+        count("CallsMoved", moved)
+        logger.info("calls moved", extra={"room": room.name, "moved": moved, "chosen": len(chosen)})
+        return moved
+
+    def end_phone_only_rooms(self) -> int:
+        """The scheduled check: end the calls of rooms where only phone legs have remained too long."""
+        now = int(self.clock())
+        ended = 0
+        for sk, _due in self.table.phone_only_due(now):
+            account, name = rooms.split_phone_only(sk)
+            room = self.table.room(account, name)
+            self.table.set_phone_only(account, name, None, 0)
+            if room is None or not room.in_progress or room.others or not room.phone_only_since:
+                continue
+            client = self.clients.get(account)
+            for call_sid in room.phone.values():
+                update_call(client, call_sid, ended_twiml())
+            ended += 1
+            count("PhoneOnlyRoomsEnded")
+            logger.info("phone-only room ended", extra={"room": name, "calls": len(room.phone)})
+        return ended

@@ -1,0 +1,100 @@
+"""The voice function's room-aware steps: read what the room callbacks said (one request),
+decide before connecting, and record each leg let at a room (a ``CALLS#`` item, its only
+new write) so the room-events function can recognise it and move it when the room starts.
+
+An account that never sent a room callback has no marker item: its calls take the timer
+path of ``flow``, exactly as without this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from . import flow, room_flow, rooms
+from .directory import Directory
+from .observability import count, logger
+from .room_table import RoomTable
+from .state import Urls, WaitState
+from .validation import is_account_sid
+
+# Call items outlive the longest wait by this much.
+CALL_TTL_MARGIN_SECONDS = 3600
+
+
+@dataclass
+class RoomSteps:
+    directory: Directory  # the table is reached through its client, on first use
+    limits: flow.Limits
+    music: str = ""
+
+    @cached_property
+    def table(self) -> RoomTable:
+        return RoomTable(self.directory.client, self.directory.table_name)
+
+    def room(self, account: str, room: str) -> rooms.Room | None:
+        """The room's state: the step's one more read (only for accounts that send callbacks)."""
+        return self.table.room(account, room) if is_account_sid(account) else None
+
+    def join(
+        self, call: flow.Call, state: WaitState, aware: bool, urls: Urls, now: float, lead: str
+    ) -> VoiceResponse:
+        """A caller about to join ``state.room`` (first time): decide, record, answer."""
+        room = self.room(call.account, state.room) if aware else None
+        decision = rooms.decide(aware, room, state.identity, state.cap or rooms.MAX_PHONE_PARTICIPANTS)
+        if decision in (rooms.CONNECT, rooms.TIMER):
+            count("Connects")
+        self.record(call, state, decision, now, new=True)
+        return room_flow.attempt(state, decision, urls, now, self.limits, self.music, lead)
+
+    def early(self, call: flow.Call, state: WaitState, aware: bool, urls: Urls, now: float) -> VoiceResponse:
+        """An early PIN: the caller waits for its window, recorded as waiting when the account is aware."""
+        if aware:
+            self.record(call, state, rooms.NOT_STARTED, now, new=True)
+        count("EarlyPins")
+        return room_flow.early_pin(state, urls, now, self.limits, self.music)
+
+    def wait(self, call: flow.Call, state: WaitState, urls: Urls, now: float) -> VoiceResponse:
+        aware = state.aware
+        room = self.room(call.account, state.room) if aware else None
+        if state.held:
+            response, outcome = room_flow.held(state, aware, room, urls, now, self.limits, self.music)
+        else:
+            response, outcome = room_flow.fell_through(state, aware, room, urls, now, self.limits, self.music)
+            count("SessionsEnded" if outcome == room_flow.SESSION_ENDED else "RoomNotStarted")
+        if aware:
+            self.record(call, state, outcome, now, new=not state.held)
+        log = {"step": "wait", "held": state.held, "outcome": outcome, "loops": state.loops, "aware": aware}
+        logger.info("wait step", extra=log)
+        return response
+
+    def record(self, call: flow.Call, state: WaitState, decision: str, now: float, new: bool) -> None:
+        """Write the leg's call item: joining on CONNECT; waiting when it starts to wait."""
+        if decision == rooms.FULL:
+            count("FullRoomRefusals")
+        if not is_account_sid(call.account) or not rooms.is_call_sid(call.sid):
+            return
+        if decision == rooms.CONNECT:
+            status = rooms.JOINING
+        elif decision in (rooms.NOT_STARTED, rooms.FULL) and new:
+            status = rooms.WAITING
+        else:
+            return
+        item = rooms.WaitingCall(
+            account=call.account,
+            room=state.room,
+            call_sid=call.sid,
+            identity=state.identity,
+            since_ms=int(now * 1000),
+            status=status,
+            voice=state.speech.voice,
+            language=state.speech.language,
+            cap=state.cap or rooms.MAX_PHONE_PARTICIPANTS,
+            not_before=state.not_before,
+            moved_at=int(now) if status == rooms.JOINING else 0,
+            started=state.since,
+        )
+        expires = max(int(now), state.since) + self.limits.max_wait_seconds + CALL_TTL_MARGIN_SECONDS
+        self.table.add_call(item, expires)

@@ -1,0 +1,136 @@
+"""Room state and call items in the table (formats in ``rooms``).
+
+The voice function reads a room's state (batched with the account marker, one request) and
+adds call items (``CALLS#`` keys only: its IAM allows nothing else). The room-events function
+keeps the state, moves waiting calls, and lists the rooms where only phone legs remain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .directory import IncompleteRead
+from .rooms import (
+    JOINING,
+    PHONE_ONLY_PK,
+    Room,
+    WaitingCall,
+    account_key,
+    call_key,
+    calls_pk,
+    phone_only_key,
+    room_key,
+)
+
+# Optimistic concurrency on the room state: callbacks of one room can arrive together.
+SAVE_TRIES = 4
+
+
+class Conflict(RuntimeError):
+    """The room state changed under us too many times in a row."""
+
+
+def _key_of(item: dict[str, Any]) -> tuple[str, str]:
+    return item["pk"]["S"], item["sk"]["S"]
+
+
+class RoomTable:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def batch(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The items found for ``keys``, by (pk, sk), in one BatchGetItem."""
+        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
+        if response.get("UnprocessedKeys"):
+            raise IncompleteRead("batch read throttled")
+        return {_key_of(item): item for item in response.get("Responses", {}).get(self.table_name, [])}
+
+    def room(self, account: str, room: str) -> Room | None:
+        item = self.client.get_item(TableName=self.table_name, Key=room_key(account, room)).get("Item")
+        return Room.from_item(item) if item else None
+
+    def add_call(self, call: WaitingCall, expires_at: int) -> None:
+        self.client.put_item(TableName=self.table_name, Item=call.to_item(expires_at))
+
+    # The room-events function's side.
+
+    def mark_account(self, account: str, now: int, expires_at: int) -> None:
+        item = {**account_key(account), "type": {"S": "account"}, "last_event": {"N": str(now)}}
+        item["expires_at"] = {"N": str(expires_at)}
+        self.client.put_item(TableName=self.table_name, Item=item)
+
+    def save_room(self, room: Room, expires_at: int) -> Room:
+        """Write ``room`` if nobody else did since it was read (its version); raises Conflict."""
+        saved = replace(room, version=room.version + 1)
+        condition = "attribute_not_exists(pk)" if room.version == 0 else "version = :v"
+        values = {} if room.version == 0 else {":v": {"N": str(room.version)}}
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=saved.to_item(expires_at),
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise Conflict(room.name) from None
+            raise
+        return saved
+
+    def calls(self, account: str, room: str) -> list[WaitingCall]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": calls_pk(account, room)}},
+        }
+        while True:
+            page = self.client.query(**request)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [WaitingCall.from_item(item) for item in items]
+
+    def mark_moved(self, call: WaitingCall, now: int) -> None:
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=call_key(call.account, call.room, call.call_sid),
+            UpdateExpression="SET #s = :s, moved_at = :m",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": JOINING}, ":m": {"N": str(now)}},
+        )
+
+    def drop_call(self, call: WaitingCall) -> None:
+        self.client.delete_item(
+            TableName=self.table_name, Key=call_key(call.account, call.room, call.call_sid)
+        )
+
+    def set_phone_only(self, account: str, room: str, due: int | None, expires_at: int) -> None:
+        """Note (``due``: when to end it) or forget a room where only phone legs remain."""
+        key = phone_only_key(account, room)
+        if due is None:
+            self.client.delete_item(TableName=self.table_name, Key=key)
+            return
+        item = {
+            **key,
+            "type": {"S": "phone-only"},
+            "due": {"N": str(due)},
+            "expires_at": {"N": str(expires_at)},
+        }
+        self.client.put_item(TableName=self.table_name, Item=item)
+
+    def phone_only_due(self, now: int) -> list[tuple[str, int]]:
+        """(sk, due) of the phone-only rooms whose time is up."""
+        page = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="#d <= :now",
+            ExpressionAttributeNames={"#d": "due"},
+            ExpressionAttributeValues={":pk": {"S": PHONE_ONLY_PK}, ":now": {"N": str(now)}},
+        )
+        return [(item["sk"]["S"], int(item["due"]["N"])) for item in page.get("Items", [])]

@@ -1,0 +1,353 @@
+"""Room-aware joining on moto: the real voice and room-events handlers, signed callbacks, and a
+stand-in for Twilio's Calls API (twilio's own REST client, pointed at it by TWILIO_API_BASE_URL)."""
+
+from __future__ import annotations
+
+import base64
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action, post, twilio_post
+from support.observed import Emitted
+from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, calls_api, room_callback, room_events_app
+from support.twiml import parse, said, verbs
+from support.voice import TABLE, Clock, Handler
+
+from dialin import messages
+from dialin.lockout import counter_key
+from dialin.pins import hash_pin
+from dialin.records import PinGrant
+from dialin.rooms import calls_pk
+from dialin_tools.commands.serve.handlers import load_handler
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
+
+ROOM = "DailyStandup"
+
+
+@pytest.fixture
+def api() -> Iterator[CallsApi]:
+    with calls_api() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def rooms(dynamodb: Any, clock: Clock, api: CallsApi, monkeypatch: pytest.MonkeyPatch) -> RoomHandler:
+    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
+    module, _ = load_handler(route.code_dir, route.handler)
+    app = room_events_app(dynamodb, clock, api)
+    monkeypatch.setattr(module, "room_events", app)
+    return RoomHandler(module, app)
+
+
+def sid(n: int) -> str:
+    return "CA" + f"{n:032d}"
+
+
+def callback(rooms: RoomHandler, kind: str, clock: Clock, identity: str = "", room: str = ROOM) -> None:
+    response = rooms(room_callback(kind, room, clock.now, identity))
+    assert response["statusCode"] == 200, response
+
+
+def call_items(dynamodb: Any, room: str = ROOM) -> list[dict[str, Any]]:
+    page = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": calls_pk(ACCOUNT, room)}},
+    )
+    return page["Items"]
+
+
+def dial_direct(voice: Handler, n: int) -> ET.Element:
+    return parse(post(voice, INCOMING, call_sid=sid(n), To=DIRECT, From=f"+1415555{n:04d}"))
+
+
+def joined_identity(root: ET.Element) -> str:
+    room = root.find("Connect/Room")
+    assert room is not None, verbs(root)
+    return room.get("participantIdentity") or ""
+
+
+def test_a_bad_signature_is_refused_and_changes_nothing(rooms: RoomHandler, dynamodb: Any):
+    event = room_callback("room-created", ROOM, 1_800_000_000, token="not-the-token")
+    assert rooms(event)["statusCode"] == 403
+    assert (
+        dynamodb.scan(
+            TableName=TABLE,
+            FilterExpression="begins_with(pk, :p)",
+            ExpressionAttributeValues={":p": {"S": "ROOM"}},
+        )["Items"]
+        == []
+    )
+
+
+def test_without_room_callbacks_a_call_behaves_as_before(voice_handler: Handler, dynamodb: Any, clock: Clock):
+    root = dial_direct(voice_handler, 1)
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+    wait = root.find("Redirect").text
+    clock.now += 2  # the room was not in progress: the timer reads it as not started
+    held = parse(post(voice_handler, wait, call_sid=sid(1), To=DIRECT))
+    assert verbs(held) == ["Say", "Pause", "Connect", "Redirect"] and said(held) == messages.NOT_STARTED
+    assert call_items(dynamodb) == []
+
+
+def test_a_held_caller_joins_the_moment_the_room_starts(
+    voice_handler: Handler,
+    rooms: RoomHandler,
+    api: CallsApi,
+    clock: Clock,
+    dynamodb: Any,
+    emitted: Callable[[], Emitted],
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")  # the account sends room callbacks
+    held = dial_direct(voice_handler, 1)
+    assert verbs(held) == ["Say", "Pause", "Redirect"]  # no wasted <Connect>
+    assert said(held).endswith(messages.NOT_STARTED)
+    assert "h=1" in held.find("Redirect").text
+    second = dial_direct(voice_handler, 2)
+    assert verbs(second) == ["Say", "Pause", "Redirect"]
+    emitted()
+    clock.now += 30
+    callback(rooms, "room-created", clock)
+    # Both moved at once (concurrent requests, issued in arrival order; with places for only
+    # some, the first to arrive get them: tests/unit/test_rooms.py).
+    updates = dict(api.updates())
+    assert sorted(updates) == [sid(1), sid(2)]
+    moved = ET.fromstring(updates[sid(1)])
+    assert verbs(moved) == ["Connect", "Redirect"]
+    assert moved.find("Connect/Room").text == ROOM
+    assert joined_identity(moved).startswith("phone-0001-")
+    assert moved.find("Redirect").text.startswith("https://")  # absolute, as the Calls API needs
+    assert len(updates[sid(1)]) <= 4000
+    # Twilio's own path and Basic auth (the account SID and, locally, TWILIO_AUTH_TOKEN).
+    request = api.received[0]
+    assert request.path.startswith(f"/2010-04-01/Accounts/{ACCOUNT}/Calls/CA")
+    assert (
+        request.headers["Authorization"]
+        == "Basic " + base64.b64encode(f"{ACCOUNT}:{DEV_AUTH_TOKEN}".encode()).decode()
+    )
+    metrics = emitted().metrics()
+    assert metrics.get("CallsMoved") == 2 and "JoinDelay" in metrics
+    # The moved call joins: it is a phone leg from now on.
+    callback(rooms, "participant-connected", clock, joined_identity(moved))
+    assert {i["status"]["S"] for i in call_items(dynamodb)} == {"joining"}
+
+
+def test_a_room_in_progress_is_joined_at_once(voice_handler: Handler, rooms: RoomHandler, clock: Clock):
+    callback(rooms, "room-created", clock)
+    root = dial_direct(voice_handler, 1)
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+
+
+def _fill(voice: Handler, rooms: RoomHandler, clock: Clock, count: int) -> list[str]:
+    identities = []
+    for n in range(1, count + 1):
+        identity = joined_identity(dial_direct(voice, n))
+        callback(rooms, "participant-connected", clock, identity)
+        identities.append(identity)
+    return identities
+
+
+def test_the_36th_phone_caller_is_held_not_looped_and_joins_when_one_leaves(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, emitted: Callable[[], Emitted]
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "participant-connected", clock, "host")  # on video
+    identities = _fill(voice_handler, rooms, clock, 35)
+    emitted()
+    full = dial_direct(voice_handler, 36)
+    assert verbs(full) == ["Say", "Pause", "Redirect"]
+    assert messages.MEETING_FULL in said(full)
+    assert emitted().metrics().get("FullRoomRefusals") == 1
+    again = parse(post(voice_handler, full.find("Redirect").text, call_sid=sid(36), To=DIRECT))
+    assert verbs(again) == ["Pause", "Redirect"]  # still full: held, quietly
+    assert api.updates() == []
+    callback(rooms, "participant-disconnected", clock, identities[4])
+    [(moved_sid, twiml)] = api.updates()
+    assert moved_sid == sid(36) and ET.fromstring(twiml).find("Connect/Room").text == ROOM
+
+
+def test_a_removed_participant_is_not_put_back(voice_handler: Handler, rooms: RoomHandler, clock: Clock):
+    callback(rooms, "room-created", clock)
+    root = dial_direct(voice_handler, 1)
+    identity = joined_identity(root)
+    callback(rooms, "participant-connected", clock, identity)
+    clock.now += 5  # removed by the host within seconds: the timer alone would re-join them
+    callback(rooms, "participant-disconnected", clock, identity)
+    after = parse(post(voice_handler, root.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(after) == ["Say", "Hangup"] and said(after) == messages.SESSION_ENDED
+
+
+def test_a_phone_only_room_ends(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, emitted: Callable[[], Emitted]
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "participant-connected", clock, "host")
+    identities = _fill(voice_handler, rooms, clock, 2)
+    callback(rooms, "participant-disconnected", clock, "host")
+    clock.now += 60
+    assert rooms(SCHEDULED) == {"ended": 0}  # not yet: PhoneOnlySeconds is 120
+    emitted()
+    clock.now += 61
+    assert rooms(SCHEDULED) == {"ended": 1}
+    updates = api.updates()
+    assert sorted(s for s, _ in updates) == [sid(1), sid(2)] and len(identities) == 2
+    for _, twiml in updates:
+        root = ET.fromstring(twiml)
+        assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.EVERYONE_LEFT
+    assert emitted().metrics().get("PhoneOnlyRoomsEnded") == 1
+    assert rooms(SCHEDULED) == {"ended": 0}  # once
+
+
+def test_someone_coming_back_keeps_the_room_going(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "participant-connected", clock, "host")
+    _fill(voice_handler, rooms, clock, 1)
+    callback(rooms, "participant-disconnected", clock, "host")
+    callback(rooms, "participant-connected", clock, "host")
+    clock.now += 600
+    assert rooms(SCHEDULED) == {"ended": 0} and api.updates() == []
+
+
+def _add_pin(dynamodb: Any, pin: str, **window: int) -> None:
+    grant = PinGrant(hash_pin(DEV_PIN_PEPPER, pin), room="ClinicRoom1", identity="carol", **window)
+    dynamodb.put_item(TableName=TABLE, Item=grant.to_item())
+
+
+def _enter(voice: Handler, pin: str) -> ET.Element:
+    action = gather_action(parse(post(voice, INCOMING, To=PIN_NUMBER)))
+    return parse(post(voice, action, To=PIN_NUMBER, Digits=pin))
+
+
+def _failures(dynamodb: Any) -> dict[str, Any] | None:
+    return dynamodb.get_item(TableName=TABLE, Key=counter_key(DEV_PIN_PEPPER, CALLER)).get("Item")
+
+
+def test_an_early_pin_waits_for_its_window_and_is_no_failure(
+    voice_handler: Handler, dynamodb: Any, clock: Clock
+):
+    _add_pin(dynamodb, "55550001", valid_from=int(clock.now) + 7 * 60)
+    root = _enter(voice_handler, "55550001")
+    assert verbs(root) == ["Say", "Pause", "Redirect"]
+    assert said(root) == messages.PIN_OPENS_IN.format(minutes=7)
+    assert _failures(dynamodb) is None
+    clock.now += 7 * 60
+    joined = parse(post(voice_handler, root.find("Redirect").text, To=PIN_NUMBER))
+    assert joined.find("Connect/Room").text == "ClinicRoom1"
+
+
+def test_a_pin_opening_later_than_the_longest_wait_is_unknown(
+    voice_handler: Handler, dynamodb: Any, clock: Clock
+):
+    _add_pin(dynamodb, "55550002", valid_from=int(clock.now) + 601)
+    root = _enter(voice_handler, "55550002")
+    assert said(root).startswith(messages.PIN_WRONG)
+    assert _failures(dynamodb) is not None
+
+
+def test_a_late_pin_says_so(voice_handler: Handler, dynamodb: Any, clock: Clock):
+    _add_pin(dynamodb, "55550003", valid_from=int(clock.now) - 7200, valid_until=int(clock.now) - 60)
+    root = _enter(voice_handler, "55550003")
+    assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.PIN_EXPIRED
+    assert _failures(dynamodb) is None
+
+
+def test_a_moved_call_that_already_hung_up_is_dropped(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    post(voice_handler, INCOMING, call_sid="CA" + "0" * 28 + "dead", To=DIRECT)
+    assert len(call_items(dynamodb)) == 1
+    callback(rooms, "room-created", clock)
+    assert len(api.updates()) == 1 and call_items(dynamodb) == []
+
+
+def test_twilio_post_helper_carries_the_account(voice_handler: Handler):
+    assert twilio_post(INCOMING)["body"].count(ACCOUNT) == 1
+
+
+def test_dialin_room_posts_callbacks_the_room_events_function_accepts(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    from support.voice import BASE
+
+    from dialin_tools.commands.room.cli import callback_params
+    from dialin_tools.lib.apigw import signed_twilio_event
+
+    def room(action: str) -> dict[str, Any]:
+        params = callback_params(action, ROOM, "", ACCOUNT, clock.now)
+        return rooms(signed_twilio_event(base_url=BASE, route="/video/status", params=params, stage="Prod"))
+
+    assert room("end")["statusCode"] == 200
+    held = dial_direct(voice_handler, 1)
+    assert verbs(held) == ["Say", "Pause", "Redirect"]
+    clock.now += 1
+    assert room("start")["statusCode"] == 200
+    assert [s for s, _ in api.updates()] == [sid(1)]
+
+
+def test_a_route_may_take_fewer_phone_callers(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    from dialin.admin.specs import make_route
+
+    small = make_route("+15555550160", room="Small", phone_limit=1)
+    dynamodb.put_item(TableName=TABLE, Item=small.to_item())
+    callback(rooms, "room-created", clock, room="Small")
+
+    def dial(n: int) -> ET.Element:
+        return parse(post(voice_handler, INCOMING, call_sid=sid(n), To=small.number, From=f"+1415555{n:04d}"))
+
+    first = joined_identity(dial(1))
+    callback(rooms, "participant-connected", clock, first, room="Small")
+    second = dial(2)
+    assert verbs(second) == ["Say", "Pause", "Redirect"] and messages.MEETING_FULL in said(second)
+    callback(rooms, "participant-disconnected", clock, first, room="Small")
+    assert [s for s, _ in api.updates()] == [sid(2)]
+
+
+@pytest.mark.parametrize("limit", ["0", "36", "many"])
+def test_a_phone_limit_out_of_range_is_refused(limit: str):
+    from dialin.admin.specs import make_route
+    from dialin.errors import Invalid
+
+    with pytest.raises(Invalid, match="phone limit must be a whole number from 1 to 35"):
+        make_route("+15555550160", room="Small", phone_limit=limit)
+
+
+MUSIC = "https://music.example.com/hold.mp3"
+
+
+@pytest.fixture
+def with_music(voice_app: Any) -> None:
+    voice_app.rooms.music = MUSIC
+
+
+def test_hold_music_plays_between_announcements(
+    with_music: None, voice_handler: Handler, rooms: RoomHandler, clock: Clock
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    held = dial_direct(voice_handler, 1)
+    assert verbs(held) == ["Say", "Play", "Redirect"] and held.find("Play").text == MUSIC
+    again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(again) == ["Play", "Redirect"]  # the announcement comes back every third loop
+
+
+def test_hold_music_without_room_callbacks_keeps_the_timer(
+    with_music: None, voice_handler: Handler, clock: Clock
+):
+    root = dial_direct(voice_handler, 1)
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+    clock.now += 2  # fell through at once: not started
+    held = parse(post(voice_handler, root.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(held) == ["Say", "Play", "Redirect"] and said(held) == messages.NOT_STARTED
+    clock.now += 40  # the music played; try the room again
+    retry = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(retry) == ["Connect", "Redirect"]
+    clock.now += 2  # and again not started: held, not taken for a session that ended
+    again = parse(post(voice_handler, retry.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(again) == ["Play", "Redirect"]

@@ -1,0 +1,74 @@
+"""One base URL for every Twilio REST domain the bridge calls (TWILIO_API_BASE_URL): dial-out
+and room events reach a stand-in with Twilio's own paths, form bodies and Basic auth."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from support.dial_events import calls_event
+from support.local_http import Received, serve
+from support.voice import local_settings
+
+from dialin.credentials import Credentials
+from dialin.dial_request import DialOutSettings
+from dialin.dialout import DialOutApp
+from dialin.twilio_rest import rest_client
+
+ACCOUNT = "AC" + "5" * 32
+TOKEN = "local-token-not-a-secret"
+
+
+def _created(request: Received) -> tuple[int, Any]:
+    return 201, {"sid": "CA" + "9" * 32, "status": "queued", "account_sid": ACCOUNT}
+
+
+def basic(account: str, token: str) -> str:
+    return "Basic " + base64.b64encode(f"{account}:{token}".encode()).decode()
+
+
+def test_every_domain_the_bridge_calls_gets_the_base_url():
+    client = rest_client(ACCOUNT, TOKEN, "http://127.0.0.1:9/_twilio")
+    assert client.api.base_url == client.video.base_url == "http://127.0.0.1:9/_twilio"
+    assert rest_client(ACCOUNT, TOKEN).api.base_url == "https://api.twilio.com"
+
+
+def test_dial_out_places_its_call_through_the_base_url():
+    settings = local_settings(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN)
+    with serve(_created) as (url, received):
+        env = {"DIALOUT_CALLER_NUMBER": "+15555550100", "TWILIO_API_BASE_URL": url}
+        app = DialOutApp(DialOutSettings.from_env(env), Credentials(settings))
+        response = app.handle(calls_event({"to": "+15555550123", "room": "Board"}))
+    assert response["statusCode"] == 201, response
+    [request] = received
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+    assert request.headers["Authorization"] == basic(ACCOUNT, TOKEN)
+    form = parse_qs(request.body.decode())
+    assert form["To"] == ["+15555550123"] and "<Room" in form["Twiml"][0]
+    assert json.loads(response["body"])["callSid"] == "CA" + "9" * 32
+
+
+def test_the_room_events_function_loads_the_rest_client_and_the_voice_function_does_not():
+    import subprocess
+    import sys
+
+    from dialin_tools.lib import template as tpl
+
+    def modules(function: str) -> set[str]:
+        code = (
+            "import sys\nfrom pathlib import Path\n"
+            "from dialin_tools.commands.serve.handlers import load_handler\n"
+            f"load_handler(Path({str(tpl.ROOT / 'functions' / function)!r}), 'app.lambda_handler')\n"
+            "print('\\n'.join(sorted(sys.modules)))\n"
+        )
+        env = {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+        done = subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60
+        )
+        return set(done.stdout.split())
+
+    assert "twilio.rest" in modules("room_events")
+    voice = modules("voice")
+    assert "dialin.room_steps" in voice and "twilio.rest" not in voice and "dialin.twilio_rest" not in voice

@@ -1,0 +1,110 @@
+"""Room state from room callbacks, and the decisions on it, as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialin import rooms
+from dialin.rooms import Room, RoomEvent, WaitingCall
+
+ACCOUNT = "AC" + "0" * 32
+RM1, RM2 = "RM" + "1" * 32, "RM" + "2" * 32
+
+
+def event(kind: str, at: int, identity: str = "", call_sid: str = "", sid: str = RM1) -> RoomEvent:
+    return RoomEvent(kind, sid, at, identity, call_sid)
+
+
+def running(**changes) -> Room:
+    room = rooms.apply(Room(ACCOUNT, "Board"), event(rooms.ROOM_CREATED, 1000)).room
+    return Room(**{**room.__dict__, **changes})
+
+
+def test_room_created_starts_the_room_once():
+    change = rooms.apply(Room(ACCOUNT, "Board"), event(rooms.ROOM_CREATED, 1000))
+    assert change.started and change.room.in_progress
+    assert rooms.apply(change.room, event(rooms.ROOM_CREATED, 1001)).stale  # a duplicate
+
+
+def test_events_apply_by_timestamp_not_arrival():
+    ended = rooms.apply(running(), event(rooms.ROOM_ENDED, 5000))
+    assert ended.ended and not ended.room.in_progress
+    late_created = rooms.apply(ended.room, event(rooms.ROOM_CREATED, 1000, sid=RM2))
+    assert late_created.stale and not late_created.room.in_progress
+
+
+def test_a_participant_event_of_an_older_room_changes_nothing():
+    room = running()
+    assert rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 2000, "bob", sid=RM2)).stale
+
+
+def test_phone_legs_are_the_identities_the_bridge_recorded():
+    room = rooms.apply(running(), event(rooms.PARTICIPANT_CONNECTED, 2000, "phone-1", "CA1")).room
+    room = rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 2001, "phone-looking-video")).room
+    assert room.phone == {"phone-1": "CA1"} and set(room.others) == {"phone-looking-video"}
+    assert rooms.was_connected(room, "phone-1") and not rooms.was_connected(room, "phone-2")
+
+
+def test_a_phone_leg_leaving_a_running_room_frees_a_place_and_stays_seen():
+    room = running(phone={"p": "CA1"}, seen={"p": "CA1"}, others={"host": RM1})
+    change = rooms.apply(room, event(rooms.PARTICIPANT_DISCONNECTED, 3000, "p"))
+    assert change.place_freed and change.room.phone == {} and "p" in change.room.seen
+
+
+def test_the_room_becomes_phone_only_when_the_last_other_participant_leaves():
+    room = running(phone={"p": "CA1"}, seen={"p": "CA1"}, others={"host": RM1})
+    left = rooms.apply(room, event(rooms.PARTICIPANT_DISCONNECTED, 3000, "host")).room
+    assert left.phone_only_since == 3000
+    back = rooms.apply(left, event(rooms.PARTICIPANT_CONNECTED, 3500, "host")).room
+    assert back.phone_only_since == 0
+
+
+@pytest.mark.parametrize(
+    ("aware", "room", "expected"),
+    [
+        (False, None, rooms.TIMER),
+        (True, None, rooms.NOT_STARTED),
+        (True, Room(ACCOUNT, "Board", status=rooms.ENDED), rooms.NOT_STARTED),
+        (True, running(), rooms.CONNECT),
+        (True, running(phone={f"p{n}": "CA" for n in range(35)}), rooms.FULL),
+    ],
+)
+def test_decide(aware, room, expected):
+    assert rooms.decide(aware, room, "me", rooms.MAX_PHONE_PARTICIPANTS) == expected
+
+
+def test_a_route_limit_and_a_replaced_leg():
+    room = running(phone={"alice": "CA1"})
+    assert rooms.decide(True, room, "bob", 1) == rooms.FULL
+    assert rooms.decide(True, room, "alice", 1) == rooms.CONNECT  # takes over its own place
+
+
+def call(n: int, **changes) -> WaitingCall:
+    return WaitingCall(ACCOUNT, "Board", f"CA{n:032d}", f"phone-{n}", since_ms=n, **changes)
+
+
+def test_waiting_calls_move_in_arrival_order_as_places_allow():
+    room = running(phone={f"p{n}": "CA" for n in range(33)})
+    waiting = [call(3), call(1), call(2), call(4, status=rooms.JOINING, moved_at=100)]
+    # 33 connected + 1 moved but not yet connected: one place left.
+    assert [c.call_sid for c in rooms.to_move(room, waiting, now=110)] == [call(1).call_sid]
+    # The moved call's hold on a place lapses after JOINING_SECONDS.
+    assert len(rooms.to_move(room, waiting, now=100 + rooms.JOINING_SECONDS)) == 2
+
+
+def test_an_early_pin_is_not_moved_before_its_window_opens():
+    assert rooms.to_move(running(), [call(1, not_before=500)], now=499) == []
+    assert rooms.to_move(Room(ACCOUNT, "Board"), [call(1)], now=0) == []  # not started
+
+
+def test_items_round_trip():
+    room = running(phone={"p": "CA1"}, seen={"p": "CA1"}, others={"h": RM1}, phone_only_since=7, version=3)
+    assert Room.from_item(room.to_item(expires_at=9)) == room
+    waiting = call(1, voice="Polly.Joanna", language="en-US", cap=5, not_before=9, started=4)
+    assert WaitingCall.from_item(waiting.to_item(expires_at=9)) == waiting
+
+
+def test_twilio_timestamps():
+    assert rooms.parse_timestamp("2026-12-04T15:00:00.250Z") == 1_796_396_400_250
+    assert rooms.parse_timestamp("yesterday") is None
+    assert rooms.parse_timestamp("2026-12-04T15:00:00") is None  # no zone: not Twilio's
