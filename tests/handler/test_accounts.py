@@ -15,7 +15,7 @@ from support.voice import BASE, TABLE, Clock, local_settings
 from dialin.admin.specs import make_route
 from dialin.admin.table import Admin
 from dialin.config import Settings
-from dialin.credentials import Credentials
+from dialin.credentials import Credentials, CredentialsUnavailable
 from dialin.webhooks import VoiceApp
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 
@@ -138,6 +138,10 @@ def test_locally_any_account_unless_twilio_account_sid_is_set(dynamodb: Any):
     one = VoiceApp.on_table(settings, dynamodb, credentials_of(settings), clock=Clock())
     assert incoming(one, MAIN, DEV_AUTH_TOKEN)["statusCode"] == 200
     assert incoming(one, STRANGER, DEV_AUTH_TOKEN)["statusCode"] == 403
+    # `dialin serve` names an account for its REST stand-in only: any account still passes.
+    settings = local_settings(TWILIO_ACCOUNT_SID=MAIN, TWILIO_ANY_ACCOUNT="true")
+    served = VoiceApp.on_table(settings, dynamodb, credentials_of(settings), clock=Clock())
+    assert incoming(served, STRANGER, DEV_AUTH_TOKEN)["statusCode"] == 200
 
 
 def test_a_route_of_one_account_answers_only_that_accounts_calls(deployed: dict[str, str], dynamodb: Any):
@@ -149,3 +153,33 @@ def test_a_route_of_one_account_answers_only_that_accounts_calls(deployed: dict[
     assert joined.find("Connect/Room").text == "Tenant"
     refused = parse(incoming(app, MAIN, "main-token", to="+15551239999"))
     assert refused.find("Connect") is None  # as an unknown number
+
+
+def test_calls_api_requests_use_the_rooms_account(deployed: dict[str, str], dynamodb: Any):
+    from dialin.twilio_rest import ClientCache
+
+    clients = ClientCache(Credentials(Settings.from_env(deployed)))
+    main, customer = clients.get(), clients.get(CUSTOMER)
+    assert (main.username, main.password) == (MAIN, "main-token")
+    assert (customer.username, customer.password) == (CUSTOMER, "customer-token")
+    assert clients.get(MAIN) is main and clients.get(CUSTOMER) is customer  # once per container
+    with pytest.raises(CredentialsUnavailable):
+        clients.get(STRANGER)
+
+
+def test_room_callbacks_are_checked_with_the_rooms_account_token(deployed: dict[str, str], dynamodb: Any):
+    from dialin.room_events import RoomEventsApp
+
+    settings = Settings.from_env(deployed)
+    app = RoomEventsApp.on_table(settings, dynamodb, Credentials(settings), clock=Clock())
+    params = {"AccountSid": CUSTOMER, "RoomName": "Tenant", "RoomSid": "RM" + "1" * 32}
+    params |= {"StatusCallbackEvent": "room-created", "RoomStatus": "in-progress"}
+
+    def post(token: str) -> int:
+        event = signed_twilio_event(
+            base_url=BASE, route="/video/status", params=params, stage="Prod", token=token
+        )
+        return int(app.handle(event)["statusCode"])
+
+    assert post("customer-token") == 200
+    assert post("main-token") == 403

@@ -64,6 +64,9 @@ class Settings:
     # each with a secret named <prefix><AccountSid>.
     twilio_accounts: tuple[str, ...] = ()
     twilio_account_secret_prefix: str = ""
+    # Local runs only: webhooks of any account are checked with the local token, even though
+    # TWILIO_ACCOUNT_SID names one (`dialin serve` sets both when the user set neither).
+    local_any_account: bool = False
     # Brute-force lockout: this many failed PINs from one caller inside the window lock the
     # caller out of PIN entry for lockout_seconds (see dialin.lockout).
     lockout_failures: int = 10
@@ -90,6 +93,7 @@ class Settings:
             local_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
             twilio_accounts=account_list(env.get("TWILIO_ACCOUNTS", "")),
             twilio_account_secret_prefix=env.get("TWILIO_ACCOUNT_SECRET_PREFIX", "").strip(),
+            local_any_account=env.get("TWILIO_ANY_ACCOUNT", "").strip().lower() in ("1", "true"),
             lockout_failures=_clamped_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
             lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
             lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),

@@ -112,7 +112,8 @@ class Credentials:
         """
         settings = self.settings
         if not settings.twilio_secret_arn:
-            if not settings.local_account_sid or settings.local_account_sid == account_sid:
+            local = settings.local_account_sid
+            if not local or settings.local_any_account or local == account_sid:
                 yield from self.auth_tokens()
             return
         if account_sid in settings.twilio_accounts and settings.twilio_account_secret_prefix:
