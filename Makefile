@@ -11,7 +11,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest unit e2e validate scan bench bench-faults build events clean
+.PHONY: run test lint pytest unit e2e attacks validate scan bench bench-faults build events clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,12 +47,17 @@ lint: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
 
-# One tier at a time: tests/{unit,handler,tools,infra,e2e}.
+# One tier at a time: tests/{unit,handler,tools,infra,e2e,attacks}.
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
 
 e2e: $(BIN)/.installed
 	$(BIN)/pytest tests/e2e
+
+# Each attack of docs/brute-force.md, on moto and through `dialin serve`; prints the guesses
+# per hour the simulated campaign measured.
+attacks: $(BIN)/.installed
+	$(BIN)/pytest tests/attacks -q
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region $(REGION)

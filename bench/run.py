@@ -436,7 +436,7 @@ def main() -> int:
         env = lambda_env(home, FUNCTION_DIR)
         print(f"cold init: {args.rounds} rounds x {len(COLD_LABELS)} variants ...", flush=True)
         results["cold"] = cold(py, args.rounds, env, scratch)
-        print(f"warm requests: 3 scenarios x {args.requests} ...", flush=True)
+        print(f"warm requests: 4 scenarios x {args.requests} ...", flush=True)
         results["warm"] = warm(py, args.requests, env, scratch)
         command = server.serve_command(DIALIN)
         if command is None:

@@ -54,6 +54,21 @@ def get_item(table: str, key: Item, item: Item | None) -> Stub:
     return ("get_item", {"Item": item} if item else {}, {"TableName": table, "Key": key})
 
 
+def update(table: str, key: Item, any_value: Any) -> Stub:
+    """One conditional counter update (``dialin.lockout.FailureCounters``), answered with a
+    fresh counter."""
+    counter = {**key, "failures": {"N": "1"}, "window_start": {"N": "1"}, "last_failure": {"N": "1"}}
+    expected = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": any_value,
+        "ConditionExpression": any_value,
+        "ExpressionAttributeValues": any_value,
+        "ReturnValues": "ALL_NEW",
+    }
+    return ("update_item", {"Attributes": counter}, expected)
+
+
 def twilio_params(to: str, **extra: str) -> dict[str, str]:
     """The form Twilio posts for an inbound call (the full set, so signing costs what it costs)."""
     params = {
@@ -170,8 +185,9 @@ class Bench:
         import boto3
         from botocore.stub import ANY, Stubber
 
+        from dialin.budgets import ATTESTED_VERSTAT
         from dialin.credentials import Credentials
-        from dialin.lockout import counter_key
+        from dialin.defences import caller_key, number_key, stack_key
         from dialin.pins import hash_pin
         from dialin.records import PinGrant, Route, pin_key, route_key
         from dialin.rooms import account_key
@@ -214,27 +230,24 @@ class Bench:
         incoming, incoming_signed = signed(incoming_url, twilio_params(PIN_NUMBER))
         # What each step reads (and writes) in the table, in order. A change to a step's data
         # access changes its plan here; until then the bench stops with a clear error.
-        # /voice/incoming reads the route and the caller's failure counter in one BatchGetItem;
-        # a wrong PIN reads the grant and then counts the failure (one conditional UpdateItem).
-        # The same BatchGetItem asks whether the account sends room callbacks (its marker).
-        caller = counter_key(BENCH_PEPPER, CALLER)
-        keys = [route_key(PIN_NUMBER), caller, account_key(ACCOUNT_SID)]
+        # /voice/incoming reads the route, every failure counter that applies and the account's
+        # room-callback marker in one BatchGetItem: an unattested caller's counter on this
+        # number and the number's and the stack's budgets; an attested caller's own stack-wide
+        # counter only. A wrong PIN reads the grant and then counts the failure: three
+        # conditional UpdateItems (unattested), one (attested). A correct PIN writes nothing.
+        own = caller_key(BENCH_PEPPER, CALLER, PIN_NUMBER, attested=False)
+        marker = account_key(ACCOUNT_SID)
+        keys = [route_key(PIN_NUMBER), own, number_key(BENCH_PEPPER, PIN_NUMBER), stack_key(), marker]
         batch = {"RequestItems": {self.table: {"Keys": keys}}}
         incoming_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, batch)]
+        attested_own = caller_key(BENCH_PEPPER, CALLER, PIN_NUMBER, attested=True)
+        attested_keys = [route_key(PIN_NUMBER), attested_own, marker]
+        attested_batch = {"RequestItems": {self.table: {"Keys": attested_keys}}}
+        attested_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, attested_batch)]
         good_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, GOOD_PIN)), grant)]
-        counter = {**caller, "failures": {"N": "1"}, "window_start": {"N": "1"}, "last_failure": {"N": "1"}}
-        update = {
-            "TableName": self.table,
-            "Key": caller,
-            "UpdateExpression": ANY,
-            "ConditionExpression": ANY,
-            "ExpressionAttributeValues": ANY,
-            "ReturnValues": "ALL_NEW",
-        }
-        wrong_stubs = [
-            get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None),
-            ("update_item", {"Attributes": counter}, update),
-        ]
+        wrong_lookup = get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None)
+        wrong_stubs = [wrong_lookup, *(update(self.table, key, ANY) for key in keys[1:4])]
+        attested_wrong_stubs = [wrong_lookup, update(self.table, attested_own, ANY)]
         incoming_case, root = self.scenario(
             "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather
         )
@@ -244,7 +257,29 @@ class Bench:
         wrong, wrong_signed = signed(action, twilio_params(PIN_NUMBER, **{**pin_form, "Digits": WRONG_PIN}))
         good_case, _ = self.scenario("correct PIN", good, good_signed, good_stubs, "<Room", _floor_connect)
         wrong_case, _ = self.scenario("wrong PIN", wrong, wrong_signed, wrong_stubs, "<Gather", _floor_gather)
-        self.scenarios = [incoming_case, good_case, wrong_case]
+        # The same caller, attested (StirVerstat): fewer keys read, one counter written.
+        vouched = {"StirVerstat": ATTESTED_VERSTAT}
+        attested_in, attested_in_signed = signed(incoming_url, twilio_params(PIN_NUMBER, **vouched))
+        _, attested_root = self.scenario(
+            "incoming call (attested)",
+            attested_in,
+            attested_in_signed,
+            attested_stubs,
+            "<Gather",
+            _floor_gather,
+        )
+        attested_action = _element(attested_root, "Gather").get("action") or ""
+        attested_form = twilio_params(PIN_NUMBER, **{**pin_form, **vouched, "Digits": WRONG_PIN})
+        attested_wrong, attested_wrong_signed = signed(attested_action, attested_form)
+        attested_case, _ = self.scenario(
+            "wrong PIN (attested caller)",
+            attested_wrong,
+            attested_wrong_signed,
+            attested_wrong_stubs,
+            "<Gather",
+            _floor_gather,
+        )
+        self.scenarios = [incoming_case, good_case, wrong_case, attested_case]
 
     def context(self) -> Any:
         from dialin_tools.commands.serve.handlers import LocalContext

@@ -5,6 +5,7 @@ tests replace ``app.admin`` with their own.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,14 +16,18 @@ from dialin.config import Settings
 from dialin.credentials import Credentials
 from dialin.directory import dynamodb_client
 from dialin.observability import logger, metrics
+from dialin.pins import RECOMMENDED_PIN_LENGTH
 
 settings = Settings.from_env()
+# Digits of generated PINs (the stack's PinLength); Admin keeps it within the PIN limits.
+pin_length = os.environ.get("PIN_LENGTH", "")
 admin = AdminApp(
     Admin(
         dynamodb_client(settings.dynamodb_endpoint_url),
         settings.table_name,
         Credentials(settings).pepper,
         min_pin_length=settings.min_pin_length,
+        pin_length=int(pin_length) if pin_length.isdigit() else RECOMMENDED_PIN_LENGTH,
     )
 )
 

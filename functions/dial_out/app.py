@@ -10,13 +10,22 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dialin.call_rate import CallRate
 from dialin.config import Settings
 from dialin.credentials import Credentials
 from dialin.dial_request import DialOutSettings
 from dialin.dialout import DialOutApp
+from dialin.directory import dynamodb_client
 from dialin.observability import logger, metrics
 
-dial_out = DialOutApp(settings=DialOutSettings.from_env(), credentials=Credentials(Settings.from_env()))
+_settings = Settings.from_env()
+dial_out = DialOutApp(
+    settings=DialOutSettings.from_env(),
+    credentials=Credentials(_settings),
+    rate=CallRate(dynamodb_client(_settings.dynamodb_endpoint_url), _settings.table_name)
+    if _settings.table_name
+    else None,
+)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -39,7 +39,7 @@ def test_create_pin_answers_the_pin_once_with_numbers_and_one_tap_strings(api: A
     )
     assert status == 201
     pin = body["pin"]
-    assert pin.isdigit() and len(pin) == 6
+    assert pin.isdigit() and len(pin) == api.app.admin.pin_length == 10  # the stack's PinLength
     assert body["id"] == hash_pin(DEV_PIN_PEPPER, pin)
     assert body["numbers"] == [PIN_NUMBER]
     assert body["dial"] == [f"tel:{PIN_NUMBER},,{pin}#"]
@@ -60,12 +60,12 @@ def test_create_pin_with_a_window_a_scope_and_a_length(api: AdminHandler, clock:
             "number": PIN_NUMBER,
             "valid_from": "2030-01-31T09:00:00Z",
             "valid_until": "2030-01-31T10:00:00Z",
-            "length": 9,
+            "length": 7,
             "on_duplicate": "replace",
         },
     )
     assert status == 201, body
-    assert len(body["pin"]) == 9 and body["identity"] is None  # a guest PIN
+    assert len(body["pin"]) == 7 and body["identity"] is None  # a guest PIN
     assert body["numbers"] == [PIN_NUMBER]
     assert (body["valid_from"], body["valid_until"]) == ("2030-01-31T09:00:00Z", "2030-01-31T10:00:00Z")
     assert body["expires_at"] == "2030-02-01T10:00:00Z"  # the TTL: a day after the window ends

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from support.twiml import parse
 from support.voice import BASE, TABLE, Clock
 
@@ -129,3 +131,36 @@ def test_deployed_configuration_end_to_end(secrets: dict[str, str], dynamodb: An
         base_url=BASE, route="/voice/incoming", params=form, stage="Prod", token="token-x"
     )
     assert app.handle(wrong)["statusCode"] == 403
+
+
+def test_previous_token_ends_with_the_grace_period(secrets: dict[str, str]):
+    """A leaked token stops working once the rotation that replaced it is older than the grace."""
+    _rotate(secrets["TWILIO_SECRET_ARN"], "token-two")
+    settings = Settings.from_env({**secrets, "TOKEN_ROTATION_GRACE_SECONDS": "3600"})
+    wall = Clock(time.time())
+    monotonic = Clock(0.0)
+    creds = Credentials(settings, secrets_client=CountingClient, clock=monotonic, wall_clock=wall)
+    assert list(creds.auth_tokens()) == ["token-two", "token-one"]
+    wall.now += 3601
+    monotonic.now += 301  # past the cached creation date and the cached previous token
+    assert list(creds.auth_tokens()) == ["token-two"]
+
+
+def test_grace_zero_never_accepts_the_previous_token(secrets: dict[str, str]):
+    _rotate(secrets["TWILIO_SECRET_ARN"], "token-two")
+    counting = CountingClient()
+    settings = Settings.from_env({**secrets, "TOKEN_ROTATION_GRACE_SECONDS": "0"})
+    creds = Credentials(settings, secrets_client=lambda: counting)
+    assert list(creds.auth_tokens()) == ["token-two"]
+    assert counting.reads == ["AWSCURRENT"]
+
+
+def test_unknown_creation_date_fails_closed(secrets: dict[str, str]):
+    _rotate(secrets["TWILIO_SECRET_ARN"], "token-two")
+
+    class NoListing(CountingClient):
+        def list_secret_version_ids(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "ListSecretVersionIds")
+
+    creds = Credentials(Settings.from_env(secrets), secrets_client=NoListing)
+    assert list(creds.auth_tokens()) == ["token-two"]

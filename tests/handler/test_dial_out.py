@@ -30,7 +30,7 @@ from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import signed_twilio_event
 
-CALLER_ID = "+15555550100"  # the stack's DialOutCallerNumber
+CALLER_ID = "+14155550100"  # the stack's DialOutCallerNumber (area +1415, the default allow-list)
 CALLEE = "+14155550123"
 ROOM = "DailyStandup"
 
@@ -84,7 +84,7 @@ def twiml_of(sent_data: dict[str, Any]) -> ET.Element:
 def test_places_the_call_with_exactly_these_parameters(dial_out: DialOut, twilio: FakeTwilio):
     status, body = dial_out({"to": CALLEE, "room": ROOM, "identity": "dr-jones"})
     assert status == 201
-    assert body == {"callSid": CALL_SID, "status": "queued", "room": ROOM, "identity": "dr-jones"}
+    assert body == {"callSid": CALL_SID, "status": "queued", "room": ROOM, "identity": "dialout-dr-jones"}
     [sent] = twilio.sent
     assert sent.method == "POST"
     assert sent.url == f"{API}/Accounts/{ACCOUNT_SID}/Calls.json"
@@ -103,7 +103,7 @@ def test_places_the_call_with_exactly_these_parameters(dial_out: DialOut, twilio
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     assert said(root) == messages.CONNECTING
     room = root.find("Connect/Room")
-    assert (room.text, room.get("participantIdentity")) == (ROOM, "dr-jones")
+    assert (room.text, room.get("participantIdentity")) == (ROOM, "dialout-dr-jones")
     redirect = root.find("Redirect")
     assert redirect.get("method") == "POST"
     assert redirect.text.startswith(f"{BASE}/voice/wait?")
@@ -149,14 +149,15 @@ def test_leg_that_was_in_the_meeting_for_a_while_hears_goodbye(
 def test_defaults_from_and_a_generated_identity(dial_out: DialOut, twilio: FakeTwilio):
     status, body = dial_out({"to": CALLEE, "room": ROOM})
     assert status == 201
-    assert body["identity"].startswith("phone-0123-")
-    assert body["identity"] != "phone-0123-"
+    assert body["identity"].startswith("dialout-0123-")
+    assert body["identity"] != "dialout-0123-"
     sent = twilio.sent[0].data
     assert sent["From"] == CALLER_ID
     assert twiml_of(sent).find("Connect/Room").get("participantIdentity") == body["identity"]
 
 
 def test_request_from_overrides_the_default(dial_out: DialOut, twilio: FakeTwilio):
+    dial_out.configure(DIALOUT_FROM_NUMBERS="+15555550111")
     status, _ = dial_out({"to": CALLEE, "room": ROOM, "from": "+15555550111"})
     assert status == 201
     assert twilio.sent[0].data["From"] == "+15555550111"
@@ -176,7 +177,8 @@ def test_public_base_url_names_the_callback_urls(dial_out: DialOut, twilio: Fake
 @pytest.mark.parametrize(
     ("env", "to", "allowed"),
     [
-        ({}, "+442071234567", "+1"),  # default: the caller number's country
+        ({}, "+442071234567", "+1415"),  # default: the caller number's area
+        ({}, "+12125550123", "+1415"),
         ({"DIALOUT_ALLOWED_PREFIXES": "+1415, +1628"}, "+12125550123", "+1415, +1628"),
         ({"DIALOUT_ALLOWED_PREFIXES": "+44"}, CALLEE, "+44"),
     ],
@@ -255,7 +257,11 @@ def test_parse_prefixes():
         ('{"to": "+14155550123"}', "room", "room is required"),
         ('{"to": "+14155550123", "room": " "}', "room", "room is empty"),
         ('{"to": "+14155550123", "room": "' + "r" * 129 + '"}', "room", "room is longer than 128"),
-        ('{"to": "+14155550123", "room": "a\\u0007b"}', "room", "room contains control characters"),
+        (
+            '{"to": "+14155550123", "room": "a\\u0007b"}',
+            "room",
+            "room contains control or bidirectional formatting characters",
+        ),
         ('{"to": "+14155550123", "room": "R", "identity": ""}', "identity", "identity is empty"),
         (
             '{"to": "+14155550123", "room": "R", "identity": "\\ud800"}',
@@ -287,9 +293,9 @@ def test_base64_body_is_read(dial_out: DialOut, twilio: FakeTwilio):
 def test_twiml_over_twilios_limit_is_refused(dial_out: DialOut, twilio: FakeTwilio):
     """Only reachable with a long custom base URL: names of 128 characters fit otherwise."""
     wide = "\U0001f600" * 128  # 4 UTF-8 bytes each, percent-encoded in the wait URL
-    assert dial_out({"to": CALLEE, "room": wide, "identity": wide})[0] == 201
+    assert dial_out({"to": CALLEE, "room": wide, "identity": wide[:120]})[0] == 201
     dial_out.configure(PUBLIC_BASE_URL="https://voice.example.com/" + "x" * 700)
-    status, body = dial_out({"to": CALLEE, "room": wide, "identity": wide})
+    status, body = dial_out({"to": CALLEE, "room": wide, "identity": wide[:120]})
     assert status == 400
     assert "4000" in body["message"]
     assert len(twilio.sent) == 1

@@ -21,8 +21,9 @@ from support.voice import BASE, TABLE, local_settings
 
 from dialin import faults, messages
 from dialin.credentials import Credentials, secrets_config
+from dialin.defences import caller_key, number_key, stack_key
 from dialin.directory import DYNAMODB_CONFIG, dynamodb_client
-from dialin.lockout import Counter, counter_key
+from dialin.lockout import Counter
 from dialin.pins import hash_pin
 from dialin.records import PinGrant, pin_key, route_key
 from dialin.rooms import account_key
@@ -112,8 +113,14 @@ def test_batch_read_left_unprocessed_is_throttling(
     stubbed_dynamodb: tuple[Any, Stubber], emitted: Callable[[], Emitted]
 ):
     client, stubber = stubbed_dynamodb
-    # The route, the caller's lockout counter and the account's room-callback marker.
-    keys = [route_key(PIN_NUMBER), counter_key(DEV_PIN_PEPPER, CALLER), account_key("AC" + "0" * 32)]
+    # The route, the caller's counters and budgets, and the account's room-callback marker.
+    keys = [
+        route_key(PIN_NUMBER),
+        caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False),
+        number_key(DEV_PIN_PEPPER, PIN_NUMBER),
+        stack_key(),
+        account_key("AC" + "0" * 32),
+    ]
     stubber.add_response(
         "batch_get_item",
         {"Responses": {TABLE: []}, "UnprocessedKeys": {TABLE: {"Keys": keys}}},
@@ -231,14 +238,16 @@ CORRUPT_ITEMS = {
         "valid_until": {"S": "tomorrow"},
     },
 }
+# The unattested caller's counter on the PIN number (no StirVerstat in these calls).
+OWN_COUNTER = caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False)
 CORRUPT_COUNTERS = {
     "counter-failures-text": {
-        **counter_key(DEV_PIN_PEPPER, CALLER),
+        **OWN_COUNTER,
         "failures": {"S": "lots"},
         "window_start": {"N": "1"},
         "last_failure": {"N": "1"},
     },
-    "counter-missing-attributes": {**counter_key(DEV_PIN_PEPPER, CALLER), "failures": {"N": "30"}},
+    "counter-missing-attributes": {**OWN_COUNTER, "failures": {"N": "30"}},
 }
 
 
@@ -270,7 +279,7 @@ def test_next_failure_overwrites_a_malformed_counter(voice_app: VoiceApp, dynamo
     dynamodb.put_item(TableName=TABLE, Item=CORRUPT_COUNTERS["counter-missing-attributes"])
     root = parse(handle(voice_app, twilio_post(PIN_URL, To=PIN_NUMBER, Digits=WRONG)))
     assert verbs(root) == ["Gather"]  # counted as the first failure of a new window
-    item = dynamodb.get_item(TableName=TABLE, Key=counter_key(DEV_PIN_PEPPER, CALLER))["Item"]
+    item = dynamodb.get_item(TableName=TABLE, Key=OWN_COUNTER)["Item"]
     assert Counter.from_item(item).failures == 1
 
 

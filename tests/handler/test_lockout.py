@@ -172,12 +172,15 @@ def test_failures_spread_beyond_the_window_do_not_lock(voice_handler: Handler):
     assert verbs(parse(post(voice_handler, INCOMING, To=PIN_NUMBER))) == ["Gather"]
 
 
-def test_one_update_per_failure_and_no_write_on_success(voice_handler: Handler, calls: Calls):
+def test_unattested_failure_updates_its_counter_and_both_budgets_and_success_writes_nothing(
+    voice_handler: Handler, calls: Calls
+):
     root = parse(post(voice_handler, INCOMING, To=PIN_NUMBER))
     calls.seen.clear()
     root = parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits=WRONG))
-    assert calls.names() == ["GetItem", "UpdateItem"]
-    assert calls.seen[1][1]["Key"]["pk"]["S"].startswith("FAIL#")
+    assert calls.names() == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    assert [params["Key"]["sk"]["S"] for _, params in calls.seen[1:]] == ["CALLER_NUMBER", "NUMBER", "STACK"]
+    assert all(params["Key"]["pk"]["S"].startswith("FAIL#") for _, params in calls.seen[1:])
     calls.seen.clear()
     joined = parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits=ALICE_PIN))
     assert joined.find("Connect/Room") is not None
@@ -190,11 +193,11 @@ def test_silence_is_not_counted_but_short_input_is(voice_handler: Handler, calls
     root = parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits=""))
     assert calls.names() == []
     parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits="12"))
-    assert calls.names() == ["UpdateItem"]  # no lookup for a non-PIN, but a counted guess
+    assert calls.names() == ["UpdateItem"] * 3  # no lookup for a non-PIN, but a counted guess
 
 
 def test_withheld_numbers_share_one_counter(voice_handler: Handler):
-    for anonymous in ("anonymous", "anonymous", "anonymous", "anonymous"):
+    for anonymous in ("anonymous", "", "+266696687", "+86282452253"):
         fail_one_call(voice_handler, caller=anonymous)
     locked = parse(post(voice_handler, INCOMING, To=PIN_NUMBER, From="anonymous"))
     assert said(locked) == messages.LOCKED_OUT

@@ -16,7 +16,7 @@ from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, Handler
 
 from dialin import messages
-from dialin.lockout import counter_key
+from dialin.defences import caller_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
 from dialin.rooms import calls_pk
@@ -218,7 +218,9 @@ def _enter(voice: Handler, pin: str) -> ET.Element:
 
 
 def _failures(dynamodb: Any) -> dict[str, Any] | None:
-    return dynamodb.get_item(TableName=TABLE, Key=counter_key(DEV_PIN_PEPPER, CALLER)).get("Item")
+    # The caller (unattested here) is counted on the number it dialed.
+    key = caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False)
+    return dynamodb.get_item(TableName=TABLE, Key=key).get("Item")
 
 
 def test_an_early_pin_waits_for_its_window_and_is_no_failure(

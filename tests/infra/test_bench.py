@@ -39,7 +39,12 @@ def deployed_handler(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_warm_bench_answers_each_scenario_and_its_floor_builds_the_same_twiml(deployed_handler: Any):
     warm = load_module(BENCH, "warm")
     results = warm.run_all(deployed_handler, iterations=3, warmup=1)
-    assert [r["name"] for r in results] == ["incoming call (PIN number)", "correct PIN", "wrong PIN"]
+    assert [r["name"] for r in results] == [
+        "incoming call (PIN number)",
+        "correct PIN",
+        "wrong PIN",
+        "wrong PIN (attested caller)",
+    ]
     for result in results:
         for measure in ("ours", "floor", "botocore_dynamodb"):
             assert result[measure]["n"] == 3

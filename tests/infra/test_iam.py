@@ -80,6 +80,21 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
             ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
+            ("secretsmanager:ListSecretVersionIds", ACCOUNT_SECRETS, ""),
+            # The current token's creation date: AWSPREVIOUS only within the rotation grace.
+            ("secretsmanager:ListSecretVersionIds", str({"Ref": "TwilioSecret"}), ""),
+        ]
+    )
+
+
+def test_dial_out_role_writes_only_its_call_counter(deployed: dict[str, Any]):
+    role = _role_of(deployed, "DialOutFunction")
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    rate_only = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}})
+    assert sorted(_grants(role)) == sorted(
+        [
+            ("dynamodb:UpdateItem", table, rate_only),
+            ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
         ]
     )
 

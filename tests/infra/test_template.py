@@ -53,6 +53,8 @@ def test_voice_function_grants_only_what_it_uses(template: dict[str, Any]):
         "dynamodb:UpdateItem",
         "secretsmanager:GetSecretValue",
         "secretsmanager:GetSecretValue",
+        "secretsmanager:ListSecretVersionIds",
+        "secretsmanager:ListSecretVersionIds",
     ]
     # One wildcard only: the other Twilio accounts' secrets, named under this stack's prefix.
     wild = [s for s in statements if "*" in str(s["Resource"])]
@@ -96,7 +98,7 @@ def test_alarms_watch_the_metrics_the_code_emits(template: dict[str, Any]):
 
     alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in template["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
-    assert set(alarms) == {"PinFailures", "ServiceFaults"}
+    assert set(alarms) == {"PinFailures", "ServiceFaults", "DialOutPlaced"}
     for alarm in alarms.values():
         assert alarm["Namespace"] == NAMESPACE
         assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]

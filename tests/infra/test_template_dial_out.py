@@ -33,9 +33,10 @@ def test_every_other_route_is_a_signed_twilio_webhook(template: dict[str, Any]):
     assert "/voice/status" in {r.path for r in others}
 
 
-def test_dial_out_may_only_read_the_twilio_secret(template: dict[str, Any]):
+def test_dial_out_may_only_read_the_twilio_secret_and_count_its_calls(template: dict[str, Any]):
     assert _actions(template["Resources"]["DialOutFunction"]) == [
-        ("secretsmanager:GetSecretValue", {"Ref": "TwilioSecret"})
+        ("secretsmanager:GetSecretValue", {"Ref": "TwilioSecret"}),
+        ("dynamodb:UpdateItem", {"Fn::GetAtt": "DirectoryTable.Arn"}),
     ]
 
 
@@ -46,7 +47,9 @@ def test_dial_out_environment(template: dict[str, Any]):
     assert env["DIALOUT_ALLOWED_PREFIXES"] == {"Ref": "DialOutAllowedPrefixes"}
     # Declared so `sam local --env-vars` and `dialin serve` can turn the dry run on.
     assert env["DIALOUT_DRY_RUN"] == "false"
-    assert "TABLE_NAME" not in env
+    # The table only for the per-stack call counter (its role writes RATE#* items alone).
+    assert env["TABLE_NAME"] == {"Ref": "DirectoryTable"}
+    assert env["DIALOUT_CALLS_PER_HOUR"] == {"Ref": "DialOutCallsPerHour"}
 
 
 def test_parameter_patterns_accept_what_the_code_accepts(template: dict[str, Any]):

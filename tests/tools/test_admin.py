@@ -13,7 +13,7 @@ from support.voice import TABLE, Clock
 from dialin.admin import bulk, checks, specs, table
 from dialin.admin.table import Admin
 from dialin.directory import Directory
-from dialin.pins import hash_pin
+from dialin.pins import RECOMMENDED_PIN_LENGTH, group_digits, hash_pin
 from dialin.records import PinGrant
 from dialin_tools.commands.admin.targets import stack_target
 from dialin_tools.commands.serve.seed import DEMO_SEED
@@ -64,7 +64,7 @@ def test_names_are_limited_to_128_characters():
         specs.make_pin_spec("Room", identity="i" * 129, now=NOW)
     with pytest.raises(Invalid, match="room is longer than 128 characters"):
         specs.make_pin_spec("r" * 129, now=NOW)
-    with pytest.raises(Invalid, match="control characters"):
+    with pytest.raises(Invalid, match="control or bidirectional formatting characters"):
         specs.make_pin_spec("Room", identity="al\nice", now=NOW)
 
 
@@ -138,7 +138,7 @@ def test_an_existing_route_is_kept_unless_replace(directory_admin: Admin, dynamo
 def test_generated_pin_is_stored_only_as_its_hmac(directory_admin: Admin, dynamodb: Any):
     spec = specs.make_pin_spec("ClinicRoom1", identity="bob", label="Bob", now=NOW)
     new = directory_admin.add_pin(spec)
-    assert new.generated and len(new.pin) == 6 and new.pin.isdigit()
+    assert new.generated and len(new.pin) == RECOMMENDED_PIN_LENGTH and new.pin.isdigit()
     assert new.grant.pin_hash == hash_pin(DEV_PIN_PEPPER, new.pin)
     assert Directory(dynamodb, TABLE).pin_grant(new.grant.pin_hash).identity == "bob"
     assert new.pin not in json.dumps(snapshot(directory_admin))
@@ -170,7 +170,7 @@ def test_short_pin_is_rejected_before_writing(directory_admin: Admin):
 
 
 def test_a_stack_may_require_longer_pins(dynamodb: Any, clock: Clock):
-    strict = Admin(dynamodb, TABLE, DEV_PIN_PEPPER, min_pin_length=8, clock=clock)
+    strict = Admin(dynamodb, TABLE, DEV_PIN_PEPPER, min_pin_length=8, pin_length=6, clock=clock)
     with pytest.raises(Invalid, match="8 to 16 digits"):
         strict.add_pin(specs.make_pin_spec("Room", now=NOW), pin="135792")
     assert len(strict.add_pin(specs.make_pin_spec("Room", now=NOW)).pin) == 8
@@ -212,11 +212,28 @@ def test_revoke_by_pin(directory_admin: Admin, dynamodb: Any):
 
 def test_revoke_by_hash_prefix(directory_admin: Admin):
     guest_hash = hash_pin(DEV_PIN_PEPPER, "135790")
-    grant = directory_admin.revoke_pin(guest_hash[: table.HASH_SHOWN].upper())
+    grant = directory_admin.revoke_pin(guest_hash[: table.HASH_SHOWN].upper(), hash_prefix=True)
     assert grant.pin_hash == guest_hash
     assert [g.identity for g, _ in directory_admin.list_pins()[0]] == ["alice"]
     with pytest.raises(NotFound, match="at least 8"):
-        directory_admin.revoke_pin(guest_hash[:6])
+        directory_admin.revoke_pin(guest_hash[:6], hash_prefix=True)
+
+
+def test_an_unknown_pin_is_never_read_as_a_hash_prefix(directory_admin: Admin):
+    """Digits that are no PIN but begin another PIN's hash delete nothing."""
+    pin = next(
+        p
+        for p in (f"{n:08d}" for n in range(10_000_000, 10_100_000))
+        if hash_pin(DEV_PIN_PEPPER, p)[:8].isdigit()
+    )
+    directory_admin.add_pin(specs.make_pin_spec("Board"), pin=pin)
+    digits = hash_pin(DEV_PIN_PEPPER, pin)[:8]
+    with pytest.raises(NotFound):
+        directory_admin.revoke_pin(digits)
+    with pytest.raises(Invalid, match="--hash-prefix"):
+        directory_admin.revoke_pin(digits + "x")
+    assert len(directory_admin.list_pins()[0]) == 3
+    assert directory_admin.revoke_pin(digits, hash_prefix=True).room == "Board"
 
 
 # Import
@@ -362,3 +379,29 @@ def test_generated_pins_already_in_use_are_drawn_again(
     assert Directory(dynamodb, TABLE).pin_grant(hash_pin(DEV_PIN_PEPPER, "975310")).identity == "gus"
     grant = Directory(dynamodb, TABLE).pin_grant(hash_pin(DEV_PIN_PEPPER, ALICE_PIN))
     assert grant.identity == "alice"
+
+
+@pytest.mark.parametrize(
+    ("pin", "spoken"),
+    [("246810", "246 810"), ("1234567890", "123 456 7890"), ("12345678901", "123 456 789 01")],
+)
+def test_pins_are_grouped_for_reading_aloud(pin: str, spoken: str):
+    assert group_digits(pin) == spoken
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Board\u202eevil", "Board\u2066x", "a\u200fb", "room\x85", "x\x9b1m", "Board\n"],
+)
+def test_bidi_and_c1_controls_are_refused(text: str):
+    with pytest.raises(Invalid, match="control or bidirectional"):
+        checks.check_name(text, "room")
+    with pytest.raises(Invalid, match="control or bidirectional"):
+        checks.check_text(text, "label", 200)
+
+
+def test_e164_is_matched_in_full():
+    for bad in ("+15551230000\n", "+15551230000 ", "\n+15551230000"):
+        with pytest.raises(Invalid):
+            checks.check_number(bad)
+    assert checks.check_number("+15551230000") == "+15551230000"

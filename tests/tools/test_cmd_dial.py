@@ -194,11 +194,18 @@ def test_unreachable_url(capsys: pytest.CaptureFixture[str]):
 def local_dial_out(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The real DialOutFunction as `dialin serve` runs it: DIALOUT_DRY_RUN=true, no IAM."""
     module = dial_out_module()
-    settings = DialOutSettings.from_env({"DIALOUT_DRY_RUN": "true", "DIALOUT_CALLER_NUMBER": "+15555550100"})
-    monkeypatch.setattr(module, "dial_out", DialOutApp(settings, Credentials(local_settings())))
 
     def answer(request: Received) -> tuple[int, Any]:
         host = request.headers["Host"]
+        # As `dialin serve` configures it: its own URL is the public base URL.
+        env = {
+            "DIALOUT_DRY_RUN": "true",
+            "DIALOUT_CALLER_NUMBER": "+15555550100",
+            "DIALOUT_ALLOWED_PREFIXES": "+1",
+            "PUBLIC_BASE_URL": f"http://{host}",
+        }
+        app = DialOutApp(DialOutSettings.from_env(env), Credentials(local_settings()))
+        monkeypatch.setattr(module, "dial_out", app)
         headers = {name: value for name, value in request.headers.items()}
         headers.update({"X-Forwarded-Proto": "http", "X-Forwarded-Port": host.partition(":")[2]})
         event = rest_event(
@@ -230,11 +237,11 @@ def test_local_server_shows_the_request_that_would_go_to_twilio(
     assert heading == "Dry run: no call was placed. This is the request Twilio would have received:"
     shown, _, footer = rest.rpartition("}\n")
     request = json.loads(shown + "}")
-    assert footer == f"Room {ROOM}, identity dr-jones.\n"
+    assert footer == f"Room {ROOM}, identity dialout-dr-jones.\n"
     assert request["method"] == "POST"
     assert request["url"].endswith("/Calls.json")
     data = request["data"]
     assert (data["To"], data["From"], data["Timeout"]) == (CALLEE, "+15555550100", 30)
     assert data["StatusCallback"] == f"{base}/voice/status"
-    assert f'<Room participantIdentity="dr-jones">{ROOM}</Room>' in data["Twiml"]
+    assert f'<Room participantIdentity="dialout-dr-jones">{ROOM}</Room>' in data["Twiml"]
     assert f'<Redirect method="POST">{base}/voice/wait?' in data["Twiml"]

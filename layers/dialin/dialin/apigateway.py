@@ -106,6 +106,14 @@ def query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in (event.get("queryStringParameters") or {}).items()]
 
 
+def signed_query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The query parameters exactly as the signature check covered them: HTTP API v2's raw
+    query string, REST API v1's multi-value pairs (never the single-value map)."""
+    if is_http_api(event):
+        return parse_qsl(str(event.get("rawQueryString") or ""), keep_blank_values=True)
+    return query_pairs(event)
+
+
 def derived_base_url(event: Mapping[str, Any]) -> str:
     """``scheme://host[:port]`` + the path prefix before the route, from the event itself."""
     headers = lower_headers(event)
@@ -128,3 +136,17 @@ def derived_base_url(event: Mapping[str, Any]) -> str:
 
 def public_base_url(event: Mapping[str, Any], configured: str = "") -> str:
     return configured.rstrip("/") if configured else derived_base_url(event)
+
+
+def context_base_url(event: Mapping[str, Any], configured: str = "") -> str:
+    """Like ``public_base_url``, but never from request headers (``Host``, ``X-Forwarded-*``):
+    from configuration, else the domain and path API Gateway itself recorded in
+    ``requestContext``. For URLs we hand to Twilio that no signature check covers."""
+    if configured:
+        return configured.rstrip("/")
+    context = event.get("requestContext") or {}
+    host = str(context.get("domainName") or "")
+    full_path = str((event.get("rawPath") if is_http_api(event) else context.get("path")) or "")
+    route = route_path(event)
+    prefix = full_path[: -len(route)] if route and full_path.endswith(route) else ""
+    return f"https://{host}{prefix}".rstrip("/")

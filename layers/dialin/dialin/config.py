@@ -74,6 +74,16 @@ class Settings:
     lockout_seconds: int = 3600
     # Room-aware joining: audio played while callers wait (HTTPS URL; empty: silence).
     hold_music_url: str = ""
+    # Failure budgets for callers the network has not vouched for (see dialin.budgets):
+    # soft = the slow path, hard = "try again later", each per fixed window.
+    number_budget: int = 20
+    number_ceiling: int = 60
+    stack_budget: int = 60
+    stack_ceiling: int = 240
+    budget_window_seconds: int = 3600
+    slow_path_seconds: int = 20
+    # How long after a rotation the previous auth token (AWSPREVIOUS) is still accepted.
+    token_rotation_grace_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,4 +108,19 @@ class Settings:
             lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
             lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
             hold_music_url=hold_music_setting(env),
+            **_budget_settings(env),
+            token_rotation_grace_seconds=_clamped_int(env, "TOKEN_ROTATION_GRACE_SECONDS", 3600, 0, 604_800),
         )
+
+
+def _budget_settings(env: Mapping[str, str]) -> dict[str, int]:
+    number_budget = _clamped_int(env, "NUMBER_FAILURE_BUDGET", 20, 1, 100_000)
+    stack_budget = _clamped_int(env, "STACK_FAILURE_BUDGET", 60, 1, 100_000)
+    return {
+        "number_budget": number_budget,
+        "number_ceiling": _clamped_int(env, "NUMBER_FAILURE_CEILING", 60, number_budget, 100_000),
+        "stack_budget": stack_budget,
+        "stack_ceiling": _clamped_int(env, "STACK_FAILURE_CEILING", 240, stack_budget, 100_000),
+        "budget_window_seconds": _clamped_int(env, "FAILURE_BUDGET_WINDOW_SECONDS", 3600, 60, 86_400),
+        "slow_path_seconds": _clamped_int(env, "SLOW_PATH_SECONDS", 20, 5, 60),
+    }

@@ -32,12 +32,18 @@ class Credentials:
         settings: Settings,
         secrets_client: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self._client_factory = secrets_client or _default_secrets_client
         self._providers: dict[str, Any] = {}
         self._missing_until: dict[str, float] = {}
         self._clock = clock
+        self._wall_clock = wall_clock
+        # Per secret: when its AWSCURRENT version was created (epoch seconds), and until when
+        # that is cached.
+        self._rotated_at: dict[str, tuple[float, float]] = {}
+        self._versions_client: Any = None
 
     def _provider(self, stage: str) -> Any:
         # One provider per stage: Powertools caches by secret name alone.
@@ -97,6 +103,8 @@ class Credentials:
         if not current:
             raise CredentialsUnavailable("Twilio secret has no authToken")
         yield current
+        if not self._previous_in_grace():
+            return
         previous = self._auth_token(self._secret(self.settings.twilio_secret_arn, "AWSPREVIOUS"))
         if previous and previous != current:
             yield previous
@@ -131,9 +139,44 @@ class Credentials:
         current = self._auth_token(current_secret)
         if current:
             yield current
+        if not self._previous_in_grace(secret_id):
+            return
         previous = self._auth_token(self._secret(secret_id, "AWSPREVIOUS"))
         if previous and previous != current:
             yield previous
+
+    def _previous_in_grace(self, secret_id: str = "") -> bool:
+        """The previous token is accepted only for the grace period after the current version
+        was created, so rotating a leaked token revokes it within that time. Fails closed.
+        ``secret_id``: another account's secret (default: the Twilio secret)."""
+        secret_id = secret_id or self.settings.twilio_secret_arn
+        grace = self.settings.token_rotation_grace_seconds
+        if grace <= 0:
+            return False
+        rotated = self._rotated_at.get(secret_id)
+        if rotated is None or rotated[1] <= self._clock():
+            rotated = (self._current_created(secret_id), self._clock() + MAX_AGE_SECONDS)
+            self._rotated_at[secret_id] = rotated
+        return self._wall_clock() < rotated[0] + grace
+
+    def _current_created(self, secret_id: str) -> float:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            if self._versions_client is None:
+                self._versions_client = self._client_factory()
+            request = {"SecretId": secret_id}
+            while True:
+                page = self._versions_client.list_secret_version_ids(**request)
+                for version in page.get("Versions", []):
+                    if "AWSCURRENT" in version.get("VersionStages", []):
+                        return float(version["CreatedDate"].timestamp())
+                if not page.get("NextToken"):
+                    break
+                request["NextToken"] = page["NextToken"]
+        except (BotoCoreError, ClientError, KeyError, AttributeError):
+            pass
+        return 0.0  # unknown: the previous token is not accepted
 
     def pepper(self) -> str:
         if not self.settings.pepper_secret_arn:

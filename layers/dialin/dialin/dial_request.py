@@ -16,13 +16,26 @@ from .apigateway import BadRequest, decoded_body
 from .config import api_base_url_setting, public_base_url_setting
 from .identity import caller_identity
 from .records import LAST_DIGITS
-from .validation import is_e164, name_problem
+from .validation import MAX_NAME_LENGTH, is_e164, name_problem
 
 FIELDS = ("to", "room", "identity", "from")
 # How long the callee's phone rings before Twilio gives up (status no-answer).
 RING_SECONDS = 30
 EXAMPLE_NUMBER = "+14155550123"
-PREFIX = re.compile(r"^\+[0-9]{1,15}$")
+PREFIX = re.compile(r"\+[0-9]{1,15}")
+# Identities dial-out gives its legs start with this, so a request cannot join as a personal
+# identity (a leg joining as "alice" would make Twilio drop the real alice).
+IDENTITY_PREFIX = "dialout-"
+# Premium-rate and revenue-share ranges refused whatever the allow-list says: NANP 900/976,
+# UK 09/087/070, France 089/081/082, Germany 0900/0137, Italy 899/892, Spain 80x/90[57],
+# Australia 190, and the satellite/international networks (+870, +881, +882, +883).
+# fmt: off
+PREMIUM_PREFIXES = (
+    "+1900", "+1976", "+449", "+4487", "+4470", "+3389", "+3381", "+3382", "+49900", "+49137",
+    "+39899", "+39892", "+34803", "+34806", "+34807", "+34905", "+34907", "+61190",
+    "+870", "+881", "+882", "+883",
+)
+# fmt: on
 # ITU-T E.164 country calling codes: 1 (NANP) and 7 have one digit, these have two, and
 # every other code has three.
 # fmt: off
@@ -46,10 +59,35 @@ def country_code(number: str) -> str:
     return f"+{digits[:3]}"
 
 
+def area_prefix(number: str) -> str:
+    """The default allow-list: the number's area, ``+1415`` for +14155550123 (NANP area
+    code), else the country code and the first two national digits (``+4420``)."""
+    code = country_code(number)
+    if not code:
+        return ""
+    return number[: len(code) + (3 if code == "+1" else 2)]
+
+
+def is_premium(number: str) -> bool:
+    return number.startswith(PREMIUM_PREFIXES)
+
+
 def parse_prefixes(raw: str) -> tuple[str, ...]:
     """``"+1, +4420"`` -> ``("+1", "+4420")``; malformed entries are dropped (fail closed)."""
     prefixes = (item.strip() for item in raw.split(","))
-    return tuple(dict.fromkeys(p for p in prefixes if PREFIX.match(p)))
+    return tuple(dict.fromkeys(p for p in prefixes if PREFIX.fullmatch(p)))
+
+
+def parse_numbers(raw: str) -> tuple[str, ...]:
+    numbers = (item.strip() for item in raw.split(","))
+    return tuple(dict.fromkeys(n for n in numbers if is_e164(n)))
+
+
+def _clamped(raw: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(raw), low), high) if raw.strip() else default
+    except ValueError:
+        return default
 
 
 def _flag(raw: str) -> bool:
@@ -60,6 +98,9 @@ def _flag(raw: str) -> bool:
 class DialOutSettings:
     caller_number: str = ""  # the default `from`
     allowed_prefixes: tuple[str, ...] = ()  # `to` must start with one of these
+    from_numbers: tuple[str, ...] = ()  # `from` must be one of these (the stack's numbers)
+    room_pattern: str = ""  # a room must match it in full; empty: any room
+    calls_per_hour: int = 60  # calls the stack places in a fixed hour, at most
     public_base_url: str = ""  # base of our routes as Twilio requests them; empty: from the event
     dry_run: bool = False  # `dialin serve`: answer with the request instead of calling Twilio
     ring_seconds: int = RING_SECONDS
@@ -75,11 +116,15 @@ class DialOutSettings:
         if raw_prefixes.strip():
             prefixes = parse_prefixes(raw_prefixes)
         else:
-            # Default: the caller number's own country.
-            prefixes = (country_code(caller),) if caller else ()
+            # Default: the caller number's own area.
+            prefixes = (area_prefix(caller),) if caller else ()
+        extra = parse_numbers(env.get("DIALOUT_FROM_NUMBERS", ""))
         return cls(
             caller_number=caller,
             allowed_prefixes=prefixes,
+            from_numbers=tuple(dict.fromkeys((caller, *extra) if caller else extra)),
+            room_pattern=env.get("DIALOUT_ROOM_PATTERN", "").strip(),
+            calls_per_hour=_clamped(env.get("DIALOUT_CALLS_PER_HOUR", ""), 60, 0, 100_000),
             public_base_url=public_base_url_setting(env),
             dry_run=_flag(env.get("DIALOUT_DRY_RUN", "")),
             api_base_url=api_base_url_setting(env),
@@ -144,6 +189,12 @@ def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_i
     if not to.startswith(settings.allowed_prefixes):
         allowed = ", ".join(settings.allowed_prefixes)
         raise BadDialRequest(f"to is not an allowed destination (allowed prefixes: {allowed})", "to")
+    if is_premium(to):
+        raise BadDialRequest("to is a premium-rate number, which dial-out never calls", "to")
+    if from_number not in settings.from_numbers:
+        raise BadDialRequest(
+            "from is not one of the stack's numbers (DialOutCallerNumber, DialOutFromNumbers)", "from"
+        )
 
     if "room" not in data:
         raise BadDialRequest("room is required (the Video room's unique name)", "room")
@@ -151,11 +202,32 @@ def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_i
     problem = name_problem(room, "room")
     if problem:
         raise BadDialRequest(problem, "room")
-    identity = data.get("identity", "")
-    if "identity" in data:
-        problem = name_problem(identity, "identity")
-        if problem:
-            raise BadDialRequest(problem, "identity")
-    else:
-        identity = caller_identity(LAST_DIGITS, to, request_id)
-    return DialRequest(to=to, from_number=from_number, room=room, identity=identity)
+    if not _room_allowed(room, settings.room_pattern):
+        raise BadDialRequest("room is not one dial-out may join (DialOutRoomPattern)", "room")
+    return DialRequest(to=to, from_number=from_number, room=room, identity=_identity(data, to, request_id))
+
+
+def _room_allowed(room: str, pattern: str) -> bool:
+    if not pattern:
+        return True
+    try:
+        return re.fullmatch(pattern, room) is not None
+    except re.error:
+        return False  # a pattern that does not compile admits nothing
+
+
+def _identity(data: Mapping[str, Any], to: str, request_id: str) -> str:
+    """Always under IDENTITY_PREFIX, so no request can take a personal identity's place."""
+    if "identity" not in data:
+        return caller_identity(LAST_DIGITS, to, request_id, prefix=IDENTITY_PREFIX.rstrip("-"))
+    identity = data["identity"]
+    problem = name_problem(identity, "identity")
+    if problem:
+        raise BadDialRequest(problem, "identity")
+    if not identity.startswith(IDENTITY_PREFIX):
+        identity = IDENTITY_PREFIX + identity
+    if len(identity) > MAX_NAME_LENGTH:
+        longest = MAX_NAME_LENGTH - len(IDENTITY_PREFIX)
+        reason = f"identity is longer than {longest} characters (dial-out identities start with"
+        raise BadDialRequest(f"{reason} {IDENTITY_PREFIX})", "identity")
+    return identity

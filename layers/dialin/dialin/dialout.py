@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException, Timeout
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
@@ -25,7 +26,8 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from . import flow
-from .apigateway import public_base_url, route_path
+from .apigateway import context_base_url, route_path
+from .call_rate import CallRate
 from .credentials import Credentials, CredentialsUnavailable
 from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
 from .http import json_response
@@ -140,6 +142,8 @@ class DialOutApp:
     # None: twilio's own HTTP client, created on first use and kept for the container.
     http_client: HttpClient | None = None
     clock: Callable[[], float] = field(default=time.time)
+    # The per-stack call rate (dialin.call_rate); None: not limited (tests of other things).
+    rate: CallRate | None = None
     _client: tuple[tuple[str, str], Client] | None = field(default=None, init=False, repr=False)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,7 +163,7 @@ class DialOutApp:
         logger.set_correlation_id(request_id)
         try:
             request = parse_request(event, self.settings, request_id)
-            urls = Urls(public_base_url(event, self.settings.public_base_url))
+            urls = Urls(context_base_url(event, self.settings.public_base_url))
             params = call_parameters(request, urls, self.clock(), self.settings.ring_seconds)
         except BadDialRequest as exc:
             count("DialOutRejected")
@@ -174,6 +178,9 @@ class DialOutApp:
         }
         if self.settings.dry_run:
             return self._dry_run(request, params, log)
+        refused = self._over_rate(log)
+        if refused is not None:
+            return refused
         try:
             call = self._rest_client().calls.create(**params)
         except CredentialsUnavailable as exc:
@@ -205,6 +212,22 @@ class DialOutApp:
             201,
             {"callSid": call.sid, "status": call.status, "room": request.room, "identity": request.identity},
         )
+
+    def _over_rate(self, log: dict[str, Any]) -> dict[str, Any] | None:
+        """Count this call against the stack's hourly limit; an answer when it may not be placed."""
+        try:
+            allowed = self.rate is None or self.rate.allow(int(self.clock()), self.settings.calls_per_hour)
+        except (BotoCoreError, ClientError) as exc:
+            logger.error("dial-out rate unavailable", extra={**log, "fault": type(exc).__name__})
+            count("ServiceFaults")
+            return json_response(503, {"error": "unavailable", "message": "the call could not be counted"})
+        if allowed:
+            return None
+        count("DialOutRateLimited")
+        logger.warning("dial-out rate limit reached", extra=log)
+        limit = self.settings.calls_per_hour
+        message = f"the stack places at most {limit} calls an hour; try again later"
+        return json_response(429, {"error": "rate_limited", "message": message})
 
     def _rest_client(self) -> Client:
         account_sid = self.credentials.account_sid()

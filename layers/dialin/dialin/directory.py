@@ -1,5 +1,5 @@
 """Data access: one read per webhook step (a GetItem, or for the first step one
-BatchGetItem of the route and the caller's lockout counter), with short timeouts so a slow
+BatchGetItem of the route and the caller's failure counters), with short timeouts so a slow
 table still leaves time to answer the caller politely inside Twilio's 15 s webhook timeout."""
 
 from __future__ import annotations
@@ -73,3 +73,22 @@ class Directory:
             found.get(caller_key["pk"]["S"]),
             extra_item,
         )
+
+    def route_and_counters(
+        self, number: str, counter_keys: list[dict[str, Any]]
+    ) -> tuple[Route | None, list[dict[str, Any] | None]]:
+        """The route and the failure counter items (unparsed, in the order of the keys), in
+        one BatchGetItem: the first step still costs one round trip."""
+        route = route_key(number)
+        response = self.client.batch_get_item(
+            RequestItems={self.table_name: {"Keys": [route, *counter_keys]}}
+        )
+        if response.get("UnprocessedKeys"):
+            raise IncompleteRead("batch read throttled")
+        found = {
+            (item["pk"]["S"], item["sk"]["S"]): item
+            for item in response.get("Responses", {}).get(self.table_name, [])
+        }
+        route_item = found.get((route["pk"]["S"], route["sk"]["S"]))
+        counters = [found.get((key["pk"]["S"], key["sk"]["S"])) for key in counter_keys]
+        return (Route.from_item(route_item) if route_item else None, counters)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import messages
+from .budgets import Gate
 from .identity import caller_identity, grant_identity
 from .prompts import default_voice, localize
 from .records import DIRECT, LAST_DIGITS, PinGrant, Route
@@ -21,6 +22,9 @@ GATHER_TIMEOUT_SECONDS = 8
 # after the <Connect> began means the caller was in the meeting.
 SESSION_ENDED_AFTER_SECONDS = 15
 REMIND_EVERY_LOOPS = 3
+# How long a PIN step URL is accepted after it was made: the prompt, the pause of the slow
+# path and a PIN typed slowly (the <Gather> waits up to 8 s between digits) fit well inside.
+PIN_STEP_SECONDS = 300
 DEFAULT_SPEECH = Speech()
 
 
@@ -36,6 +40,9 @@ class Call:
     direction: str = ""
     sip_response_code: str = ""
     account: str = ""  # AccountSid: the account that owns the dialed number; room state is kept per account
+    # StirVerstat (the caller ID's attestation) and Twilio's I-Twilio-Idempotency-Token header.
+    verstat: str = ""
+    request_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,20 @@ class Limits:
     pin_attempts: int = 3
     max_wait_seconds: int = 600
     hold_seconds: int = 20
+    slow_path_seconds: int = 20
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What the brute-force defences decided for this caller (see dialin.budgets)."""
+
+    attested: bool = False
+    locked: bool = False  # the caller's own counter
+    gate: Gate = Gate.OPEN  # the budgets; never applied to an attested caller
+
+    @property
+    def effective_gate(self) -> Gate:
+        return Gate.OPEN if self.attested else self.gate
 
 
 def spoken_seconds(text: str) -> int:
@@ -131,16 +152,21 @@ def incoming(
     now: float,
     limits: Limits,
     locked: bool = False,
+    guard: Guard | None = None,
     aware: bool = False,
 ) -> VoiceResponse:
-    """First webhook of a call: the dialed number decides. ``locked``: the caller is locked
-    out of PIN entry (a direct number still connects: it asks for no PIN). ``aware``: the
+    """First webhook of a call: the dialed number decides. ``locked`` (or ``guard.locked``):
+    the caller is locked out of PIN entry (a direct number still connects: it asks for no
+    PIN); a spent budget slows or closes PIN entry for callers it applies to. ``aware``: the
     account sends room callbacks (carried to the PIN step)."""
     if route is None:
         return goodbye(messages.UNKNOWN_NUMBER)
+    guard = guard or Guard(locked=locked)
     speech = speech_of(route)
-    if locked and route.mode != DIRECT:
+    if guard.locked and route.mode != DIRECT:
         return locked_out(speech)
+    if guard.effective_gate is Gate.CLOSED and route.mode != DIRECT:
+        return goodbye(messages.TRY_LATER, speech)
     response = VoiceResponse()
     if route.mode == DIRECT:
         text = route.greeting or messages.CONNECTING
@@ -150,14 +176,22 @@ def incoming(
         return _join(
             response, urls, room=route.room, identity=identity, speech=speech, connect_at=start, since=start
         )
+    slow = guard.effective_gate is Gate.SLOW
+    pause = limits.slow_path_seconds if slow else 0
     state = PinState(
         attempt=1,
-        max_attempts=route.attempts or limits.pin_attempts,
+        max_attempts=1 if slow else route.attempts or limits.pin_attempts,
         speech=speech,
         caller_policy=route.identity_policy,
         aware=aware,
         cap=route.phone_limit or 0,
+        attested=guard.attested,
+        not_before=int(now) + pause if slow else 0,
+        expires=int(now) + pause + PIN_STEP_SECONDS,
     )
+    if slow:
+        _say(response, messages.SLOW_PATH, speech)
+        response.pause(length=pause)
     return _gather(response, urls, state, lead=route.greeting)
 
 
@@ -166,10 +200,18 @@ def pin_accepted(call: Call, grant: PinGrant | None, now: float) -> bool:
 
 
 def pin_entered(
-    call: Call, state: PinState, grant: PinGrant | None, urls: Urls, now: float, locked: bool = False
+    call: Call,
+    state: PinState,
+    grant: PinGrant | None,
+    urls: Urls,
+    now: float,
+    locked: bool = False,
+    guard: Guard | None = None,
 ) -> VoiceResponse:
-    """The <Gather> action. ``grant`` is the record for the entered PIN, if any; ``locked``:
-    this failure locked the caller out, so no further attempt is offered."""
+    """The <Gather> action. ``grant`` is the record for the entered PIN, if any; ``locked``
+    (or ``guard.locked``): this failure locked the caller out, so no further attempt is
+    offered; a budget this failure spent ends the call (one attempt per call from then on)."""
+    guard = guard or Guard(locked=locked, attested=state.attested)
     if grant is not None and pin_accepted(call, grant, now):
         response = VoiceResponse()
         _say(response, messages.PIN_ACCEPTED, state.speech)
@@ -184,13 +226,20 @@ def pin_entered(
             connect_at=start,
             since=start,
         )
-    if locked:
+    if guard.locked:
         return locked_out(state.speech)
-    if state.attempt >= state.max_attempts:
+    gate = guard.effective_gate
+    if gate is Gate.CLOSED:
+        return goodbye(messages.TRY_LATER, state.speech)
+    if state.attempt >= state.max_attempts or gate is Gate.SLOW:
         return goodbye(messages.PIN_FAILED, state.speech)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
-    retry = replace(state, attempt=state.attempt + 1)
+    retry = replace(state, attempt=state.attempt + 1, not_before=0, expires=int(now) + PIN_STEP_SECONDS)
     return _gather(VoiceResponse(), urls, retry, lead=lead)
+
+
+def pin_step_expired(state: PinState) -> VoiceResponse:
+    return goodbye(messages.STEP_EXPIRED, state.speech)
 
 
 def wait(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceResponse:

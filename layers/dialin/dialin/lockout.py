@@ -6,6 +6,7 @@ Item (the number itself is never stored)::
   failures      N  failed PINs since window_start
   window_start  N  epoch seconds: when the current window began
   last_failure  N  epoch seconds
+  last_request  S  the idempotency token of the last failure counted (a retry counts once)
   expires_at    N  TTL: once both the window and any lock are over
 
 A caller is locked out while ``failures >= max_failures`` and ``now < last_failure +
@@ -14,10 +15,12 @@ after the window has passed (and no lock holds) starts a new window at one.
 
 Cost: one conditional UpdateItem per failed PIN; the first failure of a fresh window after
 an old one costs a second (the restart). Nothing is written on success. The lock is read
-with the route in the first step's one BatchGetItem (see ``Directory.route_and_caller``).
+with the route in the first step's one BatchGetItem (see ``Directory.route_and_counters``).
 
-Callers who withhold their number all share one counter (``From`` is then "anonymous" or
-empty): withholding the number must not be a way around the lock.
+Which counters a failure spends (an attested caller's stack-wide, anyone else's per dialed
+number, the budgets) and how withheld numbers are counted: ``dialin.budgets`` (the rules)
+and ``dialin.defences`` (their items). The same
+counter rules also count the budgets (a fixed window, no lock) and dial-out's calls.
 """
 
 from __future__ import annotations
@@ -116,7 +119,9 @@ class FailureCounters:
         self.client = client
         self.table_name = table_name
 
-    def _update(self, key: dict[str, Any], restart: bool, now: int, policy: LockoutPolicy) -> Counter:
+    def _update(
+        self, key: dict[str, Any], restart: bool, now: int, policy: LockoutPolicy, request: str = ""
+    ) -> Counter:
         values = {
             ":now": {"N": str(now)},
             ":one": {"N": "1"},
@@ -139,6 +144,13 @@ class FailureCounters:
                 " expires_at = :exp ADD failures :one"
             )
             condition = counts_on
+        if request:
+            # Twilio's retry of the same request (I-Twilio-Idempotency-Token) counts once.
+            values[":req"] = {"S": request}
+            expression = expression.replace(
+                "last_failure = :now,", "last_failure = :now, last_request = :req,"
+            )
+            condition = f"({condition}) AND (attribute_not_exists(last_request) OR last_request <> :req)"
         response = self.client.update_item(
             TableName=self.table_name,
             Key=key,
@@ -149,14 +161,33 @@ class FailureCounters:
         )
         return Counter.from_item(response["Attributes"])
 
-    def record_failure(self, key: dict[str, Any], now: int, policy: LockoutPolicy) -> Counter:
-        """Count one failed PIN; returns the counter as stored."""
+    def record_failure(
+        self, key: dict[str, Any], now: int, policy: LockoutPolicy, request: str = ""
+    ) -> Counter:
+        """Count one failed PIN; returns the counter as stored. ``request``: the request's
+        idempotency token; a failure already counted under it is not counted again."""
         restart = False
         for _ in range(UPDATE_TRIES - 1):
             try:
-                return self._update(key, restart, now, policy)
+                return self._update(key, restart, now, policy, request)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
                 restart = not restart  # the other case holds (or a concurrent failure changed it)
-        return self._update(key, restart, now, policy)
+        try:
+            return self._update(key, restart, now, policy, request)
+        except ClientError as exc:
+            if not request or exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+            if item is None or item.get("last_request", {}).get("S") != request:
+                raise
+            raise AlreadyCounted(Counter.from_item(item)) from None
+
+
+class AlreadyCounted(Exception):
+    """This request's failure was counted before (a retry): the counter as it stands."""
+
+    def __init__(self, counter: Counter) -> None:
+        super().__init__("already counted")
+        self.counter = counter

@@ -34,3 +34,6 @@ PIN_OPENS_IN = (
 )
 PIN_OPENS_SOON = "Your PIN opens in one minute. Please stay on the line, and you will join when it opens."
 PIN_EXPIRED = "Sorry, that PIN has expired. Please check your invitation. Goodbye."
+TRY_LATER = "Sorry, we cannot take PINs on this line right now. Please try again later. Goodbye."
+SLOW_PATH = "Please hold for a moment."
+STEP_EXPIRED = "Sorry, that took too long. Please call again. Goodbye."

@@ -8,7 +8,7 @@ check rebuilds from a REST API event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -26,6 +26,8 @@ WAIT_STEP = "/voice/wait"
 #   v  <Say> voice                            l  <Say> language
 #   h  1: back from a hold, not a fall-through  c  phone places the route allows (room-aware joining)
 #   b  an early PIN's window opens then       w  1: the account sends room callbacks
+#   k  1: the caller was attested (dialin.budgets)
+#   d  not before: the slow path's pause ends   x  expires: the PIN step is refused after
 
 
 class BadState(ValueError):
@@ -35,6 +37,17 @@ class BadState(ValueError):
 def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:
     """The state's parameters as our step URLs carry them: sorted, empty values left out."""
     return [(key, str(value)) for key, value in sorted(values.items()) if value not in (None, "")]
+
+
+def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The step's state from exactly the pairs the signature covered; a key given twice is
+    refused (API Gateway's single-value map would keep only one of them)."""
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        if key in values:
+            raise BadState(f"{key[:8]} is repeated")
+        values[key] = value
+    return values
 
 
 def canonical_query(values: Mapping[str, object]) -> str:
@@ -75,6 +88,9 @@ class PinState:
     caller_policy: str = ""
     aware: bool = False  # the account sends room status callbacks
     cap: int = 0  # the route's phone limit; 0: Twilio's
+    attested: bool = False
+    not_before: int = 0  # epoch seconds; 0: at once
+    expires: int = 0  # epoch seconds; 0: never (only URLs made before expiry existed)
 
     def query(self) -> dict[str, object]:
         return {
@@ -83,6 +99,9 @@ class PinState:
             "p": self.caller_policy,
             "w": 1 if self.aware else "",
             "c": self.cap or "",
+            "k": 1 if self.attested else "",
+            "d": self.not_before or "",
+            "x": self.expires or "",
             **self.speech.query(),
         }
 
@@ -96,6 +115,9 @@ class PinState:
             caller_policy=query.get("p", "")[:32],
             aware=_int_in_range(query, "w", 0, 0, 1) == 1,
             cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
+            attested=_int_in_range(query, "k", 0, 0, 1) == 1,
+            not_before=_int_in_range(query, "d", 0, 0, 2**40),
+            expires=_int_in_range(query, "x", 0, 0, 2**40),
         )
 
 

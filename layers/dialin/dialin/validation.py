@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+# Matched in full (``$`` alone would accept a trailing newline).
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+# C0 and C1 controls, DEL, and the bidirectional formatting characters that make text read
+# differently from what it is (names and labels shown to admins and in Video clients).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters XML 1.0 cannot carry at all, escaped or not (TwiML with one does not parse).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Twilio Video: room UniqueName and participant identity, at most 128 characters.
@@ -13,15 +17,19 @@ MAX_NAME_LENGTH = 128
 
 
 def is_e164(number: str) -> bool:
-    return bool(E164.match(number or ""))
+    return bool(E164.fullmatch(number or ""))
 
 
 def is_account_sid(value: str) -> bool:
-    return bool(ACCOUNT_SID.match(value or ""))
+    return bool(ACCOUNT_SID.fullmatch(value or ""))
 
 
 def is_xml_text(value: str) -> bool:
     return not NOT_XML.search(value)
+
+
+def has_control(value: str) -> bool:
+    return CONTROL.search(value) is not None
 
 
 def name_problem(value: str, what: str) -> str | None:
@@ -30,8 +38,8 @@ def name_problem(value: str, what: str) -> str | None:
         return f"{what} is empty"
     if len(value) > MAX_NAME_LENGTH:
         return f"{what} is longer than {MAX_NAME_LENGTH} characters"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return f"{what} contains control characters"
+    if has_control(value):
+        return f"{what} contains control or bidirectional formatting characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -16,23 +16,34 @@ from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import faults, flow, messages, room_flow
-from .apigateway import BadRequest, FormParams, form_params, public_base_url, route_path
+from .apigateway import (
+    BadRequest,
+    FormParams,
+    form_params,
+    lower_headers,
+    public_base_url,
+    route_path,
+    signed_query_pairs,
+)
+from .budgets import Gate, is_attested
 from .config import Settings
 from .credentials import Credentials, CredentialsUnavailable
+from .defences import Caller, Defences, parse_counter, policies
 from .directory import Directory, IncompleteRead
 from .http import forbidden, not_found, twiml
 from .identity import caller_identity, grant_identity
-from .lockout import Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
+from .lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
 from .observability import count, count_by, logger
 from .pins import hash_pin, looks_like_pin
 from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
 from .room_steps import RoomSteps
 from .rooms import account_key
 from .signature import is_valid
-from .state import BadState, PinState, Urls, WaitState
+from .state import BadState, PinState, Urls, WaitState, single_values
 from .status import record_status
 from .validation import mask_number
 
+IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
 SERVICE_FAULTS = (
     BotoCoreError,
@@ -54,6 +65,7 @@ class VoiceApp:
     clock: Callable[[], float] = field(default=time.time)
     limits: flow.Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
+    defences: Defences = field(init=False)
     rooms: RoomSteps = field(init=False)
 
     def __post_init__(self) -> None:
@@ -61,12 +73,10 @@ class VoiceApp:
             pin_attempts=self.settings.default_pin_attempts,
             max_wait_seconds=self.settings.max_wait_seconds,
             hold_seconds=self.settings.hold_seconds,
+            slow_path_seconds=self.settings.slow_path_seconds,
         )
-        self.lockout = LockoutPolicy(
-            max_failures=self.settings.lockout_failures,
-            window_seconds=self.settings.lockout_window_seconds,
-            lock_seconds=self.settings.lockout_seconds,
-        )
+        self.lockout, budgets = policies(self.settings)
+        self.defences = Defences(self.counters, self.lockout, budgets)
         self.rooms = RoomSteps(self.directory, self.limits, self.settings.hold_music_url)
 
     @classmethod
@@ -113,12 +123,14 @@ class VoiceApp:
             duration=params.get("CallDuration"),
             direction=params.get("Direction"),
             sip_response_code=params.get("SipResponseCode"),
+            verstat=params.get("StirVerstat"),
+            request_token=lower_headers(event).get(IDEMPOTENCY_HEADER, "")[:128],
             account=params.get("AccountSid"),
         )
         logger.set_correlation_id(call.sid or None)
-        query = _query(event)
         urls = Urls(public_base_url(event, self.settings.public_base_url))
         try:
+            query = single_values(signed_query_pairs(event))
             response = step(self, call, query, urls)
         except SERVICE_FAULTS as exc:
             return self._unavailable(step.__name__, exc)
@@ -144,32 +156,36 @@ class VoiceApp:
     def incoming(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         count("Calls")
         now = self.clock()
-        # The lock is checked here, in the same BatchGetItem as the route, so a locked-out
-        # caller is never asked for a PIN and no PIN step (nor PIN lookup) follows. A caller
-        # whose failure sets the lock mid-call is told at once by the PIN step (the counter
-        # update returns the new count), so the PIN step itself never reads the counter.
-        key = counter_key(self.credentials.pepper(), call.from_number)
-        marker = account_key(call.account)
-        route, counter_item, found = self.directory.route_and_caller(call.to_number, key, marker)
+        # The caller's counter, the budgets that apply to it and the account's room-callback
+        # marker are read in the same BatchGetItem as the route, so a locked-out caller is
+        # never asked for a PIN. A failure that sets a lock mid-call is told at once by the
+        # PIN step (the counter update returns the new count); it never reads the counters.
+        caller = Caller(call, is_attested(call.from_number, call.verstat))
+        keys = [*caller.keys(self.credentials.pepper()), account_key(call.account)]
+        route, items = self.directory.route_and_counters(call.to_number, keys)
+        found = items.pop()
+        guard = self.defences.at_incoming(caller, [self._counter(item) for item in items], now)
         if route is not None and route.account and route.account != call.account:
             route = None  # another account's number: as if unknown
-        locked = self.lockout.is_locked(self._counter(counter_item), now)
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         aware = bool(found)
         room_aware = route is not None and route.mode == DIRECT and (aware or bool(self.rooms.music))
         if route is None:
             count("UnknownNumbers")
             logger.info("unknown number", extra=log)
-        elif locked and route.mode == PIN_MODE:
+        elif guard.locked and route.mode == PIN_MODE:
             count("LockedOutCalls")
             logger.warning("caller locked out", extra=log)
+        elif guard.effective_gate is not Gate.OPEN and route.mode == PIN_MODE:
+            count("BudgetSlowedCalls" if guard.effective_gate is Gate.SLOW else "BudgetRefusedCalls")
+            logger.warning("failure budget spent", extra={**log, "gate": guard.effective_gate.value})
         else:
             if route.mode == "direct" and not room_aware:
                 count("Connects")  # the room-aware path counts its own
-            logger.info("call answered", extra={**log, "mode": route.mode})
+            logger.info("call answered", extra={**log, "mode": route.mode, "attested": caller.attested})
         if room_aware and route is not None:
             return self._join_direct(call, route, aware, urls, now)
-        return flow.incoming(call, route, urls, now, self.limits, locked=locked, aware=aware)
+        return flow.incoming(call, route, urls, now, self.limits, guard=guard, aware=aware)
 
     def _join_direct(
         self, call: flow.Call, route: Route, aware: bool, urls: Urls, now: float
@@ -185,8 +201,14 @@ class VoiceApp:
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
         now = self.clock()
+        if state.expires and now > state.expires:
+            count("PinStepsExpired")
+            logger.warning("pin step expired", extra={"step": "pin", "attempt": state.attempt})
+            return flow.pin_step_expired(state)
         grant, aware = None, False
-        if looks_like_pin(call.digits, self.settings.min_pin_length):
+        # Before the slow path's pause has passed (only a scripted request can be early),
+        # the PIN is not looked up: a wrong PIN without a lookup.
+        if now >= state.not_before and looks_like_pin(call.digits, self.settings.min_pin_length):
             grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
             aware = state.aware
         window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
@@ -197,14 +219,14 @@ class VoiceApp:
             logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "window": window})
             return flow.goodbye(messages.PIN_EXPIRED, state.speech)
         accepted = flow.pin_accepted(call, grant, now)
-        locked = False
+        guard = flow.Guard(attested=state.attested)
         if accepted:
             count("Connects")
         else:
             count("PinFailures")
             count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
             if call.digits:  # silence is no guess: only entered digits count towards the lock
-                locked = self._count_failure(call, int(now))
+                guard = self._count_failure(call, state, int(now))
         logger.info(
             "pin entered",
             extra={
@@ -212,10 +234,11 @@ class VoiceApp:
                 "attempt": state.attempt,
                 "accepted": accepted,
                 "entered": bool(call.digits),
-                "locked": locked,
+                "locked": guard.locked,
+                "gate": guard.effective_gate.value,
             },
         )
-        return flow.pin_entered(call, state, grant, urls, now, locked=locked)
+        return flow.pin_entered(call, state, grant, urls, now, guard=guard)
 
     def _admit(
         self, call: flow.Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
@@ -249,29 +272,26 @@ class VoiceApp:
         """A malformed counter (only our bug or a hand edit: callers cannot write it) is
         reported and read as none, so it cannot lock a caller out of direct numbers for
         good; the next failure overwrites it (its conditions fail, so the window restarts)."""
-        if item is None:
-            return None
         try:
-            return Counter.from_item(item)
+            return parse_counter(item)
         except MalformedRecord as exc:
             self._report_fault("incoming", exc)
             return None
 
-    def _count_failure(self, call: flow.Call, now: int) -> bool:
-        """Record a failed PIN for this caller; True when the caller is now locked out.
+    def _count_failure(self, call: flow.Call, state: PinState, now: int) -> flow.Guard:
+        """Record a failed PIN against every counter that applies; the guard after it.
 
         A failure that cannot be recorded is a fault (the call ends politely): guessing must
         not go on uncounted while the table is throttled.
         """
-        policy = self.lockout
-        counter = self.counters.record_failure(
-            counter_key(self.credentials.pepper(), call.from_number), now, policy
-        )
-        locked = policy.is_locked(counter, now)
-        if locked and counter.failures == policy.max_failures:
+        caller = Caller(call, state.attested)
+        guard, new = self.defences.count_failure(caller, self.credentials.pepper(), now, call.request_token)
+        if not new:
+            count("PinFailureRetries")
+        elif guard.locked:
             count("CallersLockedOut")
             logger.warning("caller locked out", extra={"step": "pin", "from": mask_number(call.from_number)})
-        return locked
+        return guard
 
     def fallback(self, event: Mapping[str, Any]) -> VoiceResponse:
         """The number's fallback URL: Twilio calls it when the voice URL failed. Unsigned
@@ -309,10 +329,6 @@ def _error_code(event: Mapping[str, Any]) -> str:
     except BadRequest:
         return ""
     return code if code.isascii() and code.isdigit() and len(code) <= 6 else ""
-
-
-def _query(event: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
 
 
 __all__ = ["STEPS", "UNSIGNED_STEPS", "FormParams", "VoiceApp"]

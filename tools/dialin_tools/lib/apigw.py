@@ -33,6 +33,14 @@ def twilio_signature(url: str, params: Mapping[str, str] | Iterable[tuple[str, s
     return RequestValidator(token).compute_signature(url, FormParams(as_pairs(params)))
 
 
+def _body_text(body: bytes | str | None, base64_body: bool) -> str | None:
+    if isinstance(body, bytes):
+        return base64.b64encode(body).decode("ascii") if base64_body else body.decode("utf-8")
+    if body is not None and base64_body:
+        return base64.b64encode(body.encode("utf-8")).decode("ascii")
+    return body
+
+
 def rest_event(
     *,
     method: str,
@@ -59,13 +67,7 @@ def rest_event(
     multi_query: dict[str, list[str]] = {}
     for name, value in query:
         multi_query.setdefault(name, []).append(value)
-    text: str | None
-    if isinstance(body, bytes):
-        text = base64.b64encode(body).decode("ascii") if base64_body else body.decode("utf-8")
-    elif body is not None and base64_body:
-        text = base64.b64encode(body.encode("utf-8")).decode("ascii")
-    else:
-        text = body
+    text = _body_text(body, base64_body)
     now = time.time()
     return {
         "resource": resource,
@@ -82,6 +84,7 @@ def rest_event(
             "httpMethod": method,
             "path": f"/{stage}{path}" if stage else path,
             "stage": stage,
+            "domainName": single_headers.get("Host", "").partition(":")[0],
             "requestId": str(uuid.uuid4()),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),

@@ -124,6 +124,7 @@ def env_json() -> dict[str, Any]:
             "TWILIO_SECRET_ARN": "",
             "DIALOUT_DRY_RUN": "true",
             "DIALOUT_CALLER_NUMBER": DIRECT_NUMBER,
+            "DIALOUT_ALLOWED_PREFIXES": "+1",
         },
     }
 

@@ -120,7 +120,7 @@ def route_from_row(row: Row) -> Route:
     return make_route(number, **values)
 
 
-def pin_from_row(row: Row, pepper: str, min_length: int, now: float) -> NewPin:
+def pin_from_row(row: Row, pepper: str, min_length: int, now: float, pin_length: int | None = None) -> NewPin:
     values = _text_fields(row, PIN_FIELDS)
     pin = values.pop("pin", None)
     if pin is not None and not isinstance(pin, str):
@@ -129,7 +129,7 @@ def pin_from_row(row: Row, pepper: str, min_length: int, now: float) -> NewPin:
         if name in values and not isinstance(values[name], str):
             raise Invalid(f"{name} must be text")
     spec = make_pin_spec(values.pop("room", ""), now=now, **values)
-    return issue_pin(spec, pepper, pin or None, min_length=min_length)
+    return issue_pin(spec, pepper, pin or None, min_length=min_length, length=pin_length)
 
 
 @dataclass
@@ -148,7 +148,11 @@ def raise_problems(problems: list[str]) -> None:
 
 
 def plan_import(
-    rows: list[Row], pepper: str, min_length: int = MIN_PIN_LENGTH, now: float | None = None
+    rows: list[Row],
+    pepper: str,
+    min_length: int = MIN_PIN_LENGTH,
+    now: float | None = None,
+    pin_length: int | None = None,
 ) -> ImportPlan:
     """Every row validated; raises ``Invalid`` listing every bad row."""
     now = time.time() if now is None else now
@@ -165,7 +169,7 @@ def plan_import(
                 numbers[route.number] = row.where
                 plan.routes.append((row.where, route))
             elif row.kind == "pin":
-                new = pin_from_row(row, pepper, min_length, now)
+                new = pin_from_row(row, pepper, min_length, now, pin_length)
                 if new.grant.pin_hash in hashes:
                     raise Invalid(f"the same PIN as {hashes[new.grant.pin_hash]}")
                 hashes[new.grant.pin_hash] = row.where

@@ -12,7 +12,7 @@ from ..records import (
     MAX_ATTEMPTS,
     MAX_PHONE_LIMIT,
 )
-from ..validation import is_account_sid, is_e164, name_problem
+from ..validation import has_control, is_account_sid, is_e164, name_problem
 
 # Limits that keep values usable in TwiML and in our signed step URLs (see dialin.state).
 MAX_GREETING = 1000
@@ -37,8 +37,8 @@ def check_name(value: str, what: str) -> str:
 def check_text(value: str, what: str, limit: int) -> str:
     if len(value) > limit:
         raise Invalid(f"{what} is longer than {limit} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise Invalid(f"{what} contains control characters")
+    if has_control(value):
+        raise Invalid(f"{what} contains control or bidirectional formatting characters")
     return value
 
 

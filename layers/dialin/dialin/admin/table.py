@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import Conflict, Invalid, NotFound
-from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, hash_pin
+from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, hash_pin
 from ..records import (
     MalformedRecord,
     PinGrant,
@@ -56,12 +56,15 @@ class Admin:
         pepper: str | Callable[[], str],
         *,
         min_pin_length: int = MIN_PIN_LENGTH,
+        pin_length: int = RECOMMENDED_PIN_LENGTH,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.table = table
         self._pepper = pepper
         self.min_pin_length = min_pin_length
+        # Length of generated PINs when none is asked for (never below the minimum).
+        self.pin_length = min(max(pin_length, min_pin_length), MAX_PIN_LENGTH)
         self.clock = clock
 
     @property
@@ -116,7 +119,8 @@ class Admin:
         idempotency record when a key is given); a generated PIN already in use is drawn anew."""
         tries = 1 if pin is not None else GENERATE_TRIES
         for _ in range(tries):
-            new = issue_pin(spec, self.pepper, pin, min_length=self.min_pin_length, length=length)
+            size = length or self.pin_length
+            new = issue_pin(spec, self.pepper, pin, min_length=self.min_pin_length, length=size)
             now = int(self.clock())
             entry = RoomPin(new.grant, now, ends_with_room, account, new.expires_at)
             actions = [self._put_new(new.item()), {"Put": {"TableName": self.table, "Item": entry.to_item()}}]
@@ -150,19 +154,21 @@ class Admin:
         pins, bad = self._read("pin", lambda item: (PinGrant.from_item(item), _expires(item)))
         return sorted(pins, key=lambda p: (p[0].room, p[0].identity, p[0].pin_hash)), bad
 
-    def revoke_pin(self, pin_or_hash: str) -> PinGrant:
-        """Delete a grant, named by its PIN or by a prefix of its hash (as `pin list` shows)."""
+    def revoke_pin(self, pin_or_hash: str, *, hash_prefix: bool = False) -> PinGrant:
+        """Delete a grant, named by its PIN, or with ``hash_prefix`` by a prefix of its hash
+        (as `pin list` shows). A PIN that matches nothing is never read as a hash prefix:
+        it could name another PIN."""
         value = pin_or_hash.strip()
-        if value.isascii() and value.isdigit() and len(value) <= MAX_PIN_LENGTH:
+        if not hash_prefix:
+            if not (value.isascii() and value.isdigit() and len(value) <= MAX_PIN_LENGTH):
+                raise Invalid("give the PIN (digits), or a hash prefix with --hash-prefix")
             old = self._delete_pin(hash_pin(self.pepper, value))
-            if old is not None:
-                return old
+            if old is None:
+                raise NotFound("no PIN matches; nothing was changed")
+            return old
         prefix = value.lower()
         if len(prefix) < MIN_HASH_PREFIX or any(ch not in "0123456789abcdef" for ch in prefix):
-            raise NotFound(
-                "no PIN matches; give the PIN itself or at least "
-                f"{MIN_HASH_PREFIX} characters of the hash `dialin pin list` shows"
-            )
+            raise NotFound(f"give at least {MIN_HASH_PREFIX} characters of the hash `dialin pin list` shows")
         matches = [g for g, _ in self.list_pins()[0] if g.pin_hash.startswith(prefix)]
         if not matches:
             raise NotFound("no PIN matches that hash; nothing was changed")
@@ -213,9 +219,19 @@ class Admin:
 
     # Bulk import
 
-    def import_rows(self, rows: list[Row], replace_routes: bool = False) -> ImportPlan:
-        plan = plan_import(rows, self.pepper, self.min_pin_length, self.clock())
+    def import_rows(
+        self,
+        rows: list[Row],
+        replace_routes: bool = False,
+        before_write: Callable[[ImportPlan], None] | None = None,
+    ) -> ImportPlan:
+        """Check every row, then write. ``before_write`` sees the checked plan (with its
+        generated PINs) before anything is written, so an import that fails half-way can
+        leave no live PIN that was never shown."""
+        plan = plan_import(rows, self.pepper, self.min_pin_length, self.clock(), pin_length=self.pin_length)
         self._check_existing(plan, replace_routes)
+        if before_write is not None:
+            before_write(plan)
         # Each PIN beside its membership item, pairs first, so no chunk of 100 splits a pair.
         now = int(self.clock())
         puts: list[dict[str, Any]] = []
@@ -234,15 +250,25 @@ class Admin:
                 self.client.transact_write_items(TransactItems=puts[start : start + TRANSACTION_ITEMS])
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                    written = f"; the first {start} items were written" if start else ""
+                    written = (
+                        f"; the first {start} items (PINs in file order, each with its room entry, "
+                        "then routes) were written"
+                        if start
+                        else "; nothing was written"
+                    )
                     raise Conflict(
-                        f"a route or PIN was added by someone else during the import{written}; run it again"
+                        f"a route or PIN was added by someone else during the import{written}"
                     ) from None
                 raise
         return plan
 
-    def import_file(self, path: Path, replace_routes: bool = False) -> ImportPlan:
-        return self.import_rows(read_rows(path), replace_routes)
+    def import_file(
+        self,
+        path: Path,
+        replace_routes: bool = False,
+        before_write: Callable[[ImportPlan], None] | None = None,
+    ) -> ImportPlan:
+        return self.import_rows(read_rows(path), replace_routes, before_write)
 
     def _check_existing(self, plan: ImportPlan, replace_routes: bool) -> None:
         problems = []

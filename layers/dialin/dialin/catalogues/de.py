@@ -42,4 +42,10 @@ TEXTS = {
         "Ihre PIN wird in einer Minute gültig. Bitte bleiben Sie dran: Sie werden verbunden, sobald sie gilt."
     ),
     "PIN_EXPIRED": "Diese PIN ist leider abgelaufen. Bitte prüfen Sie Ihre Einladung. Auf Wiederhören.",
+    "TRY_LATER": (
+        "Auf dieser Leitung können wir im Moment leider keine PINs annehmen. "
+        "Bitte versuchen Sie es später noch einmal. Auf Wiederhören."
+    ),
+    "SLOW_PATH": "Bitte haben Sie einen Moment Geduld.",
+    "STEP_EXPIRED": "Das hat leider zu lange gedauert. Bitte rufen Sie noch einmal an. Auf Wiederhören.",
 }

@@ -27,4 +27,9 @@ TEXTS = {
     "PIN_OPENS_IN": "Su PIN será válido dentro de {minutes} minutos. No cuelgue: entrará en cuanto lo sea.",
     "PIN_OPENS_SOON": "Su PIN será válido dentro de un minuto. No cuelgue: entrará en cuanto lo sea.",
     "PIN_EXPIRED": "Lo sentimos, ese PIN ha caducado. Consulte su invitación. Adiós.",
+    "TRY_LATER": (
+        "Lo sentimos, ahora mismo no podemos recibir PIN en esta línea. Inténtelo de nuevo más tarde. Adiós."
+    ),
+    "SLOW_PATH": "Espere un momento, por favor.",
+    "STEP_EXPIRED": "Lo sentimos, ha tardado demasiado. Vuelva a llamar. Adiós.",
 }

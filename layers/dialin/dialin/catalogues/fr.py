@@ -39,4 +39,10 @@ TEXTS = {
         "dès qu'il le sera."
     ),
     "PIN_EXPIRED": "Désolé, ce code PIN a expiré. Veuillez vérifier votre invitation. Au revoir.",
+    "TRY_LATER": (
+        "Désolé, nous ne pouvons pas recevoir de code PIN sur cette ligne pour le moment. "
+        "Veuillez réessayer plus tard. Au revoir."
+    ),
+    "SLOW_PATH": "Veuillez patienter un instant.",
+    "STEP_EXPIRED": "Désolé, le délai est dépassé. Veuillez rappeler. Au revoir.",
 }

@@ -33,4 +33,9 @@ TEXTS = {
         "Seu PIN será válido em um minuto. Permaneça na linha: você entrará assim que ele for válido."
     ),
     "PIN_EXPIRED": "Desculpe, esse PIN expirou. Verifique seu convite. Até logo.",
+    "TRY_LATER": (
+        "Desculpe, não podemos receber PINs nesta linha agora. Tente novamente mais tarde. Até logo."
+    ),
+    "SLOW_PATH": "Aguarde um momento, por favor.",
+    "STEP_EXPIRED": "Desculpe, o tempo se esgotou. Ligue novamente. Até logo.",
 }

@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dialin.admin.bulk import CSV_COLUMNS, read_rows
+from dialin.admin.bulk import CSV_COLUMNS, ImportPlan, read_rows
 from dialin.admin.checks import check_number, check_pin, format_time
 from dialin.admin.specs import make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
-from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, group_digits
 from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
@@ -113,7 +113,8 @@ def _register_pin(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument(
         "--length",
         type=int,
-        help=f"generated PIN length ({MIN_PIN_LENGTH}-{MAX_PIN_LENGTH}, default the minimum)",
+        help=f"generated PIN length ({MIN_PIN_LENGTH}-{MAX_PIN_LENGTH}, default the stack's PinLength, "
+        f"{RECOMMENDED_PIN_LENGTH})",
     )
     add.add_argument(
         "--valid-from", metavar="TIME", help="ISO-8601, e.g. 2030-01-31T09:00:00Z (no offset: UTC)"
@@ -131,13 +132,7 @@ def _register_pin(subparsers: Any, target: argparse.ArgumentParser) -> None:
     listing = pins.add_parser("list", parents=[target], help="list PIN grants (never the PINs)")
     listing.add_argument("--room", default="", help="only this room's PINs (required with --url)")
     listing.set_defaults(handler=pin_list)
-    revoke = pins.add_parser("revoke", parents=[target], help="revoke a PIN")
-    revoke.add_argument(
-        "pin_or_hash",
-        metavar="PIN_OR_HASH",
-        help="the PIN, or the hash `pin list` shows (with --url: its id)",
-    )
-    revoke.set_defaults(handler=pin_revoke)
+    _add_revoke(pins, target)
 
 
 def _register_import(subparsers: Any, target: argparse.ArgumentParser) -> None:
@@ -155,6 +150,18 @@ def _register_import(subparsers: Any, target: argparse.ArgumentParser) -> None:
     imports.add_argument("file", type=Path, metavar="FILE")
     imports.add_argument("--replace", action="store_true", help="overwrite routes that already exist")
     imports.set_defaults(handler=import_file)
+
+
+def _add_revoke(pins: Any, target: argparse.ArgumentParser) -> None:
+    revoke = pins.add_parser("revoke", parents=[target], help="revoke a PIN")
+    named = revoke.add_mutually_exclusive_group(required=True)
+    named.add_argument("pin", nargs="?", metavar="PIN", help="the PIN")
+    named.add_argument(
+        "--hash-prefix",
+        metavar="HASH",
+        help="the hash `pin list` shows (8 characters or more; with --url: the full id)",
+    )
+    revoke.set_defaults(handler=pin_revoke)
 
 
 # Target
@@ -290,10 +297,19 @@ def pin_add(args: argparse.Namespace) -> int:
     if args.pin is not None:
         check_pin(args.pin)  # before any AWS call; the target may require more digits
 
+    chosen = len(args.pin) if args.pin is not None else args.length
+    if chosen is not None and chosen < RECOMMENDED_PIN_LENGTH:
+        print(
+            f"warning: a {chosen}-digit PIN is below the recommended {RECOMMENDED_PIN_LENGTH} digits; "
+            "see docs/brute-force.md (a --number scope and a validity window shrink the target)",
+            file=sys.stderr,
+        )
+
     def action(target: Target) -> int:
         new = target.admin.add_pin(spec, pin=args.pin, length=args.length)
         who = f"as {spec.identity}" if spec.identity else "as a guest"
-        print(f"PIN {new.pin} -> room {spec.room} {who}, valid {_window(spec.valid_from, spec.valid_until)}.")
+        window = _window(spec.valid_from, spec.valid_until)
+        print(f"PIN {group_digits(new.pin)} -> room {spec.room} {who}, valid {window}.")
         shown = new.grant.pin_hash[:HASH_SHOWN]
         print(f"Shown once: only its hash ({shown}) is stored, in {target.where}.")
         return 0
@@ -332,7 +348,10 @@ def pin_list(args: argparse.Namespace) -> int:
 
 def pin_revoke(args: argparse.Namespace) -> int:
     def action(target: Target) -> int:
-        grant = target.admin.revoke_pin(args.pin_or_hash)
+        if args.hash_prefix is not None:
+            grant = target.admin.revoke_pin(args.hash_prefix, hash_prefix=True)
+        else:
+            grant = target.admin.revoke_pin(args.pin)
         if target.remote:
             print(f"Revoked PIN {grant.pin_hash} through {target.where}.")
             return 0
@@ -349,12 +368,19 @@ def pin_revoke(args: argparse.Namespace) -> int:
 def import_file(args: argparse.Namespace) -> int:
     rows = read_rows(args.file)  # a bad file is reported before any AWS call
 
-    def action(target: Target) -> int:
-        plan = target.admin.import_rows(rows, replace_routes=args.replace)
+    def show_generated(plan: ImportPlan) -> None:
+        # Printed before anything is written: an import that fails half-way leaves no live
+        # PIN unshown (the error then says which items were written).
         for where, new in plan.pins:
             if new.generated:
                 who = f"as {new.grant.identity}" if new.grant.identity else "as a guest"
-                print(f"{where}: PIN {new.pin} -> room {new.grant.room} {who} (generated; shown once)")
+                pin = group_digits(new.pin)
+                print(
+                    f"{where}: PIN {pin} -> room {new.grant.room} {who} (generated; shown once)", flush=True
+                )
+
+    def action(target: Target) -> int:
+        plan = target.admin.import_rows(rows, replace_routes=args.replace, before_write=show_generated)
         print(f"Imported {len(plan.routes)} route(s) and {len(plan.pins)} PIN(s) into {target.where}.")
         return 0
 

@@ -78,14 +78,15 @@ class RemoteAdmin:
             body.get("unreadable", 0)
         )
 
-    def revoke_pin(self, pin_id: str) -> PinGrant:
-        value = pin_id.strip().lower()
-        if len(value) != 64:
+    def revoke_pin(self, value: str, *, hash_prefix: bool = False) -> PinGrant:
+        """By its full id only (``--hash-prefix ID``): the API never sees a PIN to revoke by."""
+        pin_id = value.strip().lower()
+        if not hash_prefix or len(pin_id) != 64:
             raise Invalid(
-                "through the API, revoke a PIN by its full id (`dialin pin list --room ROOM --url`)"
+                "through the API, revoke a PIN by its full id: --hash-prefix ID (`pin list --room`)"
             )
-        self._call("DELETE", f"/admin/pins/{value}")
-        return PinGrant(pin_hash=value, room="?")
+        self._call("DELETE", f"/admin/pins/{pin_id}")
+        return PinGrant(pin_hash=pin_id, room="?")
 
     def import_rows(self, *args: Any, **kwargs: Any) -> Any:
         raise Invalid("import writes to a table (--stack or --local); through the API, add PINs one by one")

@@ -20,7 +20,7 @@ from botocore.exceptions import (
 )
 
 from dialin.admin.table import Admin
-from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH
 from dialin_tools.errors import Invalid, NotFound, Unreachable
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 from dialin_tools.lib.sample_events import LOCAL_TABLE
@@ -90,6 +90,10 @@ def stack_target(stack: str, session: Any) -> Target:
         )
     except ValueError:
         min_length = MIN_PIN_LENGTH
+    try:
+        pin_length = int(params.get("PinLength") or RECOMMENDED_PIN_LENGTH)
+    except ValueError:
+        pin_length = RECOMMENDED_PIN_LENGTH
     secrets = session.client("secretsmanager")
 
     def pepper() -> str:
@@ -98,7 +102,7 @@ def stack_target(stack: str, session: Any) -> Target:
             raise Invalid(f"the PIN pepper secret of stack {stack} is empty")
         return value
 
-    admin = Admin(session.client("dynamodb"), table, pepper, min_pin_length=min_length)
+    admin = Admin(session.client("dynamodb"), table, pepper, min_pin_length=min_length, pin_length=pin_length)
     return Target(admin, f"table {table} of stack {stack}", local=False)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import shlex
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -112,7 +113,48 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
+def refuse_public_dev_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """The documented dev token (and pepper) are public: anyone can sign requests with them.
+    They serve only a loopback server on the embedded table, with no tunnel in front."""
+    exposed = [
+        reason
+        for reason, applies in (
+            ("--table (a real table)", bool(args.table)),
+            (f"--host {args.host} (not loopback)", not _is_loopback(args.host)),
+            ("--public-url (a tunnel)", bool(args.public_url)),
+        )
+        if applies
+    ]
+    if not exposed:
+        return
+    missing = [name for name in ("TWILIO_AUTH_TOKEN",) if not env.get(name)]
+    if args.table and not env.get("PIN_PEPPER"):
+        missing.append("PIN_PEPPER")
+    if missing:
+        raise Invalid(
+            f"with {' and '.join(exposed)} the public dev secrets would let anyone in: "
+            f"set {' and '.join(missing)} (your account's values)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _dial_out_dry_run() -> dict[str, str]:
+    """POST /calls never places a real call from here: it shows what it would send."""
+    return {
+        "DIALOUT_DRY_RUN": "true",
+        "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
+        "DIALOUT_ALLOWED_PREFIXES": os.environ.get("DIALOUT_ALLOWED_PREFIXES") or "+1",
+    }
+
+
 def run(args: argparse.Namespace) -> int:
+    refuse_public_dev_secrets(args, os.environ)  # before anything listens
     public_url = _public_url(args.public_url)
     template = tpl.load()
     routes = tpl.api_routes(template)
@@ -146,9 +188,7 @@ def run(args: argparse.Namespace) -> int:
             "TWILIO_AUTH_TOKEN": token,
             "PIN_PEPPER": pepper,
             "DYNAMODB_ENDPOINT_URL": endpoint,
-            # POST /calls never places a real call from here: it shows what it would send.
-            "DIALOUT_DRY_RUN": "true",
-            "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
+            **_dial_out_dry_run(),
             "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
         }
@@ -302,8 +342,6 @@ def banner(
     lines.append("")
     if public_url:
         lines.append(f"Twilio number's voice webhook: {public_url}/voice/incoming (HTTP POST)")
-        if token == DEV_AUTH_TOKEN:
-            lines.append("TWILIO_AUTH_TOKEN is not set: Twilio's real requests will get 403.")
     else:
         port = api.port
         restart = [_program(), "serve", "--public-url", "https://YOUR-TUNNEL-HOST"]

@@ -1,0 +1,127 @@
+"""The brute-force defences of the PIN steps, on the table: which counters a caller's
+failures spend, what they allow at the first step, and counting a failure at the PIN step.
+
+The rules are in ``dialin.lockout`` (a caller's own counter) and ``dialin.budgets`` (who is
+attested, the per-number and per-stack budgets); this module only reads and writes them.
+Cost: the first step reads every counter that applies with the route (one BatchGetItem);
+a failed PIN updates the caller's counter and, for an unattested caller, the two budgets.
+
+Items (``FAIL#`` like every counter, so the voice role writes nothing else; numbers are
+never stored, only their HMAC)::
+
+  pk = FAIL#<HMAC(pepper, From)>,           sk = CALLER         attested caller, stack-wide
+  pk = FAIL#<HMAC(pepper, From + " " + To)>, sk = CALLER_NUMBER unattested caller on one number
+  pk = FAIL#NUMBER#<HMAC(pepper, To)>,      sk = NUMBER         unattested failures on one number
+  pk = FAIL#STACK,                          sk = STACK          unattested failures on the stack
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .budgets import Budget, Budgets, Gate, caller_of
+from .config import Settings
+from .flow import Call, Guard
+from .lockout import (
+    FAIL_PREFIX,
+    AlreadyCounted,
+    Counter,
+    FailureCounters,
+    LockoutPolicy,
+    caller_hash,
+    counter_key,
+)
+from .records import MalformedRecord
+
+CALLER_NUMBER_SK = "CALLER_NUMBER"
+NUMBER_SK = "NUMBER"
+STACK_SK = "STACK"
+
+
+def caller_key(pepper: str, from_number: str, to_number: str, attested: bool) -> dict[str, Any]:
+    caller = caller_of(from_number)
+    if attested:
+        return counter_key(pepper, caller)
+    digest = caller_hash(pepper, f"{caller} {to_number}")
+    return {"pk": {"S": f"{FAIL_PREFIX}{digest}"}, "sk": {"S": CALLER_NUMBER_SK}}
+
+
+def number_key(pepper: str, to_number: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{FAIL_PREFIX}NUMBER#{caller_hash(pepper, to_number)}"}, "sk": {"S": NUMBER_SK}}
+
+
+def stack_key() -> dict[str, Any]:
+    return {"pk": {"S": f"{FAIL_PREFIX}STACK"}, "sk": {"S": STACK_SK}}
+
+
+def counting(budget: Budget) -> LockoutPolicy:
+    """A budget's counter rules for ``FailureCounters``: a fixed window, no lock beyond it."""
+    return LockoutPolicy(max_failures=budget.hard + 1, window_seconds=budget.window_seconds, lock_seconds=0)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """One call's identity for the counters."""
+
+    call: Call
+    attested: bool
+
+    def keys(self, pepper: str) -> list[dict[str, Any]]:
+        """Counter keys, the caller's own first; budgets only where they apply."""
+        own = caller_key(pepper, self.call.from_number, self.call.to_number, self.attested)
+        if self.attested:
+            return [own]
+        return [own, number_key(pepper, self.call.to_number), stack_key()]
+
+
+def policies(settings: Settings) -> tuple[LockoutPolicy, Budgets]:
+    window = settings.budget_window_seconds
+    return (
+        LockoutPolicy(
+            max_failures=settings.lockout_failures,
+            window_seconds=settings.lockout_window_seconds,
+            lock_seconds=settings.lockout_seconds,
+        ),
+        Budgets(
+            number=Budget(settings.number_budget, settings.number_ceiling, window),
+            stack=Budget(settings.stack_budget, settings.stack_ceiling, window),
+        ),
+    )
+
+
+def parse_counter(item: dict[str, Any] | None) -> Counter | None:
+    """Raises MalformedRecord for an item without the counter's shape."""
+    return Counter.from_item(item) if item is not None else None
+
+
+@dataclass
+class Defences:
+    counters: FailureCounters
+    lockout: LockoutPolicy
+    budgets: Budgets
+
+    def at_incoming(self, caller: Caller, items: list[Counter | None], now: float) -> Guard:
+        """The guard for the first step, from the counters read with the route."""
+        locked = self.lockout.is_locked(items[0], now)
+        if caller.attested:
+            return Guard(attested=True, locked=locked)
+        return Guard(locked=locked, gate=self.budgets.gate(items[1], items[2], now))
+
+    def count_failure(self, caller: Caller, pepper: str, now: int, request: str = "") -> tuple[Guard, bool]:
+        """Count a failed PIN; the guard after it, and True when this failure was new
+        (False: a retry of a request already counted, which spends nothing more)."""
+        keys = caller.keys(pepper)
+        try:
+            own = self.counters.record_failure(keys[0], now, self.lockout, request)
+        except AlreadyCounted as counted:
+            return Guard(attested=caller.attested, locked=self.lockout.is_locked(counted.counter, now)), False
+        locked = self.lockout.is_locked(own, now)
+        if caller.attested:
+            return Guard(attested=True, locked=locked), True
+        number = self.counters.record_failure(keys[1], now, counting(self.budgets.number))
+        stack = self.counters.record_failure(keys[2], now, counting(self.budgets.stack))
+        return Guard(locked=locked, gate=self.budgets.gate(number, stack, now)), True
+
+
+__all__ = ["Caller", "Defences", "Gate", "MalformedRecord", "parse_counter", "policies"]

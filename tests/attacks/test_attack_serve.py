@@ -1,0 +1,116 @@
+"""The guessing attacks over HTTP, against `dialin serve` as its own process (the real
+handlers, its embedded DynamoDB, small budgets from the environment)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from dialin import messages
+from dialin.budgets import ATTESTED_VERSTAT
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
+
+STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
+DIALIN = Path(sys.executable).with_name("dialin")
+ROOT = Path(__file__).resolve().parents[2]
+PIN_NUMBER = "+15555550101"
+ALICE_PIN = "246810"
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
+    env.update(PYTHONUNBUFFERED="1", NUMBER_FAILURE_BUDGET="2", NUMBER_FAILURE_CEILING="4")
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = ""
+        assert process.stdout is not None
+        for line in process.stdout:  # the banner; bounded by the process's own startup
+            found = re.search(r"API on (http://127\.0\.0\.1:\d+)", line)
+            url = found.group(1) if found else url
+            if line.strip() == "Ctrl-C stops.":
+                break
+        assert url, "dialin serve printed no API URL"
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=STARTUP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def post(url: str, params: dict[str, str]) -> ET.Element:
+    request = urllib.request.Request(  # noqa: S310 - the local test server
+        url,
+        data=urlencode(params).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": twilio_signature(url, params, DEV_AUTH_TOKEN),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local test server
+        return ET.fromstring(response.read())
+
+
+def call(
+    base_url: str, caller: str, digits: str, attested: bool = False
+) -> tuple[ET.Element, ET.Element | None]:
+    params = {"CallSid": f"CA{abs(hash(caller)):032d}"[:34], "From": caller, "To": PIN_NUMBER}
+    if attested:
+        params["StirVerstat"] = ATTESTED_VERSTAT
+    first = post(f"{base_url}/voice/incoming", params)
+    gather = first.find("Gather")
+    if gather is None:
+        return first, None
+    return first, post(gather.get("action") or "", {**params, "Digits": digits})
+
+
+def spoken(root: ET.Element) -> str:
+    return " ".join((say.text or "") for say in root.iter("Say"))
+
+
+def test_spoofed_guessing_is_slowed_then_refused_over_http(base_url: str):
+    for n in range(2):
+        call(base_url, f"+1212555{n:04d}", "1" * 10)
+    first, answer = call(base_url, "+12125559000", "2" * 10)
+    assert first.find("Pause") is not None and messages.SLOW_PATH in spoken(first)  # the slow path
+    # One attempt per call; sent before the signed not-before time (a script does not wait
+    # for the pause), it is a wrong PIN without a lookup.
+    assert answer is not None and messages.PIN_FAILED in spoken(answer)
+    _, closing = call(base_url, "+12125559001", "3" * 10)
+    assert closing is not None and spoken(closing) == messages.TRY_LATER
+    refused, _ = call(base_url, "+12125559002", ALICE_PIN)
+    assert spoken(refused) == messages.TRY_LATER
+    # The caller the network vouches for still gets in.
+    _, joined = call(base_url, "+14155550123", ALICE_PIN, attested=True)
+    assert joined is not None and joined.find("Connect/Room") is not None
+
+
+def test_an_unsigned_flood_is_refused(base_url: str):
+    request = urllib.request.Request(  # noqa: S310 - the local test server
+        f"{base_url}/voice/incoming", data=b"From=%2B1&To=%2B1", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - local test server
+    assert refused.value.code == 403

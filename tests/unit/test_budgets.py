@@ -1,0 +1,64 @@
+"""The brute-force rules, pure: who is attested, withheld numbers as one caller, the budgets'
+gates, and the state the PIN step carries in its signed URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialin.budgets import ATTESTED_VERSTAT, WITHHELD, Budget, Budgets, Gate, caller_of, is_attested
+from dialin.lockout import Counter
+from dialin.pins import group_digits
+from dialin.state import BadState, PinState, Speech, single_values
+
+BUDGET = Budget(soft=20, hard=60, window_seconds=3600)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "anonymous", "Anonymous", " restricted ", "+266696687", "+86282452253"]
+)
+def test_every_withheld_value_is_one_caller(value: str):
+    assert caller_of(value) == WITHHELD
+    assert not is_attested(value, ATTESTED_VERSTAT)
+
+
+def test_only_a_full_attestation_counts():
+    assert is_attested("+14155550123", ATTESTED_VERSTAT)
+    for verstat in ("", "TN-Validation-Passed-B", "TN-Validation-Passed-C", "No-TN-Validation"):
+        assert not is_attested("+14155550123", verstat)
+    assert caller_of("+14155550123") == "+14155550123"
+
+
+def test_a_budget_opens_slows_then_closes_within_its_window():
+    assert BUDGET.gate(None, 0) is Gate.OPEN
+    assert BUDGET.gate(Counter(19, 1000, 1500), 1500) is Gate.OPEN
+    assert BUDGET.gate(Counter(20, 1000, 1500), 1500) is Gate.SLOW
+    assert BUDGET.gate(Counter(60, 1000, 1500), 4599) is Gate.CLOSED
+    assert BUDGET.gate(Counter(500, 1000, 1500), 4600) is Gate.OPEN  # the window is over
+
+
+def test_the_stricter_budget_decides():
+    budgets = Budgets(number=BUDGET, stack=Budget(soft=60, hard=240, window_seconds=3600))
+    assert budgets.gate(Counter(20, 0, 0), Counter(0, 0, 0), 10) is Gate.SLOW
+    assert budgets.gate(Counter(20, 0, 0), Counter(240, 0, 0), 10) is Gate.CLOSED
+    assert budgets.gate(None, Counter(60, 0, 0), 10) is Gate.SLOW
+
+
+def test_pin_state_round_trips_attestation_not_before_and_expiry():
+    state = PinState(1, 1, Speech(), "", attested=True, not_before=1_800_000_020, expires=1_800_000_320)
+    query = {k: str(v) for k, v in state.query().items() if v != ""}
+    assert PinState.from_query(query) == state
+    with pytest.raises(BadState):
+        PinState.from_query({**query, "k": "2"})
+
+
+def test_a_repeated_state_key_is_refused():
+    assert single_values([("a", "1"), ("m", "3")]) == {"a": "1", "m": "3"}
+    with pytest.raises(BadState):
+        single_values([("a", "1"), ("m", "3"), ("m", "10")])
+
+
+@pytest.mark.parametrize(
+    ("pin", "spoken"), [("123456", "123 456"), ("1234567", "123 4567"), ("1234567890", "123 456 7890")]
+)
+def test_pins_are_read_aloud_in_groups(pin: str, spoken: str):
+    assert group_digits(pin) == spoken
