@@ -307,7 +307,8 @@ def test_admin_commands_through_the_api_with_url(served: Served, capsys):
         )
         == 0
     )
-    pin = re.search(r"^PIN (\d+) -> room Api Room as carol", capsys.readouterr().out, re.M).group(1)
+    printed = re.search(r"^PIN ([\d ]+) -> room Api Room as carol", capsys.readouterr().out, re.M)
+    pin = printed.group(1).replace(" ", "")
     code, out = dial(served, capsys, "--to", "+15555550166", "--digits", pin)
     assert code == 0 and "Joined room Api Room as carol-" in out, out
 
