@@ -28,12 +28,14 @@ def spoken_routes(dynamodb: Any) -> Any:
     return dynamodb
 
 
-def failure_items(dynamodb: Any) -> list[dict[str, Any]]:
-    """Every item a failed PIN writes (counters and budgets): all but routes and PINs, without
-    the id of the request that wrote it last."""
+def snapshot(dynamodb: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every item, by key, without the id of the request that wrote it last."""
     items = dynamodb.scan(TableName=TABLE)["Items"]
-    written = (i for i in items if i["pk"]["S"].split("#")[0] not in ("ROUTE", "PIN"))
-    return sorted(({k: v for k, v in i.items() if k != "last_request"} for i in written), key=str)
+    return {(i["pk"]["S"], i["sk"]["S"]): {k: v for k, v in i.items() if k != "last_request"} for i in items}
+
+
+def written(before: dict[Any, Any], after: dict[Any, Any]) -> dict[Any, Any]:
+    return {key: item for key, item in after.items() if before.get(key) != item}
 
 
 def enter(handler: Handler, number: str, **answer: str) -> Any:
@@ -81,13 +83,19 @@ def test_a_spoken_pin_joins_like_the_keyed_one(voice_handler: Handler, spoken_ro
 def test_a_wrong_spoken_pin_counts_like_a_wrong_keyed_one(
     voice_handler: Handler, spoken_routes: Any, emitted: Any
 ):
+    """The same items written (counters, budgets), with the same counts."""
+    before = snapshot(spoken_routes)
     spoken = enter(voice_handler, SPOKEN_NUMBER, SpeechResult="one one one two two two")
-    after_spoken = failure_items(spoken_routes)
-    assert after_spoken  # the failure was counted
-    for item in after_spoken:
-        spoken_routes.delete_item(TableName=TABLE, Key={"pk": item["pk"], "sk": item["sk"]})
+    by_speech = written(before, snapshot(spoken_routes))
+    assert by_speech  # the failure was counted
+    for key in by_speech:  # back to the state before it
+        pk, sk = ({"S": part} for part in key)
+        if key in before:
+            spoken_routes.put_item(TableName=TABLE, Item=before[key])
+        else:
+            spoken_routes.delete_item(TableName=TABLE, Key={"pk": pk, "sk": sk})
     keyed = enter(voice_handler, SPOKEN_NUMBER, Digits="111222")
-    assert failure_items(spoken_routes) == after_spoken  # the same counters, the same counts
+    assert written(before, snapshot(spoken_routes)) == by_speech
     assert said(spoken) == said(keyed) == f"{messages.PIN_WRONG} {messages.PIN_PROMPT_SPOKEN}"
     assert emitted().metrics()["PinFailures"] == 2
 

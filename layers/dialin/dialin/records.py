@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .validation import is_e164, is_xml_text, name_problem
+from .validation import is_account_sid, is_e164, is_xml_text, name_problem
 
 ROUTE_SK = "ROUTE"
 PIN_SK = "PIN"
@@ -109,6 +109,7 @@ class Route:
     attempts: int | None = None
     pin_input: str = DTMF
     prompts: Mapping[str, str] = field(default_factory=dict)  # prompt name -> the route's own text
+    account: str = ""  # the Twilio account (AccountSid) whose calls it answers; empty: any
     phone_limit: int | None = None  # phone callers the room takes (room-aware joining)
 
     @classmethod
@@ -127,6 +128,9 @@ class Route:
         for name, value in spoken.items():
             if not is_xml_text(value):
                 raise MalformedRecord(f"{name} contains characters TwiML cannot carry")
+        account = _text(item, "account")
+        if account and not is_account_sid(account):
+            raise MalformedRecord("route account is not an AccountSid")
         return cls(
             number=number,
             mode=mode,
@@ -135,6 +139,7 @@ class Route:
             attempts=attempts,
             pin_input=_choice(item, "pin_input", PIN_INPUTS, DTMF),
             prompts=_prompts(item),
+            account=account,
             phone_limit=phone_limit,
             **spoken,
         )
@@ -147,7 +152,7 @@ class Route:
             "mode": {"S": self.mode},
             "identity_policy": {"S": self.identity_policy},
         }
-        for name in ("room", "greeting", "voice", "language"):
+        for name in ("room", "greeting", "voice", "language", "account"):
             if getattr(self, name):
                 item[name] = {"S": getattr(self, name)}
         if self.attempts is not None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dialin.prompts import PROMPT_NAMES
+from dialin.records import DTMF, DTMF_SPEECH
 from dialin_tools.errors import Invalid
 
 
@@ -25,6 +26,10 @@ def add_prompt_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--prompts-file", type=Path, metavar="FILE", help='JSON: {"PIN_PROMPT": "...", ...}')
     parser.add_argument("--spoken-pin", action="store_true", help="a PIN number also takes a spoken PIN")
+
+
+def pin_input(args: argparse.Namespace) -> str:
+    return DTMF_SPEECH if args.spoken_pin else DTMF
 
 
 def read_prompts(pairs: Sequence[str], file: Path | None) -> dict[str, str]:
