@@ -355,7 +355,8 @@ def test_admin_routes_through_dialin_serve(served: Served, capsys):
 
 def test_admin_commands_through_the_api_with_url(served: Served, capsys):
     api = ["--url", served.url]
-    assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 0
+    spoken = ["--spoken-pin", "--language", "de-DE", "--prompt", "PIN_PROMPT_SPOKEN=Ihre Raum-PIN, bitte."]
+    assert cli.main(["route", "add", "+15555550166", "--pin", *spoken, *api]) == 0
     assert "Route +15555550166 -> PIN entry saved in the admin API" in capsys.readouterr().out
     assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 1
     assert "409" in capsys.readouterr().err
@@ -367,8 +368,9 @@ def test_admin_commands_through_the_api_with_url(served: Served, capsys):
     )
     printed = re.search(r"^PIN ([\d ]+) -> room Api Room as carol", capsys.readouterr().out, re.M)
     pin = printed.group(1).replace(" ", "")
-    code, out = dial(served, capsys, "--to", "+15555550166", "--digits", pin)
+    code, out = dial(served, capsys, "--to", "+15555550166", "--say", " ".join(pin))
     assert code == 0 and "Joined room Api Room as carol-" in out, out
+    assert "hears (Polly.Vicki, de-DE): Ihre Raum-PIN, bitte." in out
 
     assert cli.main(["pin", "list", "--room", "Api Room", *api]) == 0
     listing = capsys.readouterr().out
