@@ -19,7 +19,7 @@ from dialin import messages
 from dialin.defences import caller_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
-from dialin.rooms import calls_pk
+from dialin.rooms import FRESH_ENDED_SECONDS, calls_pk
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
@@ -332,7 +332,8 @@ def with_music(voice_app: Any) -> None:
 def test_hold_music_plays_between_announcements(
     with_music: None, voice_handler: Handler, rooms: RoomHandler, clock: Clock
 ):
-    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    callback(rooms, "room-created", clock)
+    callback(rooms, "room-ended", clock)  # just ended: surely not started, held
     held = dial_direct(voice_handler, 1)
     assert verbs(held) == ["Say", "Play", "Redirect"] and held.find("Play").text == MUSIC
     again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
@@ -353,3 +354,33 @@ def test_hold_music_without_room_callbacks_keeps_the_timer(
     clock.now += 2  # and again not started: held, not taken for a session that ended
     again = parse(post(voice_handler, retry.find("Redirect").text, call_sid=sid(1), To=DIRECT))
     assert verbs(again) == ["Play", "Redirect"]
+
+
+def test_a_held_caller_tries_to_join_when_the_room_state_is_missing(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any
+):
+    """The account sends callbacks, but none came for this room (lost room-created): the held
+    loop tries a <Connect> rather than holding the caller until MaxWaitSeconds."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    held = dial_direct(voice_handler, 1)
+    assert verbs(held) == ["Say", "Pause", "Redirect"]  # the first step still holds
+    clock.now += 20
+    again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(again) == ["Connect", "Redirect"] and again.find("Connect/Room").text == ROOM
+    # A leg let at the room: the room-events function does not move it again.
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+
+
+def test_a_held_caller_keeps_holding_while_the_room_has_just_ended(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "room-ended", clock)
+    held = dial_direct(voice_handler, 1)
+    clock.now += 20
+    again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(again) == ["Pause", "Redirect"]
+    # An end older than FRESH_ENDED_SECONDS may hide a lost room-created: try to join.
+    clock.now += FRESH_ENDED_SECONDS
+    later = parse(post(voice_handler, again.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(later) == ["Connect", "Redirect"]
