@@ -384,3 +384,16 @@ def test_a_held_caller_keeps_holding_while_the_room_has_just_ended(
     clock.now += FRESH_ENDED_SECONDS
     later = parse(post(voice_handler, again.find("Redirect").text, call_sid=sid(1), To=DIRECT))
     assert verbs(later) == ["Connect", "Redirect"]
+
+
+def test_a_participant_event_ahead_of_room_created_moves_the_held_callers(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    dial_direct(voice_handler, 1)
+    clock.now += 5
+    callback(rooms, "participant-connected", clock, "host")  # room-created late (or lost)
+    assert [s for s, _ in api.updates()] == [sid(1)]
+    clock.now -= 1  # the room-created, stamped before the participant, arrives after it
+    callback(rooms, "room-created", clock)
+    assert len(api.updates()) == 1  # not moved a second time
