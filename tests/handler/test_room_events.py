@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,13 +14,15 @@ from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action,
 from support.observed import Emitted
 from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, calls_api, room_callback, room_events_app
 from support.twiml import parse, said, verbs
-from support.voice import TABLE, Clock, Handler
+from support.voice import BASE, TABLE, Clock, Handler
 
 from dialin import messages
 from dialin.defences import caller_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
+from dialin.room_table import RoomTable
 from dialin.rooms import FRESH_ENDED_SECONDS, calls_pk
+from dialin.state import Urls
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
@@ -397,3 +400,26 @@ def test_a_participant_event_ahead_of_room_created_moves_the_held_callers(
     clock.now -= 1  # the room-created, stamped before the participant, arrives after it
     callback(rooms, "room-created", clock)
     assert len(api.updates()) == 1  # not moved a second time
+
+
+def test_concurrent_callbacks_move_a_held_call_once(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    """Two callbacks of one room read the calls before either moved them: only the one that
+    claims a call (waiting -> joining, conditionally) moves it."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    dial_direct(voice_handler, 1)
+    table = rooms.app.table
+    read_before = table.calls(ACCOUNT, ROOM)  # what the second callback read
+    callback(rooms, "room-created", clock)
+    assert len(api.updates()) == 1
+    running = table.room(ACCOUNT, ROOM)
+
+    class SecondCallback(RoomTable):
+        def calls(self, account: str, room: str) -> list[Any]:
+            return read_before
+
+    second = replace(rooms.app, table=SecondCallback(dynamodb, TABLE))
+    assert second.move_waiting(running, Urls(BASE), None) == 0
+    assert len(api.updates()) == 1
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]

@@ -193,6 +193,10 @@ class RoomEventsApp:
         if not chosen:
             return 0
         client = self.clients.get()
+        # Concurrent callbacks may choose the same calls: each is moved by whoever claims it.
+        chosen = [call for call in chosen if self.table.claim(call, int(now))]
+        if not chosen:
+            return 0
         documents = [moved_twiml(call, urls, now) for call in chosen]
         with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(chosen))) as pool:
             results = list(
@@ -205,13 +209,13 @@ class RoomEventsApp:
         for call, (outcome, reason) in zip(chosen, results, strict=True):
             if outcome == MOVED:
                 moved += 1
-                self.table.mark_moved(call, int(self.clock()))
                 if started_ms is not None:
                     delay = max(0.0, self.clock() * 1000 - started_ms)
                     metrics.add_metric(name="JoinDelay", unit=MetricUnit.Milliseconds, value=delay)
             elif outcome == GONE:
                 self.table.drop_call(call)
             else:
+                self.table.release(call)
                 logger.warning("call not moved", extra={"room": room.name, "reason": reason})
                 count("CallMovesFailed")
         count("CallsMoved", moved)

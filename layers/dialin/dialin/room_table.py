@@ -16,6 +16,7 @@ from .directory import IncompleteRead
 from .rooms import (
     JOINING,
     PHONE_ONLY_PK,
+    WAITING,
     Room,
     WaitingCall,
     account_key,
@@ -96,14 +97,34 @@ class RoomTable:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return [WaitingCall.from_item(item) for item in items]
 
-    def mark_moved(self, call: WaitingCall, now: int) -> None:
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=call_key(call.account, call.room, call.call_sid),
-            UpdateExpression="SET #s = :s, moved_at = :m",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": JOINING}, ":m": {"N": str(now)}},
-        )
+    def claim(self, call: WaitingCall, now: int) -> bool:
+        """Mark a waiting call joining, only if it is still waiting: of concurrent callbacks,
+        exactly one moves it. False when another got there first (or it is gone)."""
+        return self._set_status(call, JOINING, WAITING, now)
+
+    def release(self, call: WaitingCall) -> None:
+        """A claimed call that could not be moved waits again, for the next callback."""
+        self._set_status(call, WAITING, JOINING, 0)
+
+    def _set_status(self, call: WaitingCall, status: str, expected: str, moved_at: int) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=call_key(call.account, call.room, call.call_sid),
+                UpdateExpression="SET #s = :s, moved_at = :m",
+                ConditionExpression="#s = :expected",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":s": {"S": status},
+                    ":m": {"N": str(moved_at)},
+                    ":expected": {"S": expected},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def drop_call(self, call: WaitingCall) -> None:
         self.client.delete_item(
