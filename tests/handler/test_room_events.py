@@ -7,6 +7,7 @@ import base64
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -423,3 +424,25 @@ def test_concurrent_callbacks_move_a_held_call_once(
     assert second.move_waiting(running, Urls(BASE), None) == 0
     assert len(api.updates()) == 1
     assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+
+
+def test_a_failed_call_record_on_connect_still_connects(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any, emitted: Callable[[], Emitted]
+):
+    callback(rooms, "room-created", clock)
+
+    def refuse_call_items(params: dict[str, Any], **_: Any) -> Any:
+        if b"CALLS#" in params["body"]:
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+            return SimpleNamespace(status_code=400), {"Error": error, "ResponseMetadata": {}}
+        return None
+
+    emitted()
+    dynamodb.meta.events.register("before-call.dynamodb.PutItem", refuse_call_items)
+    try:
+        root = dial_direct(voice_handler, 1)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", refuse_call_items)
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+    metrics = emitted().metrics()
+    assert metrics.get("ServiceFaults") == 1 and metrics.get("FaultThrottled") == 1

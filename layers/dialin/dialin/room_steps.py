@@ -8,9 +8,11 @@ path of ``flow``, exactly as without this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import flow, room_flow, rooms
@@ -22,6 +24,13 @@ from .validation import is_account_sid
 
 # Call items outlive the longest wait by this much.
 CALL_TTL_MARGIN_SECONDS = 3600
+# (where, fault): the voice app logs and counts it (VoiceApp._report_fault).
+FaultReport = Callable[[str, Exception], None]
+
+
+def _log_fault(where: str, exc: Exception) -> None:
+    logger.error("service fault", extra={"step": where, "fault": type(exc).__name__})
+    count("ServiceFaults")
 
 
 @dataclass
@@ -29,6 +38,7 @@ class RoomSteps:
     directory: Directory  # the table is reached through its client, on first use
     limits: flow.Limits
     music: str = ""
+    report: FaultReport = _log_fault
 
     @cached_property
     def table(self) -> RoomTable:
@@ -99,4 +109,9 @@ class RoomSteps:
             started=state.since,
         )
         expires = max(int(now), state.since) + self.limits.max_wait_seconds + CALL_TTL_MARGIN_SECONDS
-        self.table.add_call(item, expires)
+        try:
+            self.table.add_call(item, expires)
+        except (BotoCoreError, ClientError) as exc:
+            if status == rooms.WAITING:
+                raise  # a waiting caller nobody can move: the step answers "unavailable"
+            self.report("record call", exc)  # joining needs no write: connect anyway
