@@ -21,8 +21,9 @@ from dialin import messages
 from dialin.defences import caller_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
+from dialin.room_events import MAX_TWIML_CHARS, moved_twiml
 from dialin.room_table import RoomTable
-from dialin.rooms import FRESH_ENDED_SECONDS, calls_pk
+from dialin.rooms import FRESH_ENDED_SECONDS, WaitingCall, calls_pk
 from dialin.state import Urls
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.lib import template as tpl
@@ -446,3 +447,18 @@ def test_a_failed_call_record_on_connect_still_connects(
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     metrics = emitted().metrics()
     assert metrics.get("ServiceFaults") == 1 and metrics.get("FaultThrottled") == 1
+
+
+def test_the_longest_names_fit_the_moved_twiml_and_longer_twiml_is_never_sent(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    longest = WaitingCall(ACCOUNT, "\U0001f600" * 128, sid(9), "\U0001f600" * 128, 0, voice="v" * 40)
+    assert len(moved_twiml(longest, Urls(BASE), clock.now)) <= MAX_TWIML_CHARS
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    dial_direct(voice_handler, 1)
+    callback(rooms, "room-created", clock, room="AnotherRoom")  # nothing to move there
+    running = replace(rooms.app.table.room(ACCOUNT, "AnotherRoom"), name=ROOM)
+    too_long = Urls("https://example.com/" + "p" * MAX_TWIML_CHARS)
+    assert rooms.app.move_waiting(running, too_long, None) == 0
+    assert api.updates() == []
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["waiting"]  # its hold loop joins it

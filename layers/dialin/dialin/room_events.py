@@ -26,13 +26,14 @@ from .credentials import Credentials, CredentialsUnavailable
 from .http import forbidden, not_found, twiml
 from .observability import count, logger, metrics
 from .records import MalformedRecord
-from .room_table import Conflict, RoomTable
+from .room_table import SAVE_TRIES, Conflict, RoomTable
 from .signature import is_valid
 from .state import Speech, Urls, WaitState
 from .twilio_rest import GONE, MOVED, ClientCache, update_call
 from .validation import is_account_sid, name_problem
 
 ROUTE = "/video/status"
+# Twilio's limit for inline TwiML (as dial-out). The longest names give about 3,650.
 MAX_TWIML_CHARS = 4000
 # Calls moved at once; Twilio's default REST concurrency per account is far above this.
 MOVE_WORKERS = 10
@@ -171,7 +172,7 @@ class RoomEventsApp:
         self, account: str, name: str, event: rooms.RoomEvent, now: float
     ) -> tuple[rooms.Room, rooms.Change]:
         expires = int(now) + rooms.ROOM_TTL_SECONDS
-        for _ in range(4):
+        for _ in range(SAVE_TRIES):
             room = self.table.room(account, name)
             if room is None:
                 self.table.mark_account(account, int(now), int(now) + rooms.MARKER_TTL_SECONDS)
@@ -193,6 +194,7 @@ class RoomEventsApp:
         if not chosen:
             return 0
         client = self.clients.get()
+        chosen = [call for call in chosen if self._fits(call, urls, now)]
         # Concurrent callbacks may choose the same calls: each is moved by whoever claims it.
         chosen = [call for call in chosen if self.table.claim(call, int(now))]
         if not chosen:
@@ -221,6 +223,14 @@ class RoomEventsApp:
         count("CallsMoved", moved)
         logger.info("calls moved", extra={"room": room.name, "moved": moved, "chosen": len(chosen)})
         return moved
+
+    def _fits(self, call: rooms.WaitingCall, urls: Urls, now: float) -> bool:
+        """A call whose TwiML Twilio would refuse stays waiting: its hold loop's <Connect> joins it."""
+        if len(moved_twiml(call, urls, now)) <= MAX_TWIML_CHARS:
+            return True
+        logger.warning("call not moved", extra={"room": call.room, "reason": "twiml too long"})
+        count("CallMovesFailed")
+        return False
 
     def end_phone_only_rooms(self) -> int:
         """The scheduled check: end the calls of rooms where only phone legs have remained too long."""
