@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..dial_request import IDENTITY_PREFIX
 from ..errors import Invalid
 from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, generate_pin, hash_pin
 from ..records import (
@@ -91,6 +92,8 @@ def make_pin_spec(
     check_name(room, "room")
     if identity:
         check_name(identity, "identity")
+        if identity.startswith(IDENTITY_PREFIX):
+            raise Invalid(f"identity may not start with {IDENTITY_PREFIX} (kept for dial-out's calls)")
     if number:
         check_number(number, "the PIN's number")
     start = parse_time(valid_from, "valid-from")
