@@ -18,6 +18,7 @@ from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Clock, Handler
 
 from dialin import messages
+from dialin.credentials import CredentialsUnavailable
 from dialin.defences import caller_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
@@ -462,3 +463,23 @@ def test_the_longest_names_fit_the_moved_twiml_and_longer_twiml_is_never_sent(
     assert rooms.app.move_waiting(running, too_long, None) == 0
     assert api.updates() == []
     assert [i["status"]["S"] for i in call_items(dynamodb)] == ["waiting"]  # its hold loop joins it
+
+
+def test_a_phone_only_room_stays_listed_until_its_calls_were_ended(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "participant-connected", clock, "host")
+    _fill(voice_handler, rooms, clock, 1)
+    callback(rooms, "participant-disconnected", clock, "host")
+    clock.now += 121
+
+    class SecretUnreadable:
+        def get(self) -> Any:
+            raise CredentialsUnavailable("the secret could not be read")
+
+    with pytest.raises(CredentialsUnavailable):
+        replace(rooms.app, clients=SecretUnreadable()).end_phone_only_rooms()
+    assert api.updates() == []
+    assert rooms(SCHEDULED) == {"ended": 1}  # the next run ends it
+    assert [s for s, _ in api.updates()] == [sid(1)]

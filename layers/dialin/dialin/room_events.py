@@ -239,12 +239,13 @@ class RoomEventsApp:
         for sk, _due in self.table.phone_only_due(now):
             account, name = rooms.split_phone_only(sk)
             room = self.table.room(account, name)
-            self.table.set_phone_only(account, name, None, 0)
             if room is None or not room.in_progress or room.others or not room.phone_only_since:
+                self.table.set_phone_only(account, name, None, 0)
                 continue
-            client = self.clients.get()
+            client = self.clients.get()  # a fault here keeps the room listed: the next run retries
             for call_sid in room.phone.values():
                 update_call(client, call_sid, ended_twiml())
+            self.table.set_phone_only(account, name, None, 0)
             ended += 1
             count("PhoneOnlyRoomsEnded")
             logger.info("phone-only room ended", extra={"room": name, "calls": len(room.phone)})

@@ -83,19 +83,21 @@ class RoomTable:
         return saved
 
     def calls(self, account: str, room: str) -> list[WaitingCall]:
-        items: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": calls_pk(account, room)}},
         }
+        return [WaitingCall.from_item(item) for item in self._all_pages(request)]
+
+    def _all_pages(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**request)
             items += page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                break
+                return items
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [WaitingCall.from_item(item) for item in items]
 
     def claim(self, call: WaitingCall, now: int) -> bool:
         """Mark a waiting call joining, only if it is still waiting: of concurrent callbacks,
@@ -147,11 +149,11 @@ class RoomTable:
 
     def phone_only_due(self, now: int) -> list[tuple[str, int]]:
         """(sk, due) of the phone-only rooms whose time is up."""
-        page = self.client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :pk",
-            FilterExpression="#d <= :now",
-            ExpressionAttributeNames={"#d": "due"},
-            ExpressionAttributeValues={":pk": {"S": PHONE_ONLY_PK}, ":now": {"N": str(now)}},
-        )
-        return [(item["sk"]["S"], int(item["due"]["N"])) for item in page.get("Items", [])]
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "#d <= :now",
+            "ExpressionAttributeNames": {"#d": "due"},
+            "ExpressionAttributeValues": {":pk": {"S": PHONE_ONLY_PK}, ":now": {"N": str(now)}},
+        }
+        return [(item["sk"]["S"], int(item["due"]["N"])) for item in self._all_pages(request)]
