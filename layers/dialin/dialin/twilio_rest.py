@@ -19,6 +19,8 @@ from .validation import is_account_sid
 
 # The domains the bridge calls; each gets the configured base URL.
 DOMAINS = ("api",)
+# Connect and read timeout of a REST call, well inside the functions' 10 s. No retries:
+# a retried POST could place a dial-out call twice.
 TIMEOUT_SECONDS = 6
 # Twilio's answers for a call that can no longer be moved (ended, or never was).
 CALL_GONE_CODES = (20404, 21220)
