@@ -483,3 +483,26 @@ def test_a_phone_only_room_stays_listed_until_its_calls_were_ended(
     assert api.updates() == []
     assert rooms(SCHEDULED) == {"ended": 1}  # the next run ends it
     assert [s for s, _ in api.updates()] == [sid(1)]
+
+
+def test_a_room_starting_between_the_read_and_the_waiting_write_is_joined_at_once(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    """The voice step read "not started"; room-created is processed (finding no call to move)
+    before the step writes the waiting item: the step reads again and connects."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    fired: list[bool] = []
+
+    def room_created_first(params: dict[str, Any], **_: Any) -> None:
+        if not fired and b'"waiting"' in params["body"]:
+            fired.append(True)
+            callback(rooms, "room-created", clock)
+
+    dynamodb.meta.events.register("before-call.dynamodb.PutItem", room_created_first)
+    try:
+        root = dial_direct(voice_handler, 1)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", room_created_first)
+    assert fired and api.updates() == []  # the callback came too early to move it
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]

@@ -7,6 +7,7 @@ keeps the state, moves waiting calls, and lists the rooms where only phone legs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -50,12 +51,34 @@ class RoomTable:
             raise IncompleteRead("batch read throttled")
         return {_key_of(item): item for item in response.get("Responses", {}).get(self.table_name, [])}
 
-    def room(self, account: str, room: str) -> Room | None:
-        item = self.client.get_item(TableName=self.table_name, Key=room_key(account, room)).get("Item")
+    def room(self, account: str, room: str, consistent: bool = False) -> Room | None:
+        key = room_key(account, room)
+        item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=consistent).get("Item")
         return Room.from_item(item) if item else None
 
     def add_call(self, call: WaitingCall, expires_at: int) -> None:
         self.client.put_item(TableName=self.table_name, Item=call.to_item(expires_at))
+
+    def claim_waiting(self, call: WaitingCall, expires_at: int) -> bool:
+        """Write ``call`` (joining) over its waiting item, unless the room-events function claimed
+        it first (a PutItem: the voice function's only write to call items)."""
+        return self._conditionally(
+            self.client.put_item,
+            Item=call.to_item(expires_at),
+            ConditionExpression="#s = :w",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":w": {"S": WAITING}},
+        )
+
+    def _conditionally(self, write: Callable[..., Any], **request: Any) -> bool:
+        """A conditional write: False when its condition did not hold."""
+        try:
+            write(TableName=self.table_name, **request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # The room-events function's side.
 
@@ -69,17 +92,13 @@ class RoomTable:
         saved = replace(room, version=room.version + 1)
         condition = "attribute_not_exists(pk)" if room.version == 0 else "version = :v"
         values = {} if room.version == 0 else {":v": {"N": str(room.version)}}
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=saved.to_item(expires_at),
-                ConditionExpression=condition,
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise Conflict(room.name) from None
-            raise
+        if not self._conditionally(
+            self.client.put_item,
+            Item=saved.to_item(expires_at),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        ):
+            raise Conflict(room.name)
         return saved
 
     def calls(self, account: str, room: str) -> list[WaitingCall]:
@@ -109,24 +128,18 @@ class RoomTable:
         self._set_status(call, WAITING, JOINING, 0)
 
     def _set_status(self, call: WaitingCall, status: str, expected: str, moved_at: int) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=call_key(call.account, call.room, call.call_sid),
-                UpdateExpression="SET #s = :s, moved_at = :m",
-                ConditionExpression="#s = :expected",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":s": {"S": status},
-                    ":m": {"N": str(moved_at)},
-                    ":expected": {"S": expected},
-                },
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._conditionally(
+            self.client.update_item,
+            Key=call_key(call.account, call.room, call.call_sid),
+            UpdateExpression="SET #s = :s, moved_at = :m",
+            ConditionExpression="#s = :expected",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":s": {"S": status},
+                ":m": {"N": str(moved_at)},
+                ":expected": {"S": expected},
+            },
+        )
 
     def drop_call(self, call: WaitingCall) -> None:
         self.client.delete_item(
