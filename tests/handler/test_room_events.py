@@ -506,3 +506,17 @@ def test_a_room_starting_between_the_read_and_the_waiting_write_is_joined_at_onc
     assert fired and api.updates() == []  # the callback came too early to move it
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+
+
+def test_only_a_leg_let_into_the_room_is_a_phone_leg(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any
+):
+    """A waiting call's identity connecting is not that call (it is held): someone on video."""
+    callback(rooms, "room-created", clock)
+    connected = _fill(voice_handler, rooms, clock, 35)
+    full = dial_direct(voice_handler, 36)
+    assert messages.MEETING_FULL in said(full)
+    waiting = next(i["identity"]["S"] for i in call_items(dynamodb) if i["status"]["S"] == "waiting")
+    callback(rooms, "participant-connected", clock, waiting)
+    room = rooms.app.table.room(ACCOUNT, ROOM)
+    assert waiting in room.others and waiting not in room.phone and len(connected) == len(room.phone)

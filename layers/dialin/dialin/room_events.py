@@ -149,7 +149,8 @@ class RoomEventsApp:
 
         def call_sid(identity: str) -> str:
             calls.extend(self.table.calls(account, name))
-            found = [c for c in calls if c.identity == identity]
+            # Only legs let into the room: a waiting caller's identity joining is someone on video.
+            found = [c for c in calls if c.identity == identity and c.status == rooms.JOINING]
             return max(found, key=lambda c: c.since_ms).call_sid if found else ""
 
         event = parse_event(params, int(now * 1000), call_sid)
