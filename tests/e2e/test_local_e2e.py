@@ -4,9 +4,11 @@ demo seed) and `dialin call` plays complete calls against it over HTTP."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -227,3 +229,105 @@ def test_dial_out_against_the_local_server_shows_the_twilio_request(served: Serv
     code = cli.main(["dial", "--to", "+445555550142", "--room", "DailyStandup", "--url", served.url])
     assert code != 0  # outside the allow-list (the caller number's country code, +1)
     assert "not an allowed destination" in capsys.readouterr().err
+
+
+def readme_admin_example() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("<!-- admin-example:") :]
+    return after[after.index("```python\n") + len("```python\n") : after.index("\n```\n")]
+
+
+def test_the_readme_admin_example_creates_a_pin_that_joins_its_room(served: Served, capsys, tmp_path):
+    script = tmp_path / "create_pin.py"
+    script.write_text(readme_admin_example(), encoding="utf-8")
+    env = {**os.environ, "DIALIN_API": served.url}
+    done = subprocess.run(  # noqa: S603 - the README's own example
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    match = re.search(r"^Dial (\+\d+) and enter (\d+) or tap tel:\+\d+,,(\d+)#$", done.stdout, re.M)
+    assert match and match.group(2) == match.group(3), done.stdout
+    number, pin = match.group(1), match.group(2)
+    code, out = dial(served, capsys, "--to", number, "--digits", pin)
+    assert code == 0, out
+    assert re.search(r"^Joined room Visit-42 as dr-jones-[a-z2-7]{5}\.$", out, re.M), out
+    # The same script again is an idempotent retry: a 409 naming the first PIN, no new PIN.
+    again = subprocess.run(  # noqa: S603 - the README's own example
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert again.returncode != 0 and "409" in again.stderr and pin not in again.stderr
+
+
+def admin_request(served: Served, method: str, path: str, body: object = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - the local test server
+        f"{served.url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - local test server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_admin_routes_through_dialin_serve(served: Served, capsys):
+    status, route = admin_request(served, "POST", "/admin/routes", {"number": "+15555550188", "mode": "pin"})
+    assert status == 201, route
+    assert admin_request(served, "POST", "/admin/routes", {"number": "+15555550188", "mode": "pin"})[0] == 409
+    status, created = admin_request(
+        served, "POST", "/admin/pins", {"room": "Serve Room", "number": "+15555550188", "label": "e2e"}
+    )
+    assert status == 201 and created["numbers"] == ["+15555550188"], created
+    code, out = dial(served, capsys, "--to", "+15555550188", "--digits", created["pin"])
+    assert code == 0 and "Joined room Serve Room as guest-0123-" in out, out
+    status, listing = admin_request(served, "GET", "/admin/pins?room=Serve%20Room")
+    assert status == 200 and [p["id"] for p in listing["pins"]] == [created["id"]]
+    assert created["pin"] not in json.dumps(listing)
+    assert admin_request(served, "POST", "/admin/pins", {"room": ""}) == (
+        400,
+        {"error": "invalid_request", "field": "room", "message": "room is empty"},
+    )
+    assert admin_request(served, "DELETE", f"/admin/pins/{created['id']}")[0] == 200
+    assert admin_request(served, "DELETE", f"/admin/pins/{created['id']}")[0] == 404
+    code, out = dial(served, capsys, "--to", "+15555550188", "--digits", created["pin"], created["pin"])
+    assert code == 1, out
+    assert admin_request(served, "DELETE", "/admin/routes/%2B15555550188")[0] == 200
+    assert admin_request(served, "GET", "/admin/nowhere")[0] == 404
+
+
+def test_admin_commands_through_the_api_with_url(served: Served, capsys):
+    api = ["--url", served.url]
+    assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 0
+    assert "Route +15555550166 -> PIN entry saved in the admin API" in capsys.readouterr().out
+    assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 1
+    assert "409" in capsys.readouterr().err
+    assert (
+        cli.main(
+            ["pin", "add", "--room", "Api Room", "--identity", "carol", "--number", "+15555550166", *api]
+        )
+        == 0
+    )
+    printed = re.search(r"^PIN ([\d ]+) -> room Api Room as carol", capsys.readouterr().out, re.M)
+    pin = printed.group(1).replace(" ", "")
+    code, out = dial(served, capsys, "--to", "+15555550166", "--digits", pin)
+    assert code == 0 and "Joined room Api Room as carol-" in out, out
+
+    assert cli.main(["pin", "list", "--room", "Api Room", *api]) == 0
+    listing = capsys.readouterr().out
+    pin_id = re.search(r"^([0-9a-f]{64})\s+Api Room\s+carol", listing, re.M).group(1)
+    assert pin not in listing
+    assert cli.main(["pin", "list", *api]) == 1
+    assert "give --room ROOM" in capsys.readouterr().err
+    assert cli.main(["pin", "add", "--room", "Api Room", "--pin", "97531086", *api]) == 1
+    assert "always generated" in capsys.readouterr().err
+
+    assert cli.main(["pin", "revoke", "--hash-prefix", pin_id, *api]) == 0
+    assert pin_id in capsys.readouterr().out
+    assert cli.main(["pin", "revoke", "--hash-prefix", pin_id, *api]) == 1
+    assert "404" in capsys.readouterr().err
+    assert cli.main(["route", "list", *api]) == 0
+    assert "+15555550166" in capsys.readouterr().out
+    assert cli.main(["route", "remove", "+15555550166", *api]) == 0
+    capsys.readouterr()
+    assert cli.main(["route", "remove", "+15555550166", *api]) == 1
+    assert "404" in capsys.readouterr().err

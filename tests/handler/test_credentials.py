@@ -105,7 +105,7 @@ def test_deployed_configuration_end_to_end(secrets: dict[str, str], dynamodb: An
         settings, secrets_client=lambda: boto3.client("secretsmanager", region_name="us-east-1")
     )
     app = VoiceApp.on_table(settings, dynamodb, creds, clock=Clock())
-    form = {"CallSid": "CA1", "From": "+14155550123", "To": "+15555550101"}
+    form = {"CallSid": "CA1", "AccountSid": "AC" + "0" * 32, "From": "+14155550123", "To": "+15555550101"}
     prompt = parse(
         app.handle(
             signed_twilio_event(

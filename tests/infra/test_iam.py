@@ -3,12 +3,22 @@ read back for the role each function really gets."""
 
 from __future__ import annotations
 
+import ast
 import copy
 from typing import Any
 
 import pytest
 from samtranslator.translator.transform import transform
 
+from dialin_tools.lib import template as tpl
+
+# The other Twilio accounts' secrets: this stack's names only (<stack>/twilio/<AccountSid>).
+ACCOUNT_SECRETS = str(
+    {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+        "secret:${AWS::StackName}/twilio/*"
+    }
+)
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -69,6 +79,8 @@ def test_voice_role_reads_items_updates_counters_and_reads_its_own_secrets(deplo
             ("dynamodb:PutItem", table, calls_only),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}), ""),
+            ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
+            ("secretsmanager:ListSecretVersionIds", ACCOUNT_SECRETS, ""),
             # The current token's creation date: AWSPREVIOUS only within the rotation grace.
             ("secretsmanager:ListSecretVersionIds", str({"Ref": "TwilioSecret"}), ""),
         ]
@@ -87,19 +99,72 @@ def test_dial_out_role_writes_only_its_call_counter(deployed: dict[str, Any]):
     )
 
 
-def test_no_role_grants_wildcards_or_writes_beyond_the_counters(deployed: dict[str, Any]):
+WRITES = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+ADMIN_KEYS = ["ROUTE#*", "PIN#*", "ROOMPINS#*", "IDEMPOTENCY#*"]
+TIED_PINS = ["PIN#*", "ROOMPINS#*"]
+
+
+def _leading_keys(condition: str) -> list[str]:
+    """The key prefixes a grant is limited to (``[]`` when it has no such condition)."""
+    parsed = ast.literal_eval(condition) if condition else {}
+    return list(parsed.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys", []))
+
+
+def test_no_role_grants_wildcards_or_writes_without_leading_keys(deployed: dict[str, Any]):
     """Writes are limited by key prefix: the voice function's FAIL# counters and CALLS# items,
-    the room-events function's room items; no role may write a route or a PIN."""
+    the room-events function's room items (and deleting tied PINs), the admin function's
+    routes and PINs."""
     for resource in deployed["Resources"].values():
         if resource["Type"] != "AWS::IAM::Role":
             continue
         for action, target, condition in _grants(resource["Properties"]):
             assert "*" not in action and target != "*"
-            if action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
-                assert "LeadingKeys" in condition and "ROUTE#" not in condition and "PIN#" not in condition
+            if action in WRITES:
+                assert _leading_keys(condition), action
+
+
+def test_only_the_admin_role_writes_routes_pins_and_idempotency_records(deployed: dict[str, Any]):
+    directory = {"ROUTE#*", "PIN#*", "ROOMPINS#*", "IDEMPOTENCY#*"}
+    for function in ("VoiceFunction", "DialOutFunction"):
+        for action, _, condition in _grants(_role_of(deployed, function)):
+            if action in WRITES:
+                assert not directory & set(_leading_keys(condition)), (function, action)
+    for action, _, condition in _grants(_role_of(deployed, "RoomEventsFunction")):
+        if action in WRITES and directory & set(_leading_keys(condition)):
+            assert (action, _leading_keys(condition)) == ("dynamodb:DeleteItem", TIED_PINS)
+    admin = _role_of(deployed, "AdminFunction")
+    assert admin["ManagedPolicyArns"] == [BASIC_EXECUTION]
+    table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
+    writes = [(a, t, _leading_keys(c)) for a, t, c in _grants(admin) if a in WRITES]
+    assert sorted(writes) == sorted(
+        (action, table, ADMIN_KEYS)
+        for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+    )
+    reads = sorted(a for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a not in WRITES)
+    assert reads == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+    secrets = [(a, t) for a, t, _ in _grants(admin) if a.startswith("secretsmanager:")]
+    # The pepper, not the Twilio token.
+    assert secrets == [("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}))]
+
+
+def test_admin_routes_require_iam_and_a_policy_of_their_own(template: dict[str, Any]):
+    routes = tpl.api_routes(template)
+    admin_routes = [r for r in routes if r.path.startswith("/admin")]
+    assert admin_routes and all(r.auth == "AWS_IAM" and r.function == "AdminFunction" for r in admin_routes)
+    assert not [r for r in routes if r.function == "AdminFunction" and r not in admin_routes]
+    policies = {
+        name: str(r["Properties"]["PolicyDocument"]["Statement"])
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    assert "/Prod/*/admin/*" in policies["AdminCallerPolicy"]
+    assert "admin" not in policies["DialOutCallerPolicy"] and "calls" not in policies["AdminCallerPolicy"]
+    outputs = template["Outputs"]
+    assert outputs["AdminPolicyArn"]["Value"] == {"Ref": "AdminCallerPolicy"}
 
 
 def test_room_events_role_reads_and_writes_room_items_only(deployed: dict[str, Any]):
+    """Room items; and a room's PIN memberships read and tied PINs deleted (nothing else)."""
     role = _role_of(deployed, "RoomEventsFunction")
     assert role["ManagedPolicyArns"] == [BASIC_EXECUTION]
     table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
@@ -107,6 +172,8 @@ def test_room_events_role_reads_and_writes_room_items_only(deployed: dict[str, A
     writes = str(
         {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOM#*", "ROOMS#*", "CALLS#*", "PHONEONLY"]}}
     )
+    memberships = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ROOMPINS#*"]}})
+    tied = str({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": TIED_PINS}})
     assert sorted(_grants(role)) == sorted(
         [
             ("dynamodb:GetItem", table, reads),
@@ -114,7 +181,11 @@ def test_room_events_role_reads_and_writes_room_items_only(deployed: dict[str, A
             ("dynamodb:PutItem", table, writes),
             ("dynamodb:UpdateItem", table, writes),
             ("dynamodb:DeleteItem", table, writes),
+            ("dynamodb:Query", table, memberships),
+            ("dynamodb:DeleteItem", table, tied),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
+            ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
+            ("secretsmanager:ListSecretVersionIds", ACCOUNT_SECRETS, ""),
             # Callbacks signed with the previous token are accepted during a rotation, as for voice.
             ("secretsmanager:ListSecretVersionIds", str({"Ref": "TwilioSecret"}), ""),
         ]

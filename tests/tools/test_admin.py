@@ -267,7 +267,11 @@ def test_import_csv(empty_admin: Admin):
     directory = Directory(empty_admin.client, "empty")
     assert directory.route("+15551230000").room == "Board"
     assert directory.pin_grant(hash_pin(DEV_PIN_PEPPER, guest.pin)).label == "Guests (generated)"
-    assert len(snapshot(empty_admin)) == 4
+    # Two routes, two PINs, and each PIN's membership item in its room.
+    assert len(snapshot(empty_admin)) == 6
+    assert sorted(e.pin_id for e in empty_admin.room_pins("Board")[0]) == sorted(
+        new.grant.pin_hash for _, new in plan.pins
+    )
 
 
 def test_import_with_a_bad_row_writes_nothing(empty_admin: Admin):

@@ -73,7 +73,7 @@ def test_local_target_is_the_serve_default(tmp_path: Path):
     target = cmd_admin.resolve_target(parse("pin", "list", "--local"))
     assert target.local and target.admin.table == LOCAL_TABLE
     assert target.admin.client.meta.endpoint_url == LOCAL_ENDPOINT
-    with pytest.raises(Invalid, match="not both"):
+    with pytest.raises(Invalid, match="give one of --local, --stack or --url"):
         cmd_admin.resolve_target(parse("pin", "list", "--local", "--stack", "prod"))
     with pytest.raises(Invalid, match="goes with --local"):
         cmd_admin.resolve_target(parse("pin", "list", "--endpoint-url", "http://127.0.0.1:9"))

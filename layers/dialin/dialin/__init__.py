@@ -27,13 +27,16 @@ before it:
   /voice/fallback), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
   /calls), ``room_steps`` (the voice steps' room-aware side), ``room_events`` (RoomEventsApp:
   /video/status and the phone-only check; with dial-out, the only places twilio.rest loads).
-- Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``), shared by every admin
-  door (the `dialin` CLI today).
+- Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``, ``idempotency``;
+  ``api`` + ``payload``: the admin API's router and JSON), shared by every admin door (the
+  `dialin` CLI, the admin API, bulk import). ``room_pins``: a room's PINs (membership
+  items) and the revocation of PINs that end with their room (used by the admin core and
+  the room events).
 
 One call, traced: Twilio posts /voice/incoming -> ``functions/voice/app.py``
 ``lambda_handler`` (Powertools wraps it) -> ``webhooks.VoiceApp.handle``:
 ``apigateway.route_path`` picks the step, ``signature.is_valid`` checks the signature with
-``credentials.auth_tokens()`` (403 if wrong) -> ``VoiceApp.incoming``: one BatchGetItem through
+``credentials.auth_tokens_for(AccountSid)`` (403 if wrong) -> ``VoiceApp.incoming``: one BatchGetItem through
 ``directory.Directory.route_and_counters`` (the route, read back by ``records``, and the
 FAIL# counters ``defences`` names for this caller, judged by ``lockout`` and ``budgets``)
 -> ``flow.incoming`` builds the TwiML

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .validation import is_account_sid
+
 
 def _clamped_int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name, "").strip()
@@ -20,6 +22,12 @@ def _clamped_int(env: Mapping[str, str], name: str, default: int, low: int, high
 
 def public_base_url_setting(env: Mapping[str, str]) -> str:
     return env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+
+
+def account_list(raw: str) -> tuple[str, ...]:
+    """``"AC1..., AC2..."`` -> the well-formed account SIDs, once each."""
+    sids = (item.strip() for item in raw.split(","))
+    return tuple(dict.fromkeys(sid for sid in sids if is_account_sid(sid)))
 
 
 def api_base_url_setting(env: Mapping[str, str]) -> str:
@@ -52,6 +60,13 @@ class Settings:
     min_pin_length: int
     # Local runs only: the account for the REST client (dial-out), next to TWILIO_AUTH_TOKEN.
     local_account_sid: str = ""
+    # Several Twilio accounts (see dialin.accounts): the SIDs besides the Twilio secret's own,
+    # each with a secret named <prefix><AccountSid>.
+    twilio_accounts: tuple[str, ...] = ()
+    twilio_account_secret_prefix: str = ""
+    # Local runs only: webhooks of any account are checked with the local token, even though
+    # TWILIO_ACCOUNT_SID names one (`dialin serve` sets both when the user set neither).
+    local_any_account: bool = False
     # Brute-force lockout: this many failed PINs from one caller inside the window lock the
     # caller out of PIN entry for lockout_seconds (see dialin.lockout).
     lockout_failures: int = 10
@@ -86,6 +101,9 @@ class Settings:
             hold_seconds=_clamped_int(env, "HOLD_SECONDS", 20, 5, 120),
             min_pin_length=_clamped_int(env, "MIN_PIN_LENGTH", 6, 4, 32),
             local_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
+            twilio_accounts=account_list(env.get("TWILIO_ACCOUNTS", "")),
+            twilio_account_secret_prefix=env.get("TWILIO_ACCOUNT_SECRET_PREFIX", "").strip(),
+            local_any_account=env.get("TWILIO_ANY_ACCOUNT", "").strip().lower() in ("1", "true"),
             lockout_failures=_clamped_int(env, "LOCKOUT_FAILURES", 10, 1, 1000),
             lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
             lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .config import Settings
+from .validation import is_account_sid
 
 MAX_AGE_SECONDS = 300
 
@@ -39,8 +40,9 @@ class Credentials:
         self._missing_until: dict[str, float] = {}
         self._clock = clock
         self._wall_clock = wall_clock
-        # When the AWSCURRENT version was created (epoch seconds), and until when that is cached.
-        self._rotated_at: tuple[float, float] | None = None
+        # Per secret: when its AWSCURRENT version was created (epoch seconds), and until when
+        # that is cached.
+        self._rotated_at: dict[str, tuple[float, float]] = {}
         self._versions_client: Any = None
 
     def _provider(self, stage: str) -> Any:
@@ -107,23 +109,63 @@ class Credentials:
         if previous and previous != current:
             yield previous
 
-    def _previous_in_grace(self) -> bool:
+    def auth_tokens_for(self, account_sid: str) -> Iterator[str]:
+        """Tokens of the account that signed a request (its ``AccountSid``); none for an
+        account the stack does not know, so its request is refused.
+
+        Deployed: the Twilio secret's own account, else one of ``TWILIO_ACCOUNTS``, each
+        with a secret of its own (``<prefix><AccountSid>``, same JSON shape and stages).
+        A Twilio secret whose ``accountSid`` is not set signs for every other account, as
+        before accounts were checked. Local: ``TWILIO_ACCOUNT_SID`` when set, else any.
+        """
+        settings = self.settings
+        if not settings.twilio_secret_arn:
+            local = settings.local_account_sid
+            if not local or settings.local_any_account or local == account_sid:
+                yield from self.auth_tokens()
+            return
+        if account_sid in settings.twilio_accounts and settings.twilio_account_secret_prefix:
+            yield from self._tokens(f"{settings.twilio_account_secret_prefix}{account_sid}", account_sid)
+            return
+        own = self._field(self._secret(settings.twilio_secret_arn), "accountSid")
+        if own == account_sid or not is_account_sid(own):
+            yield from self.auth_tokens()
+
+    def _tokens(self, secret_id: str, account_sid: str) -> Iterator[str]:
+        """Current then previous token of an extra account's secret (which must name it)."""
+        current_secret = self._secret(secret_id)
+        if self._field(current_secret, "accountSid") != account_sid:
+            return
+        current = self._auth_token(current_secret)
+        if current:
+            yield current
+        if not self._previous_in_grace(secret_id):
+            return
+        previous = self._auth_token(self._secret(secret_id, "AWSPREVIOUS"))
+        if previous and previous != current:
+            yield previous
+
+    def _previous_in_grace(self, secret_id: str = "") -> bool:
         """The previous token is accepted only for the grace period after the current version
-        was created, so rotating a leaked token revokes it within that time. Fails closed."""
+        was created, so rotating a leaked token revokes it within that time. Fails closed.
+        ``secret_id``: another account's secret (default: the Twilio secret)."""
+        secret_id = secret_id or self.settings.twilio_secret_arn
         grace = self.settings.token_rotation_grace_seconds
         if grace <= 0:
             return False
-        if self._rotated_at is None or self._rotated_at[1] <= self._clock():
-            self._rotated_at = (self._current_created(), self._clock() + MAX_AGE_SECONDS)
-        return self._wall_clock() < self._rotated_at[0] + grace
+        rotated = self._rotated_at.get(secret_id)
+        if rotated is None or rotated[1] <= self._clock():
+            rotated = (self._current_created(secret_id), self._clock() + MAX_AGE_SECONDS)
+            self._rotated_at[secret_id] = rotated
+        return self._wall_clock() < rotated[0] + grace
 
-    def _current_created(self) -> float:
+    def _current_created(self, secret_id: str) -> float:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             if self._versions_client is None:
                 self._versions_client = self._client_factory()
-            request = {"SecretId": self.settings.twilio_secret_arn}
+            request = {"SecretId": secret_id}
             while True:
                 page = self._versions_client.list_secret_version_ids(**request)
                 for version in page.get("Versions", []):

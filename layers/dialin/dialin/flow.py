@@ -39,7 +39,7 @@ class Call:
     duration: str = ""
     direction: str = ""
     sip_response_code: str = ""
-    account: str = ""  # AccountSid: room state is kept per account
+    account: str = ""  # AccountSid: the account that owns the dialed number; room state is kept per account
     # StirVerstat (the caller ID's attestation) and Twilio's I-Twilio-Idempotency-Token header.
     verstat: str = ""
     request_token: str = ""

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .validation import is_e164, is_xml_text, name_problem
+from .validation import is_account_sid, is_e164, is_xml_text, name_problem
 
 ROUTE_SK = "ROUTE"
 PIN_SK = "PIN"
@@ -90,6 +90,7 @@ class Route:
     voice: str = ""
     language: str = ""
     attempts: int | None = None
+    account: str = ""  # the Twilio account (AccountSid) whose calls it answers; empty: any
     phone_limit: int | None = None  # phone callers the room takes (room-aware joining)
 
     @classmethod
@@ -108,12 +109,16 @@ class Route:
         for name, value in spoken.items():
             if not is_xml_text(value):
                 raise MalformedRecord(f"{name} contains characters TwiML cannot carry")
+        account = _text(item, "account")
+        if account and not is_account_sid(account):
+            raise MalformedRecord("route account is not an AccountSid")
         return cls(
             number=number,
             mode=mode,
             room=_room(item, required=mode == DIRECT),
             identity_policy=_choice(item, "identity_policy", CALLER_IDENTITY_POLICIES, LAST_DIGITS),
             attempts=attempts,
+            account=account,
             phone_limit=phone_limit,
             **spoken,
         )
@@ -126,7 +131,7 @@ class Route:
             "mode": {"S": self.mode},
             "identity_policy": {"S": self.identity_policy},
         }
-        for name in ("room", "greeting", "voice", "language"):
+        for name in ("room", "greeting", "voice", "language", "account"):
             if getattr(self, name):
                 item[name] = {"S": getattr(self, name)}
         if self.attempts is not None:

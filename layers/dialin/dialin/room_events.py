@@ -26,6 +26,7 @@ from .credentials import Credentials, CredentialsUnavailable
 from .http import forbidden, not_found, twiml
 from .observability import count, logger, metrics
 from .records import MalformedRecord
+from .room_pins import pin_revoker
 from .room_table import SAVE_TRIES, Conflict, RoomTable
 from .signature import is_valid
 from .state import Speech, Urls, WaitState
@@ -38,12 +39,9 @@ MAX_TWIML_CHARS = 4000
 # Calls moved at once; Twilio's default REST concurrency per account is far above this.
 MOVE_WORKERS = 10
 SERVICE_FAULTS = (BotoCoreError, ClientError, CredentialsUnavailable, MalformedRecord, Conflict)
-# What a hook for the first room-ended of a room gets: (AccountSid, room name).
-RoomEndedHook = Callable[[str, str], None]
-
-
-def _no_hook(account: str, room: str) -> None:
-    """Replaced by whoever acts on a meeting's end (e.g. revoking its PINs)."""
+# What a hook for the first room-ended of a room gets: (AccountSid, room name, when it
+# ended in epoch seconds).
+RoomEndedHook = Callable[[str, str, float], None]
 
 
 @dataclass(frozen=True)
@@ -100,13 +98,14 @@ class RoomEventsApp:
     credentials: Credentials
     clients: ClientCache
     clock: Callable[[], float] = field(default=time.time)
-    # Called once on the first room-ended of each room (wt-12: revoke the PINs tied to it).
-    on_room_ended: RoomEndedHook = field(default=_no_hook)
+    # Called once on the first room-ended of each room: revokes the PINs tied to it.
+    on_room_ended: RoomEndedHook = field(default=lambda account, room, ended_at: None)
 
     @classmethod
     def on_table(cls, settings: Settings, client: Any, credentials: Credentials, **kw: Any) -> RoomEventsApp:
         options = kw.pop("options", None) or RoomEventsSettings.from_env()
         clients = kw.pop("clients", None) or ClientCache(credentials, options.api_base_url)
+        kw.setdefault("on_room_ended", pin_revoker(client, settings.table_name))
         return cls(settings, options, RoomTable(client, settings.table_name), credentials, clients, **kw)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +116,8 @@ class RoomEventsApp:
             return not_found()
         try:
             params = form_params(event)
-            if not is_valid(event, params, self.credentials.auth_tokens(), self.settings.public_base_url):
+            tokens = self.credentials.auth_tokens_for(params.get("AccountSid"))
+            if not is_valid(event, params, tokens, self.settings.public_base_url):
                 logger.warning("signature rejected", extra={"route": ROUTE})
                 count("SignatureRejected")
                 return forbidden()
@@ -161,7 +161,7 @@ class RoomEventsApp:
         extra = {"event": event.kind, "room": name, "phone": len(change.room.phone), "stale": change.stale}
         logger.info("room event", extra=extra)
         if change.ended:
-            self.on_room_ended(account, name)
+            self.on_room_ended(account, name, event.at_ms / 1000)
         if change.started or change.place_freed:
             self.move_waiting(change.room, urls, event.at_ms if change.started else None)
         if before.phone_only_since != change.room.phone_only_since:
@@ -194,7 +194,7 @@ class RoomEventsApp:
         chosen = rooms.to_move(room, self.table.calls(room.account, room.name), int(now))
         if not chosen:
             return 0
-        client = self.clients.get()
+        client = self.clients.get(room.account)
         chosen = [call for call in chosen if self._fits(call, urls, now)]
         # Concurrent callbacks may choose the same calls: each is moved by whoever claims it.
         chosen = [call for call in chosen if self.table.claim(call, int(now))]
@@ -243,7 +243,7 @@ class RoomEventsApp:
             if room is None or not room.in_progress or room.others or not room.phone_only_since:
                 self.table.set_phone_only(account, name, None, 0)
                 continue
-            client = self.clients.get()  # a fault here keeps the room listed: the next run retries
+            client = self.clients.get(account)  # a fault here keeps the room listed: the next run retries
             for call_sid in room.phone.values():
                 update_call(client, call_sid, ended_twiml())
             self.table.set_phone_only(account, name, None, 0)

@@ -37,25 +37,31 @@ def rest_client(
 
 
 class ClientCache:
-    """One REST client per container, rebuilt when the secret's credentials change."""
+    """One REST client per account per container, rebuilt when the account's token changes."""
 
     def __init__(self, credentials: Credentials, base_url: str = "", http_client: HttpClient | None = None):
         self.credentials = credentials
         self.base_url = base_url
         self.http_client = http_client
-        self._client: tuple[tuple[str, str], Client] | None = None
+        self._clients: dict[str, tuple[str, Client]] = {}
 
-    def get(self) -> Client:
+    def get(self, account: str = "") -> Client:
+        """The client of ``account`` (a room's AccountSid), with that account's token; the
+        Twilio secret's own account when empty or the same (see ``Credentials.auth_tokens_for``)."""
         account_sid = self.credentials.account_sid()
-        token = next(iter(self.credentials.auth_tokens()), "")
+        if account and account != account_sid:
+            account_sid, token = account, next(iter(self.credentials.auth_tokens_for(account)), "")
+        else:
+            token = next(iter(self.credentials.auth_tokens()), "")
         if not is_account_sid(account_sid) or not token:
             raise CredentialsUnavailable("the Twilio account SID or auth token is not set")
-        key = (account_sid, token)
-        if self._client is None or self._client[0] != key:
+        cached = self._clients.get(account_sid)
+        if cached is None or cached[0] != token:
             if self.http_client is None:
                 self.http_client = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
-            self._client = (key, rest_client(account_sid, token, self.base_url, self.http_client))
-        return self._client[1]
+            cached = (token, rest_client(account_sid, token, self.base_url, self.http_client))
+            self._clients[account_sid] = cached
+        return cached[1]
 
 
 MOVED = "moved"

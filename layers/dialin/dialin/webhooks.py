@@ -103,7 +103,8 @@ class VoiceApp:
             return not_found()
         try:
             params = form_params(event)
-            if not is_valid(event, params, self.credentials.auth_tokens(), self.settings.public_base_url):
+            tokens = self.credentials.auth_tokens_for(params.get("AccountSid"))
+            if not is_valid(event, params, tokens, self.settings.public_base_url):
                 logger.warning("signature rejected", extra={"route": path})
                 count("SignatureRejected")
                 return forbidden()
@@ -166,6 +167,8 @@ class VoiceApp:
         route, items = self.directory.route_and_counters(call.to_number, keys)
         found = items.pop()
         guard = self.defences.at_incoming(caller, [self._counter(item) for item in items], now)
+        if route is not None and route.account and route.account != call.account:
+            route = None  # another account's number: as if unknown
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         aware = bool(found)
         room_aware = route is not None and route.mode == DIRECT and (aware or bool(self.rooms.music))

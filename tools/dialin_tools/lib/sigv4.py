@@ -56,13 +56,26 @@ def region_from_url(url: str) -> str | None:
 
 
 def post_json(url: str, payload: Any, signer: Signer | None = None, timeout: float = 30) -> HttpResult:
+    return request_json("POST", url, payload, signer, timeout)
+
+
+def request_json(
+    method: str,
+    url: str,
+    payload: Any = None,
+    signer: Signer | None = None,
+    timeout: float = 30,
+    headers: dict[str, str] | None = None,
+) -> HttpResult:
+    """``method`` ``url`` with a JSON body (none when ``payload`` is None), SigV4-signed
+    when a signer is given."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise RequestFailed(f"not an http(s) URL: {url}")
-    body = json.dumps(payload).encode("utf-8")
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
     if signer is not None:
-        headers = signer.headers("POST", url, body, headers)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked
+        headers = signer.headers(method, url, body, headers)
+    request = urllib.request.Request(url, data=body or None, headers=headers, method=method)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked
             return HttpResult(response.status, response.read().decode("utf-8", errors="replace"))

@@ -29,6 +29,7 @@ ROUTE_FIELDS = (
     "voice",
     "language",
     "attempts",
+    "account",
     "phone_limit",
 )
 PIN_FIELDS = ("pin", "room", "identity", "number", "valid_from", "valid_until", "label", "on_duplicate")
@@ -112,7 +113,7 @@ def _text_fields(row: Row, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 def route_from_row(row: Row) -> Route:
     values = _text_fields(row, ROUTE_FIELDS)
-    for name in ("number", "mode", "room", "identity_policy", "greeting", "voice", "language"):
+    for name in ("number", "mode", "room", "identity_policy", "greeting", "voice", "language", "account"):
         if name in values and not isinstance(values[name], str):
             raise Invalid(f"{name} must be text")
     number = values.pop("number", "")

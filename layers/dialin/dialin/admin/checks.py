@@ -12,7 +12,7 @@ from ..records import (
     MAX_ATTEMPTS,
     MAX_PHONE_LIMIT,
 )
-from ..validation import has_control, is_e164, name_problem
+from ..validation import has_control, is_account_sid, is_e164, name_problem
 
 # Limits that keep values usable in TwiML and in our signed step URLs (see dialin.state).
 MAX_GREETING = 1000
@@ -39,6 +39,12 @@ def check_text(value: str, what: str, limit: int) -> str:
         raise Invalid(f"{what} is longer than {limit} characters")
     if has_control(value):
         raise Invalid(f"{what} contains control or bidirectional formatting characters")
+    return value
+
+
+def check_account(value: str) -> str:
+    if not is_account_sid(value):
+        raise Invalid("account must be a Twilio account SID: AC and 32 hex digits")
     return value
 
 

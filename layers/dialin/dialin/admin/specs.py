@@ -4,8 +4,9 @@ given), hashed with the pepper. The runtime's own reader reads back what is buil
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ..dial_request import IDENTITY_PREFIX
 from ..errors import Invalid
@@ -26,6 +27,7 @@ from .checks import (
     MAX_LABEL,
     MAX_LANGUAGE,
     MAX_VOICE,
+    check_account,
     check_choice,
     check_name,
     check_number,
@@ -35,6 +37,20 @@ from .checks import (
     parse_phone_limit,
     parse_time,
 )
+
+FIELD_NUMBER = "number"
+T = TypeVar("T")
+
+
+def on(field: str, check: Callable[..., T], *args: Any) -> T:
+    """``check(*args)``, its ``Invalid`` naming ``field`` (the API answers it as a 400)."""
+    try:
+        return check(*args)
+    except Invalid as exc:
+        if exc.field:
+            raise
+        raise Invalid(str(exc), field) from None
+
 
 # DynamoDB's TTL deletes a PIN this long after its validity window ends; until then
 # `pin list` still shows it as expired.
@@ -51,25 +67,29 @@ def make_route(
     voice: str = "",
     language: str = "",
     attempts: str | int | None = None,
+    account: str = "",
     phone_limit: str | int | None = None,
 ) -> Route:
     """A validated route. A PIN number's room is optional: each PIN names its own."""
-    check_number(number)
-    check_choice(mode, "mode", ROUTE_MODES)
+    on(FIELD_NUMBER, check_number, number)
+    on("mode", check_choice, mode, "mode", ROUTE_MODES)
     if mode == DIRECT and not room:
-        raise Invalid("a direct number needs a room (--room ROOM)")
+        raise Invalid("a direct number needs a room (--room ROOM)", "room")
     if room:
-        check_name(room, "room")
+        on("room", check_name, room, "room")
     route = Route(
         number=number,
         mode=mode,
         room=room,
-        identity_policy=check_choice(identity_policy, "identity policy", CALLER_IDENTITY_POLICIES),
-        greeting=check_text(greeting, "greeting", MAX_GREETING),
-        voice=check_text(voice, "voice", MAX_VOICE),
-        language=check_text(language, "language", MAX_LANGUAGE),
-        attempts=parse_attempts(attempts),
-        phone_limit=parse_phone_limit(phone_limit),
+        identity_policy=on(
+            "identity_policy", check_choice, identity_policy, "identity policy", CALLER_IDENTITY_POLICIES
+        ),
+        greeting=on("greeting", check_text, greeting, "greeting", MAX_GREETING),
+        voice=on("voice", check_text, voice, "voice", MAX_VOICE),
+        language=on("language", check_text, language, "language", MAX_LANGUAGE),
+        attempts=on("attempts", parse_attempts, attempts),
+        account=on("account", check_account, account) if account else "",
+        phone_limit=on("phone_limit", parse_phone_limit, phone_limit),
     )
     try:  # the runtime's own reader must accept what we write
         return Route.from_item(route.to_item())
@@ -89,19 +109,19 @@ def make_pin_spec(
     now: float | None = None,
 ) -> PinGrant:
     """A validated grant without its PIN yet (``pin_hash`` is set by ``issue_pin``)."""
-    check_name(room, "room")
+    on("room", check_name, room, "room")
     if identity:
-        check_name(identity, "identity")
+        on("identity", check_name, identity, "identity")
         if identity.startswith(IDENTITY_PREFIX):
-            raise Invalid(f"identity may not start with {IDENTITY_PREFIX} (kept for dial-out's calls)")
+            raise Invalid(f"identity may not start with {IDENTITY_PREFIX} (kept for dial-out's calls)", "identity")
     if number:
-        check_number(number, "the PIN's number")
-    start = parse_time(valid_from, "valid-from")
-    end = parse_time(valid_until, "valid-until")
+        on(FIELD_NUMBER, check_number, number, "the PIN's number")
+    start = on("valid_from", parse_time, valid_from, "valid-from")
+    end = on("valid_until", parse_time, valid_until, "valid-until")
     if start is not None and end is not None and end <= start:
-        raise Invalid("valid-until must be later than valid-from")
+        raise Invalid("valid-until must be later than valid-from", "valid_until")
     if end is not None and end <= (time.time() if now is None else now):
-        raise Invalid("valid-until is already past")
+        raise Invalid("valid-until is already past", "valid_until")
     return PinGrant(
         pin_hash="",
         room=room,
@@ -109,8 +129,8 @@ def make_pin_spec(
         number=number,
         valid_from=start,
         valid_until=end,
-        label=check_text(label, "label", MAX_LABEL),
-        on_duplicate=check_choice(on_duplicate, "on-duplicate", DUPLICATE_POLICIES),
+        label=on("label", check_text, label, "label", MAX_LABEL),
+        on_duplicate=on("on_duplicate", check_choice, on_duplicate, "on-duplicate", DUPLICATE_POLICIES),
     )
 
 
@@ -142,9 +162,9 @@ def issue_pin(
     if pin is None:
         size = length or min_length
         if not min_length <= size <= MAX_PIN_LENGTH:
-            raise Invalid(f"PIN length must be {min_length} to {MAX_PIN_LENGTH} digits")
+            raise Invalid(f"PIN length must be {min_length} to {MAX_PIN_LENGTH} digits", "length")
         pin = generate_pin(size)
     else:
-        check_pin(pin, min_length)
+        on("pin", check_pin, pin, min_length)
     grant = replace(spec, pin_hash=hash_pin(pepper, pin))
     return NewPin(pin=pin, grant=PinGrant.from_item(grant.to_item()), generated=generated)

@@ -26,14 +26,16 @@ from ..records import (
     pin_key,
     route_key,
 )
+from ..room_pins import RoomPin, delete_entries, delete_pin_actions, membership_key, room_pins
+from . import idempotency
 from .bulk import ImportPlan, Row, plan_import, raise_problems, read_rows
-from .checks import check_number
-from .specs import NewPin, issue_pin
+from .checks import check_name, check_number
+from .specs import NewPin, issue_pin, on
 
 HASH_SHOWN = 12  # hex characters of a PIN's hash shown by `pin list`
 MIN_HASH_PREFIX = 8  # shortest hash prefix `pin revoke` accepts
 GENERATE_TRIES = 5  # fresh PINs drawn when a generated one is already in use
-TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit (even: a PIN and its membership go together)
 BATCH_GET_KEYS = 100
 MAX_BATCH_ROUNDS = 10
 NOT_EXISTS = "attribute_not_exists(pk)"
@@ -92,32 +94,63 @@ class Admin:
         return sorted(routes, key=lambda r: r.number), bad
 
     def remove_route(self, number: str) -> Route:
-        check_number(number)
+        on("number", check_number, number)
         old = self._delete(route_key(number))
         if old is None:
-            raise NotFound("no route for that number; nothing was changed")
+            raise NotFound("no route for that number; nothing was changed", "number")
         return Route.from_item(old)
 
     # PINs
 
     def add_pin(self, spec: PinGrant, pin: str | None = None, length: int | None = None) -> NewPin:
+        return self.create_pin(spec, pin, length)[0]
+
+    def create_pin(
+        self,
+        spec: PinGrant,
+        pin: str | None = None,
+        length: int | None = None,
+        *,
+        ends_with_room: bool = False,
+        account: str = "",
+        idempotency_key: str = "",
+    ) -> tuple[NewPin, RoomPin]:
+        """Write a PIN and its room's membership item in one transaction (with the
+        idempotency record when a key is given); a generated PIN already in use is drawn anew."""
         tries = 1 if pin is not None else GENERATE_TRIES
         for _ in range(tries):
             size = length or self.pin_length
             new = issue_pin(spec, self.pepper, pin, min_length=self.min_pin_length, length=size)
+            now = int(self.clock())
+            entry = RoomPin(new.grant, now, ends_with_room, account, new.expires_at)
+            actions = [self._put_new(new.item()), {"Put": {"TableName": self.table, "Item": entry.to_item()}}]
+            if idempotency_key:
+                actions.append(idempotency.put_action(self.table, idempotency_key, new.grant.pin_hash, now))
             try:
-                self.client.put_item(TableName=self.table, Item=new.item(), ConditionExpression=NOT_EXISTS)
+                self.client.transact_write_items(TransactItems=actions)
             except ClientError as exc:
-                if not _is_conditional_failure(exc):
+                reasons = _cancellation_codes(exc)
+                if idempotency_key and reasons[2:3] == ["ConditionalCheckFailed"]:
+                    raise idempotency.AlreadyCreated(
+                        idempotency.recorded_pin(self.client, self.table, idempotency_key)
+                    ) from None
+                if reasons[:1] != ["ConditionalCheckFailed"]:
                     raise
                 continue
-            return new
+            return new, entry
         if pin is not None:
-            raise Conflict("that PIN is already in use; choose another (nothing was changed)")
-        raise Conflict(f"{tries} generated PINs were all in use; try a longer --length")
+            raise Conflict("that PIN is already in use; choose another (nothing was changed)", "pin")
+        raise Conflict(f"{tries} generated PINs were all in use; try a longer --length", "length")
 
-    def list_pins(self) -> tuple[list[tuple[PinGrant, int | None]], int]:
-        """Grants with their TTL, sorted by room and identity, and how many items were unreadable."""
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": NOT_EXISTS}}
+
+    def list_pins(self, room: str = "") -> tuple[list[tuple[PinGrant, int | None]], int]:
+        """Grants with their TTL, sorted by room and identity, and how many items were unreadable.
+        With ``room``, that room's PINs from its membership items (no scan)."""
+        if room:
+            entries, unreadable = self.room_pins(room)
+            return [(e.grant, e.expires_at) for e in entries], unreadable
         pins, bad = self._read("pin", lambda item: (PinGrant.from_item(item), _expires(item)))
         return sorted(pins, key=lambda p: (p[0].room, p[0].identity, p[0].pin_hash)), bad
 
@@ -129,10 +162,10 @@ class Admin:
         if not hash_prefix:
             if not (value.isascii() and value.isdigit() and len(value) <= MAX_PIN_LENGTH):
                 raise Invalid("give the PIN (digits), or a hash prefix with --hash-prefix")
-            old = self._delete(pin_key(hash_pin(self.pepper, value)))
+            old = self._delete_pin(hash_pin(self.pepper, value))
             if old is None:
                 raise NotFound("no PIN matches; nothing was changed")
-            return PinGrant.from_item(old)
+            return old
         prefix = value.lower()
         if len(prefix) < MIN_HASH_PREFIX or any(ch not in "0123456789abcdef" for ch in prefix):
             raise NotFound(f"give at least {MIN_HASH_PREFIX} characters of the hash `dialin pin list` shows")
@@ -141,10 +174,48 @@ class Admin:
             raise NotFound("no PIN matches that hash; nothing was changed")
         if len(matches) > 1:
             raise Invalid("more than one PIN matches that hash prefix; give more characters")
-        old = self._delete(pin_key(matches[0].pin_hash))
+        old = self._delete_pin(matches[0].pin_hash)
         if old is None:
             raise NotFound("that PIN was revoked meanwhile")
-        return PinGrant.from_item(old)
+        return old
+
+    def revoke_pin_id(self, pin_id: str) -> PinGrant:
+        """Delete a grant named by its full id (the hex hash the API shows)."""
+        if len(pin_id) != 64 or any(ch not in "0123456789abcdef" for ch in pin_id):
+            raise Invalid("a PIN id is the 64 hex characters a create or a listing answered", "pin_id")
+        old = self._delete_pin(pin_id)
+        if old is None:
+            raise NotFound("no PIN has that id; nothing was changed", "pin_id")
+        return old
+
+    def room_pins(self, room: str) -> tuple[list[RoomPin], int]:
+        """A room's PINs from its membership items (a Query, no scan); never the PIN itself."""
+        return room_pins(self.client, self.table, check_name(room, "room"))
+
+    def revoke_room(self, room: str) -> list[RoomPin]:
+        """Delete every PIN of a room with its membership item; returns those deleted."""
+        entries, _ = self.room_pins(room)
+        return delete_entries(self.client, self.table, entries, lambda e: delete_pin_actions(self.table, e))
+
+    def _delete_pin(self, pin_hash: str) -> PinGrant | None:
+        """Delete a PIN and its room's membership item together (None: no such PIN)."""
+        key = pin_key(pin_hash)
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        grant = PinGrant.from_item(item)
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": self.table, "Key": key, "ConditionExpression": EXISTS}},
+                    {"Delete": {"TableName": self.table, "Key": membership_key(grant.room, pin_hash)}},
+                ]
+            )
+        except ClientError as exc:
+            if _cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                return None  # revoked meanwhile
+            raise
+        return grant
 
     # Bulk import
 
@@ -161,17 +232,16 @@ class Admin:
         self._check_existing(plan, replace_routes)
         if before_write is not None:
             before_write(plan)
-        puts = [
-            {"Put": {"TableName": self.table, "Item": route.to_item()}}
-            if replace_routes
-            else {
-                "Put": {"TableName": self.table, "Item": route.to_item(), "ConditionExpression": NOT_EXISTS}
-            }
-            for _, route in plan.routes
-        ]
+        # Each PIN beside its membership item, pairs first, so no chunk of 100 splits a pair.
+        now = int(self.clock())
+        puts: list[dict[str, Any]] = []
+        for _, new in plan.pins:
+            entry = RoomPin(new.grant, now, expires_at=new.expires_at)
+            puts += [self._put_new(new.item()), {"Put": {"TableName": self.table, "Item": entry.to_item()}}]
+        route_condition = {} if replace_routes else {"ConditionExpression": NOT_EXISTS}
         puts += [
-            {"Put": {"TableName": self.table, "Item": new.item(), "ConditionExpression": NOT_EXISTS}}
-            for _, new in plan.pins
+            {"Put": {"TableName": self.table, "Item": route.to_item(), **route_condition}}
+            for _, route in plan.routes
         ]
         # Atomic up to 100 items; a larger file is written in transactions of 100 after the
         # checks above, so only a concurrent change could leave it partly written.
@@ -181,7 +251,8 @@ class Admin:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                     written = (
-                        f"; the first {start} items (routes first, then PINs in file order) were written"
+                        f"; the first {start} items (PINs in file order, each with its room entry, "
+                        "then routes) were written"
                         if start
                         else "; nothing was written"
                     )
@@ -275,6 +346,13 @@ class Admin:
         )
         for page in pages:
             yield from page.get("Items", [])
+
+
+def _cancellation_codes(exc: ClientError) -> list[str]:
+    """Per-action codes of a cancelled transaction ("None" for actions that passed)."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    return [str(r.get("Code")) for r in exc.response.get("CancellationReasons") or []]
 
 
 def _expires(item: Mapping[str, Any]) -> int | None:

@@ -15,6 +15,7 @@ from dialin.admin.specs import make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, group_digits
 from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
+from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
     LOCAL_ENDPOINT,
     Target,
@@ -50,6 +51,12 @@ def target_options() -> argparse.ArgumentParser:
         help=f"with --local: where `dialin serve` runs its DynamoDB (default {LOCAL_ENDPOINT})",
     )
     group.add_argument("--stack", default=argparse.SUPPRESS, metavar="NAME", help="a deployed stack")
+    group.add_argument(
+        "--url",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="through the admin API at URL (a stack's ApiBaseUrl, SigV4; or `dialin serve`'s URL)",
+    )
     group.add_argument("--region", default=argparse.SUPPRESS, help="the stack's AWS region")
     return parent
 
@@ -80,6 +87,7 @@ def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
     add.add_argument("--language", default="", help="<Say> language, e.g. en-US")
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
+    add.add_argument("--account", default="", help="answer only calls of this Twilio account (AccountSid)")
     add.add_argument("--phone-limit", help="phone callers its rooms take (1-35; default Twilio's 35)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)
@@ -122,6 +130,7 @@ def _register_pin(subparsers: Any, target: argparse.ArgumentParser) -> None:
     )
     add.set_defaults(handler=pin_add)
     listing = pins.add_parser("list", parents=[target], help="list PIN grants (never the PINs)")
+    listing.add_argument("--room", default="", help="only this room's PINs (required with --url)")
     listing.set_defaults(handler=pin_list)
     _add_revoke(pins, target)
 
@@ -148,7 +157,9 @@ def _add_revoke(pins: Any, target: argparse.ArgumentParser) -> None:
     named = revoke.add_mutually_exclusive_group(required=True)
     named.add_argument("pin", nargs="?", metavar="PIN", help="the PIN")
     named.add_argument(
-        "--hash-prefix", metavar="HASH", help="the hash `pin list` shows (8 characters or more)"
+        "--hash-prefix",
+        metavar="HASH",
+        help="the hash `pin list` shows (8 characters or more; with --url: the full id)",
     )
     revoke.set_defaults(handler=pin_revoke)
 
@@ -159,8 +170,13 @@ def _add_revoke(pins: Any, target: argparse.ArgumentParser) -> None:
 def resolve_target(args: argparse.Namespace) -> Target:
     local = getattr(args, "local", False)
     stack = getattr(args, "stack", "")
-    if local and stack:
-        raise Invalid("give --local or --stack, not both")
+    url = getattr(args, "url", "")
+    if sum(map(bool, (local, stack, url))) > 1:
+        raise Invalid("give one of --local, --stack or --url")
+    if url:
+        region = getattr(args, "region", "")
+        admin = RemoteAdmin(url, signer_for(url, aws_session(region), region))
+        return Target(admin, f"the admin API at {url}", local=False, remote=True)
     if local:
         return local_target(getattr(args, "endpoint_url", LOCAL_ENDPOINT))
     if getattr(args, "endpoint_url", ""):
@@ -207,6 +223,7 @@ def route_add(args: argparse.Namespace) -> int:
         voice=args.voice,
         language=args.language,
         attempts=args.attempts,
+        account=args.account,
         phone_limit=args.phone_limit,
     )
 
@@ -302,8 +319,9 @@ def pin_add(args: argparse.Namespace) -> int:
 
 def pin_list(args: argparse.Namespace) -> int:
     def action(target: Target) -> int:
-        grants, bad = target.admin.list_pins()
+        grants, bad = target.admin.list_pins(room=args.room)
         now = target.admin.clock()
+        shown = 64 if target.remote else HASH_SHOWN  # the API revokes by the full id
         rows = []
         for grant, _expires in grants:
             window = _window(grant.valid_from, grant.valid_until)
@@ -314,7 +332,7 @@ def pin_list(args: argparse.Namespace) -> int:
                 identity += f" ({grant.on_duplicate})"
             rows.append(
                 [
-                    grant.pin_hash[:HASH_SHOWN],
+                    grant.pin_hash[:shown],
                     grant.room,
                     identity,
                     grant.number or "any",
@@ -334,6 +352,9 @@ def pin_revoke(args: argparse.Namespace) -> int:
             grant = target.admin.revoke_pin(args.hash_prefix, hash_prefix=True)
         else:
             grant = target.admin.revoke_pin(args.pin)
+        if target.remote:
+            print(f"Revoked PIN {grant.pin_hash} through {target.where}.")
+            return 0
         who = grant.identity or "guest"
         print(f"Revoked PIN {grant.pin_hash[:HASH_SHOWN]} (room {grant.room}, {who}) in {target.where}.")
         return 0

@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -27,6 +27,9 @@ from dialin_tools.lib.sample_events import LOCAL_TABLE
 from dialin_tools.lib.stack import describe_stack
 from dialin_tools.lib.template import ROOT
 
+if TYPE_CHECKING:
+    from dialin_tools.commands.admin.remote import RemoteAdmin
+
 LOCAL_HOST = "127.0.0.1"
 LOCAL_DYNAMODB_PORT = 8000  # the port DynamoDB Local uses
 LOCAL_ENDPOINT = f"http://{LOCAL_HOST}:{LOCAL_DYNAMODB_PORT}"
@@ -36,9 +39,10 @@ SAMCONFIG = ROOT / "samconfig.toml"
 
 @dataclass
 class Target:
-    admin: Admin
+    admin: Admin | RemoteAdmin
     where: str  # for messages: "the local table dialin-local", "table X of stack Y"
     local: bool
+    remote: bool = False  # through the admin API (--url): ``admin`` is a RemoteAdmin
 
 
 def local_client(endpoint: str = LOCAL_ENDPOINT) -> Any:

@@ -215,7 +215,10 @@ def twilio_api(api: LocalApi, local_url: str, base_url: str, token: str) -> dict
         return {}
     account = os.environ.get("TWILIO_ACCOUNT_SID") or FAKE_ACCOUNT_SID
     api.standin = CallsStandIn(api.log, room_notifier(api, base_url, token, account))
-    return {"TWILIO_API_BASE_URL": f"{local_url}{STANDIN_PREFIX}", "TWILIO_ACCOUNT_SID": account}
+    env = {"TWILIO_API_BASE_URL": f"{local_url}{STANDIN_PREFIX}", "TWILIO_ACCOUNT_SID": account}
+    if not os.environ.get("TWILIO_ACCOUNT_SID"):
+        env["TWILIO_ANY_ACCOUNT"] = "true"  # the stand-in's account only: webhooks of any account pass
+    return env
 
 
 def room_notifier(api: LocalApi, base_url: str, token: str, account: str) -> Callable[[dict[str, str]], None]:

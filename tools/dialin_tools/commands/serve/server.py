@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
@@ -159,6 +159,21 @@ def lambda_response(response: Any) -> tuple[int, Headers, bytes]:
     return response["statusCode"], headers, payload
 
 
+def match_path(declared: str, path: str) -> dict[str, str] | None:
+    """``{"pin_id": "abc"}`` for ``/admin/pins/{pin_id}`` and ``/admin/pins/abc``, as API
+    Gateway fills ``pathParameters`` (decoded); None when the path is another route's."""
+    want, got = declared.strip("/").split("/"), path.strip("/").split("/")
+    if len(want) != len(got):
+        return None
+    parameters = {}
+    for part, value in zip(want, got, strict=True):
+        if part.startswith("{") and part.endswith("}") and value:
+            parameters[part[1:-1]] = unquote(value)
+        elif part != value:
+            return None
+    return parameters
+
+
 class LocalApi:
     """A ThreadingHTTPServer that turns each request into a REST API (v1) proxy event."""
 
@@ -183,6 +198,17 @@ class LocalApi:
     def close(self) -> None:
         self.server.server_close()
 
+    def _match(self, method: str, path: str) -> tuple[LocalRoute | None, dict[str, str]]:
+        """The route for a request: its exact path, else a declared path with ``{name}`` parts."""
+        exact = self.routes.get((method, path))
+        if exact is not None:
+            return exact, {}
+        for (route_method, declared), route in self.routes.items():
+            parameters = match_path(declared, path)
+            if route_method == method and parameters:
+                return route, parameters
+        return None, {}
+
     def invoke(
         self, method: str, target: str, headers: Headers, body: bytes, client_ip: str
     ) -> tuple[int, Headers, bytes]:
@@ -190,9 +216,9 @@ class LocalApi:
         path = parts.path
         if self.standin is not None and path.startswith(STANDIN_PREFIX + "/"):
             return self.standin.handle(method, path, parts.query, body)
-        route = self.routes.get((method, path))
+        route, path_parameters = self._match(method, path)
         if route is None:
-            known = any(p == path for _, p in self.routes)
+            known = any(match_path(p, path) is not None for _, p in self.routes)
             return _json(405, "Method Not Allowed") if known else _json(404, "Not Found")
         simulated = [v for k, v in headers if k.lower() == SIMULATED_SECONDS_HEADER.lower()]
         headers = [(k, v) for k, v in headers if k.lower() != SIMULATED_SECONDS_HEADER.lower()]
@@ -219,6 +245,7 @@ class LocalApi:
             source_ip=client_ip,
         )
         event["requestContext"]["path"] = path  # `sam local start-api` gives the stage-less path
+        event["pathParameters"] = path_parameters or None
         if route.route.auth == "AWS_IAM":
             event["requestContext"]["identity"].update(LOCAL_IAM_IDENTITY)
         try:

@@ -1,0 +1,38 @@
+"""AdminFunction: the admin API (/admin/..., IAM-authorized): routes and PINs for the apps that
+create meetings. Settings, credentials and the table client are created once per container;
+tests replace ``app.admin`` with their own.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dialin.admin.api import AdminApp
+from dialin.admin.table import Admin
+from dialin.config import Settings
+from dialin.credentials import Credentials
+from dialin.directory import dynamodb_client
+from dialin.observability import logger, metrics
+from dialin.pins import RECOMMENDED_PIN_LENGTH
+
+settings = Settings.from_env()
+# Digits of generated PINs (the stack's PinLength); Admin keeps it within the PIN limits.
+pin_length = os.environ.get("PIN_LENGTH", "")
+admin = AdminApp(
+    Admin(
+        dynamodb_client(settings.dynamodb_endpoint_url),
+        settings.table_name,
+        Credentials(settings).pepper,
+        min_pin_length=settings.min_pin_length,
+        pin_length=int(pin_length) if pin_length.isdigit() else RECOMMENDED_PIN_LENGTH,
+    )
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return admin.handle(event)

@@ -1,0 +1,69 @@
+"""Idempotency keys of PIN creation: a retry with the same key within a day makes no second
+PIN and is told the id of the PIN the first request made (the PIN itself was never stored).
+
+  item: pk = IDEMPOTENCY#<hex SHA-256 of the key>, sk = IDEMPOTENCY, ``pin_id``,
+        ``created_at``, ``expires_at`` (TTL; a record past it counts as absent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..errors import Conflict, Invalid
+from ..records import MalformedRecord, number_attribute
+
+WINDOW_SECONDS = 86_400
+MAX_KEY_LENGTH = 255
+SK = "IDEMPOTENCY"
+
+
+class AlreadyCreated(Conflict):
+    """A retried create: the PIN exists since the first request; ``pin_id`` names it."""
+
+    def __init__(self, pin_id: str) -> None:
+        super().__init__(
+            "a PIN was already created with this idempotency key; its PIN cannot be shown again "
+            "(revoke pin_id and create a new one if it was lost)",
+            "idempotency_key",
+        )
+        self.pin_id = pin_id
+
+
+def check_key(key: str) -> str:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        message = f"an idempotency key is 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+        raise Invalid(message, "idempotency_key")
+    return key
+
+
+def record_key(key: str) -> dict[str, dict[str, str]]:
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return {"pk": {"S": f"IDEMPOTENCY#{digest}"}, "sk": {"S": SK}}
+
+
+def put_action(table: str, key: str, pin_id: str, now: int) -> dict[str, Any]:
+    """A transaction Put that fails while a live record holds the key."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {
+                **record_key(key),
+                "type": {"S": "idempotency"},
+                "pin_id": {"S": pin_id},
+                "created_at": {"N": str(now)},
+                "expires_at": {"N": str(now + WINDOW_SECONDS)},
+            },
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
+    }
+
+
+def recorded_pin(client: Any, table: str, key: str) -> str:
+    """The id of the PIN the key's first request made."""
+    item = client.get_item(TableName=table, Key=record_key(key), ConsistentRead=True).get("Item") or {}
+    pin_id = item.get("pin_id", {}).get("S")
+    if not isinstance(pin_id, str) or number_attribute(item, "expires_at") is None:
+        raise MalformedRecord("idempotency record without pin_id")
+    return pin_id

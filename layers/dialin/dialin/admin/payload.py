@@ -1,0 +1,128 @@
+"""The admin API's JSON: request bodies read field by field (a wrong type is a 400 naming
+the field), and the answers for PINs and routes (never a stored PIN: there is none)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..apigateway import BadRequest, decoded_body
+from ..errors import Invalid
+from ..records import Route
+from ..room_pins import RoomPin
+from .checks import format_time
+from .specs import NewPin
+
+PIN_FIELDS = frozenset(
+    {
+        "room",
+        "identity",
+        "number",
+        "valid_from",
+        "valid_until",
+        "label",
+        "on_duplicate",
+        "length",
+        "ends_with_room",
+        "account",
+    }
+)
+ROUTE_FIELDS = frozenset(
+    {"number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts", "account"}
+)
+TIME_FIELDS = ("valid_from", "valid_until")
+
+
+class Body:
+    """A JSON object body; each accessor checks one field's type."""
+
+    def __init__(self, event: Mapping[str, Any], allowed: frozenset[str]) -> None:
+        try:
+            data = json.loads(decoded_body(event) or "null")
+        except (BadRequest, ValueError):
+            raise Invalid("the body must be a JSON object", "body") from None
+        if not isinstance(data, dict):
+            raise Invalid("the body must be a JSON object", "body")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            fields = ", ".join(sorted(allowed))
+            raise Invalid(f"unknown field {unknown[0]!r}; fields are: {fields}", unknown[0])
+        self.data = {name: value for name, value in data.items() if value is not None}
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.data.get(name, default)
+        if not isinstance(value, str):
+            raise Invalid(f"{name} must be a string", name)
+        return value
+
+    def integer(self, name: str) -> int | None:
+        value = self.data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise Invalid(f"{name} must be a whole number", name)
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.data.get(name, False)
+        if not isinstance(value, bool):
+            raise Invalid(f"{name} must be true or false", name)
+        return value
+
+    def time(self, name: str) -> str | int | None:
+        value = self.data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
+            raise Invalid(f"{name} must be an ISO-8601 time such as 2030-01-31T17:00:00Z", name)
+        return value
+
+
+def one_tap(number: str, pin: str) -> str:
+    """What a phone dials in one tap: the number, a pause, the PIN and # (RFC 3966 style)."""
+    return f"tel:{number},,{pin}#"
+
+
+def _times(grant: Any, expires_at: int | None) -> dict[str, str | None]:
+    return {
+        "valid_from": format_time(grant.valid_from) or None,
+        "valid_until": format_time(grant.valid_until) or None,
+        "expires_at": format_time(expires_at) or None,
+    }
+
+
+def pin_listed(entry: RoomPin) -> dict[str, Any]:
+    grant = entry.grant
+    return {
+        "id": entry.pin_id,
+        "room": grant.room,
+        "identity": grant.identity or None,
+        "number": grant.number or None,
+        "label": grant.label,
+        "on_duplicate": grant.on_duplicate,
+        "ends_with_room": entry.ends_with_room,
+        "account": entry.account or None,
+        "created_at": format_time(entry.created_at),
+        **_times(grant, entry.expires_at),
+    }
+
+
+def pin_created(new: NewPin, entry: RoomPin, numbers: list[str]) -> dict[str, Any]:
+    """The create answer: the PIN, once, with the numbers it works on and one-tap strings."""
+    return {
+        **pin_listed(entry),
+        "pin": new.pin,
+        "numbers": numbers,
+        "dial": [one_tap(number, new.pin) for number in numbers],
+    }
+
+
+def route_answer(route: Route) -> dict[str, Any]:
+    return {
+        "number": route.number,
+        "mode": route.mode,
+        "room": route.room or None,
+        "identity_policy": route.identity_policy,
+        "greeting": route.greeting,
+        "voice": route.voice,
+        "language": route.language,
+        "attempts": route.attempts,
+        "account": route.account or None,
+    }

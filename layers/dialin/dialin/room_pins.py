@@ -1,0 +1,167 @@
+"""A room's PINs: one membership item per (room, PIN), so a room's PINs are listed and
+revoked with a Query, never a table scan; and the revocation of PINs that end with their
+meeting (on the first ``room-ended`` of their room after they were created).
+
+  membership: pk = ROOMPINS#<room>, sk = PIN#<hex HMAC of the PIN>
+    the grant's attributes (as on the PIN item, read back by ``PinGrant.from_item``), plus
+    ``created_at`` (N), ``ends_with_room`` (BOOL), ``account`` (S, optional: the Twilio
+    account whose room it is) and the PIN's ``expires_at`` (TTL), so both go together.
+
+Used by the admin core (which writes both items in one transaction) and by the room-events
+function (which may delete tied PINs only). Nothing here is on the voice webhook's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .observability import count, logger
+from .records import MalformedRecord, PinGrant, number_attribute, pin_key
+
+ROOM_PREFIX = "ROOMPINS#"
+PIN_PREFIX = "PIN#"
+ENTRY_TYPE = "room-pin"
+
+
+def room_partition(room: str) -> str:
+    return f"{ROOM_PREFIX}{room}"
+
+
+def membership_key(room: str, pin_hash: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": room_partition(room)}, "sk": {"S": f"{PIN_PREFIX}{pin_hash}"}}
+
+
+@dataclass(frozen=True)
+class RoomPin:
+    """A PIN as its room's membership item records it (never the PIN itself)."""
+
+    grant: PinGrant
+    created_at: int
+    ends_with_room: bool = False
+    account: str = ""
+    expires_at: int | None = None
+
+    @property
+    def pin_id(self) -> str:
+        return self.grant.pin_hash
+
+    def to_item(self) -> dict[str, Any]:
+        item = self.grant.to_item(self.expires_at)
+        item.update(membership_key(self.grant.room, self.grant.pin_hash))
+        item["type"] = {"S": ENTRY_TYPE}
+        item["created_at"] = {"N": str(self.created_at)}
+        item["ends_with_room"] = {"BOOL": self.ends_with_room}
+        if self.account:
+            item["account"] = {"S": self.account}
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> RoomPin:
+        sk = item.get("sk", {}).get("S", "")
+        if not isinstance(sk, str) or not sk.startswith(PIN_PREFIX):
+            raise MalformedRecord("room PIN entry has the wrong sort key")
+        grant = PinGrant.from_item({**item, "pk": {"S": sk}})
+        created = number_attribute(item, "created_at")
+        tied = item.get("ends_with_room", {"BOOL": False})
+        account = item.get("account", {"S": ""})
+        if created is None or not isinstance(tied.get("BOOL"), bool) or not isinstance(account.get("S"), str):
+            raise MalformedRecord("room PIN entry lacks created_at, ends_with_room or account")
+        return cls(grant, created, tied["BOOL"], account["S"], number_attribute(item, "expires_at"))
+
+    def ends_on(self, account: str, ended_at: float) -> bool:
+        """Revoked by a ``room-ended`` of ``account``'s room at ``ended_at``."""
+        return self.ends_with_room and self.account in ("", account) and self.created_at < ended_at
+
+
+def room_items(client: Any, table: str, room: str) -> Iterator[dict[str, Any]]:
+    pages = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": room_partition(room)}},
+        ConsistentRead=True,
+    )
+    for page in pages:
+        yield from page.get("Items", [])
+
+
+def room_pins(client: Any, table: str, room: str) -> tuple[list[RoomPin], int]:
+    """A room's PINs by creation time, and how many entries could not be read."""
+    entries, bad = [], 0
+    for item in room_items(client, table, room):
+        try:
+            entries.append(RoomPin.from_item(item))
+        except MalformedRecord:
+            bad += 1
+    return sorted(entries, key=lambda e: (e.created_at, e.pin_id)), bad
+
+
+def delete_pin_actions(table: str, entry: RoomPin, tied_only: bool = False) -> list[dict[str, Any]]:
+    """Transaction actions deleting a PIN and its membership item (the PIN may be gone).
+
+    ``tied_only``: only while the membership item is the one read (same ``created_at``)
+    and still says the PIN ends with its room.
+    """
+    membership: dict[str, Any] = {"TableName": table, "Key": membership_key(entry.grant.room, entry.pin_id)}
+    if tied_only:
+        membership["ConditionExpression"] = "ends_with_room = :tied AND created_at = :created"
+        membership["ExpressionAttributeValues"] = {
+            ":tied": {"BOOL": True},
+            ":created": {"N": str(entry.created_at)},
+        }
+    return [{"Delete": {"TableName": table, "Key": pin_key(entry.pin_id)}}, {"Delete": membership}]
+
+
+def delete_entries(
+    client: Any, table: str, entries: list[RoomPin], actions: Callable[[RoomPin], list[dict[str, Any]]]
+) -> list[RoomPin]:
+    """Delete each entry's pair of items, one transaction per entry; returns those deleted.
+
+    One transaction per PIN keeps each PIN and its membership together; an entry whose
+    condition no longer holds (changed meanwhile) is left alone.
+    """
+    deleted = []
+    for entry in entries:
+        try:
+            client.transact_write_items(TransactItems=actions(entry))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            continue
+        deleted.append(entry)
+    return deleted
+
+
+def pin_revoker(client: Any, table: str) -> Callable[[str, str, float], None]:
+    """The room-events hook: revoke a room's tied PINs on its first ``room-ended``.
+
+    A fault here is reported and swallowed: the room's state is already saved, and the PINs
+    still end with their validity window; the callback itself still answers.
+    """
+
+    def revoke(account: str, room: str, ended_at: float) -> None:
+        try:
+            revoked = revoke_ended_room_pins(client, table, account, room, ended_at)
+        except (BotoCoreError, ClientError, MalformedRecord) as exc:
+            logger.error("pins not revoked", extra={"room": room, "fault": type(exc).__name__})
+            count("ServiceFaults")
+            return
+        if revoked:
+            logger.info("pins ended with their room", extra={"room": room, "pins": len(revoked)})
+            count("PinsEndedWithRoom", len(revoked))
+
+    return revoke
+
+
+def revoke_ended_room_pins(client: Any, table: str, account: str, room: str, ended_at: float) -> list[str]:
+    """On ``room-ended`` of ``account``'s ``room`` at ``ended_at`` (epoch seconds): delete the
+    PINs tied to that room and created before it ended, with their membership items, and
+    nothing else. Returns the ids of the PINs revoked. A second delivery deletes nothing.
+    """
+    entries, _ = room_pins(client, table, room)
+    doomed = [e for e in entries if e.ends_on(account, ended_at)]
+    deleted = delete_entries(client, table, doomed, lambda e: delete_pin_actions(table, e, tied_only=True))
+    return [e.pin_id for e in deleted]

@@ -1,0 +1,85 @@
+"""PINs that end with their meeting, end to end on moto: the admin API creates them, a signed
+room-ended reaches the real RoomEventsFunction handler, and the voice function no longer
+admits them. Only the PINs tied to that room and created before it ended go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support.admin_events import AdminHandler, admin_module
+from support.rooms import ACCOUNT, CallsApi, RoomHandler, calls_api, room_callback, room_events_app
+from support.voice import TABLE, Clock
+
+from dialin.admin.api import AdminApp
+from dialin.admin.table import Admin
+from dialin.directory import Directory
+from dialin_tools.commands.serve.handlers import load_handler
+from dialin_tools.lib import template as tpl
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
+
+ROOM = "Visit-42"
+
+
+@pytest.fixture
+def api(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AdminHandler:
+    module = admin_module()
+    app = AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock))
+    monkeypatch.setattr(module, "admin", app)
+    return AdminHandler(module, app)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[CallsApi]:
+    with calls_api() as running:
+        yield running
+
+
+@pytest.fixture
+def rooms(dynamodb: Any, clock: Clock, stand_in: CallsApi, monkeypatch: pytest.MonkeyPatch) -> RoomHandler:
+    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
+    module, _ = load_handler(route.code_dir, route.handler)
+    app = room_events_app(dynamodb, clock, stand_in)
+    monkeypatch.setattr(module, "room_events", app)
+    return RoomHandler(module, app)
+
+
+def create(api: AdminHandler, room: str = ROOM, **fields: Any) -> str:
+    status, body = api.call("POST", "/admin/pins", {"room": room, **fields})
+    assert status == 201, body
+    return str(body["id"])
+
+
+def test_room_ended_revokes_the_pins_tied_to_it(
+    api: AdminHandler, rooms: RoomHandler, dynamodb: Any, clock: Clock, emitted: Any
+):
+    tied = create(api, ends_with_room=True)
+    tied_to_account = create(api, ends_with_room=True, account=ACCOUNT)
+    untied = create(api)
+    other_room = create(api, "Visit-43", ends_with_room=True)
+    other_account = create(api, ends_with_room=True, account="AC" + "9" * 32)
+    clock.now += 60
+    assert rooms(room_callback("room-created", ROOM, clock.now))["statusCode"] == 200
+    clock.now += 600
+    assert rooms(room_callback("room-ended", ROOM, clock.now))["statusCode"] == 200
+
+    directory = Directory(dynamodb, TABLE)
+    assert directory.pin_grant(tied) is None and directory.pin_grant(tied_to_account) is None
+    for kept in (untied, other_room, other_account):
+        assert directory.pin_grant(kept) is not None
+    listed = {p["id"] for p in api.call("GET", "/admin/pins", query={"room": ROOM})[1]["pins"]}
+    assert listed == {untied, other_account}
+    out = emitted()
+    assert out.metrics().get("PinsEndedWithRoom") == 2
+
+
+def test_a_pin_created_after_the_end_belongs_to_the_next_meeting(
+    api: AdminHandler, rooms: RoomHandler, dynamodb: Any, clock: Clock
+):
+    rooms(room_callback("room-created", ROOM, clock.now))
+    ended_at = clock.now + 300
+    clock.now += 400  # the callback arrives late; the PIN was made after the room ended
+    next_meeting = create(api, ends_with_room=True)
+    assert rooms(room_callback("room-ended", ROOM, ended_at))["statusCode"] == 200
+    assert Directory(dynamodb, TABLE).pin_grant(next_meeting) is not None
