@@ -113,7 +113,9 @@ def make_pin_spec(
     if identity:
         on("identity", check_name, identity, "identity")
         if identity.startswith(IDENTITY_PREFIX):
-            raise Invalid(f"identity may not start with {IDENTITY_PREFIX} (kept for dial-out's calls)", "identity")
+            raise Invalid(
+                f"identity may not start with {IDENTITY_PREFIX} (kept for dial-out's calls)", "identity"
+            )
     if number:
         on(FIELD_NUMBER, check_number, number, "the PIN's number")
     start = on("valid_from", parse_time, valid_from, "valid-from")
