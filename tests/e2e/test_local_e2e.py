@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from support.served import DIALIN, ROOT, Served, dialin_serve
 
-from dialin import messages
+from dialin import messages, prompts
 from dialin_tools import cli
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 
@@ -224,11 +224,69 @@ def test_dial_out_against_the_local_server_shows_the_twilio_request(served: Serv
     assert (data["To"], data["From"]) == ("+15555550142", "+15555550100")
     assert data["StatusCallback"] == f"{served.url}/voice/status"
     twiml = ET.fromstring(data["Twiml"])
+    assert [verb.tag for verb in twiml] == ["Gather", "Hangup"]  # the callee presses 1 first
+    assert twiml.find("Gather").get("action").startswith(f"{served.url}/voice/confirm?")
+    trusted = ["dial", "--to", "+15555550142", "--room", "DailyStandup", "--no-confirm", "--url", served.url]
+    assert cli.main(trusted) == 0
+    out = capsys.readouterr().out
+    twiml = ET.fromstring(json.loads(out[out.index("{") : out.rindex("}") + 1])["data"]["Twiml"])
     assert twiml.find("Connect/Room").text == "DailyStandup"
     assert twiml.find("Redirect").text.startswith(f"{served.url}/voice/wait?")
     code = cli.main(["dial", "--to", "+445555550142", "--room", "DailyStandup", "--url", served.url])
     assert code != 0  # outside the allow-list (the caller number's country code, +1)
     assert "not an allowed destination" in capsys.readouterr().err
+
+
+LANGUAGES = [
+    ("en-US", "Polly.Joanna", "+15555550160"),
+    ("es-ES", "Polly.Lucia", "+15555550161"),
+    ("fr-FR", "Polly.Lea", "+15555550162"),
+    ("de-DE", "Polly.Vicki", "+15555550163"),
+    ("pt-BR", "Polly.Camila", "+15555550164"),
+]
+
+
+@pytest.mark.parametrize(("language", "voice", "number"), LANGUAGES)
+def test_a_call_in_each_language(served: Served, capsys, language: str, voice: str, number: str):
+    """A PIN number in each language: a wrong PIN, then the right one, then a meeting that has
+    not started; every prompt in the route's language, said by its default voice."""
+    texts = prompts.CATALOGUES[prompts.language_code(language)]
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["route", "add", number, "--pin", "--language", language, "--replace", *local]) == 0
+    assert "Note:" not in capsys.readouterr().out
+    caller = "+1415555" + number[-4:]  # a caller of its own: other tests' wrong PINs count too
+    code, out = dial(
+        served, capsys, "--to", number, "--from", caller, "--digits", "111111", "246810", "--room-not-started"
+    )
+    assert code == 0, out
+    heard = [line.strip() for line in out.splitlines() if line.strip().startswith("hears")]
+    assert heard == [
+        f"hears ({voice}, {language}): {texts['PIN_PROMPT']}",
+        f"hears ({voice}, {language}): {texts['PIN_WRONG']} {texts['PIN_PROMPT']}",
+        f"hears ({voice}, {language}): {texts['PIN_ACCEPTED']}",
+        f"hears ({voice}, {language}): {texts['NOT_STARTED']}",
+    ], out
+    assert re.search(r"^Joined room ClinicRoom1 as alice-[a-z2-7]{5}\.$", out, re.M), out
+
+
+def test_a_spoken_pin_through_the_local_server(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    number = "+15555550165"
+    assert cli.main(["route", "add", number, "--pin", "--spoken-pin", "--language", "es-MX", *local]) == 0
+    capsys.readouterr()
+    code, out = dial(served, capsys, "--to", number, "--say", "dos cuatro seis ocho uno cero")
+    assert code == 0, out
+    assert "says: dos cuatro seis ocho uno cero" in out
+    assert re.search(r"^Joined room ClinicRoom1 as alice-[a-z2-7]{5}\.$", out, re.M), out
+
+
+def test_an_unknown_language_is_english_and_route_add_says_so(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    number = "+15555550167"
+    assert cli.main(["route", "add", number, "--room", "Board", "--language", "ja-JP", *local]) == 0
+    assert "Note: no prompts in ja-JP: callers hear English prompts" in capsys.readouterr().out
+    code, out = dial(served, capsys, "--to", number)
+    assert code == 0 and f"hears (ja-JP): {messages.CONNECTING}" in out, out
 
 
 def readme_admin_example() -> str:
@@ -297,7 +355,8 @@ def test_admin_routes_through_dialin_serve(served: Served, capsys):
 
 def test_admin_commands_through_the_api_with_url(served: Served, capsys):
     api = ["--url", served.url]
-    assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 0
+    spoken = ["--spoken-pin", "--language", "de-DE", "--prompt", "PIN_PROMPT_SPOKEN=Ihre Raum-PIN, bitte."]
+    assert cli.main(["route", "add", "+15555550166", "--pin", *spoken, *api]) == 0
     assert "Route +15555550166 -> PIN entry saved in the admin API" in capsys.readouterr().out
     assert cli.main(["route", "add", "+15555550166", "--pin", *api]) == 1
     assert "409" in capsys.readouterr().err
@@ -309,8 +368,9 @@ def test_admin_commands_through_the_api_with_url(served: Served, capsys):
     )
     printed = re.search(r"^PIN ([\d ]+) -> room Api Room as carol", capsys.readouterr().out, re.M)
     pin = printed.group(1).replace(" ", "")
-    code, out = dial(served, capsys, "--to", "+15555550166", "--digits", pin)
+    code, out = dial(served, capsys, "--to", "+15555550166", "--say", " ".join(pin))
     assert code == 0 and "Joined room Api Room as carol-" in out, out
+    assert "hears (Polly.Vicki, de-DE): Ihre Raum-PIN, bitte." in out
 
     assert cli.main(["pin", "list", "--room", "Api Room", *api]) == 0
     listing = capsys.readouterr().out

@@ -232,6 +232,25 @@ def test_routes_create_list_replace_remove(api: AdminHandler, dynamodb: Any):
         ("POST", "/admin/routes", {"number": "+15551230000", "room": "R", "attempts": "3"}, "attempts"),
         ("POST", "/admin/routes", {"number": "+15551230000", "room": "R", "greeting": "\x07"}, "greeting"),
         ("POST", "/admin/routes", {"number": "+15551230000", "room": "R", "colour": "red"}, "colour"),
+        (
+            "POST",
+            "/admin/routes",
+            {"number": "+15551230000", "mode": "pin", "pin_input": "speech"},
+            "pin_input",
+        ),
+        (
+            "POST",
+            "/admin/routes",
+            {"number": "+15551230000", "room": "R", "pin_input": "dtmf speech"},
+            "pin_input",
+        ),
+        (
+            "POST",
+            "/admin/routes",
+            {"number": "+15551230000", "room": "R", "prompts": {"HELLO": "x"}},
+            "prompts",
+        ),
+        ("POST", "/admin/routes", {"number": "+15551230000", "room": "R", "prompts": ["x"]}, "prompts"),
         ("PUT", "/admin/routes/+15551230000", {"number": "+15551230001", "room": "R"}, "number"),
         ("PUT", "/admin/routes/5551230000", {"room": "R"}, "number"),
         ("DELETE", "/admin/routes/not-a-number", None, "number"),
@@ -244,6 +263,19 @@ def test_bad_route_input_is_a_400_naming_the_field_and_writes_nothing(
     status, answer = api.call(method, path, body)
     assert (status, answer["field"]) == (400, field), answer
     assert items(dynamodb) == before
+
+
+def test_a_route_with_a_spoken_pin_and_prompts_of_its_own(api: AdminHandler, dynamodb: Any):
+    body = {"number": "+15551230009", "mode": "pin", "language": "de-DE", "pin_input": "dtmf speech"}
+    body["prompts"] = {"PIN_PROMPT": "Ihre Raum-PIN, bitte."}
+    status, answer = api.call("POST", "/admin/routes", body)
+    assert status == 201, answer
+    assert (answer["pin_input"], answer["prompts"]) == (
+        "dtmf speech",
+        {"PIN_PROMPT": "Ihre Raum-PIN, bitte."},
+    )
+    route = Directory(dynamodb, TABLE).route("+15551230009")
+    assert route.pin_input == "dtmf speech" and dict(route.prompts) == body["prompts"]
 
 
 def test_an_unknown_route_is_a_404(api: AdminHandler):

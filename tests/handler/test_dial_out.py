@@ -82,7 +82,7 @@ def twiml_of(sent_data: dict[str, Any]) -> ET.Element:
 
 
 def test_places_the_call_with_exactly_these_parameters(dial_out: DialOut, twilio: FakeTwilio):
-    status, body = dial_out({"to": CALLEE, "room": ROOM, "identity": "dr-jones"})
+    status, body = dial_out({"to": CALLEE, "room": ROOM, "identity": "dr-jones", "confirm": False})
     assert status == 201
     assert body == {"callSid": CALL_SID, "status": "queued", "room": ROOM, "identity": "dialout-dr-jones"}
     [sent] = twilio.sent
@@ -127,7 +127,7 @@ def test_late_answer_to_a_meeting_not_started_waits_like_inbound(
 ):
     """The TwiML is written before the phone rings; a callee who answers after 25 s and finds
     no meeting must hear "not started" and be held, not "you have left the meeting"."""
-    dial_out({"to": CALLEE, "room": ROOM})
+    dial_out({"to": CALLEE, "room": ROOM, "confirm": False})
     redirect = twiml_of(twilio.sent[0].data).find("Redirect").text
     clock.now += 25 + 2  # rang 25 s, then "Connecting you" and the <Connect> fell through
     root = follow_redirect(voice_handler, redirect)
@@ -139,7 +139,7 @@ def test_late_answer_to_a_meeting_not_started_waits_like_inbound(
 def test_leg_that_was_in_the_meeting_for_a_while_hears_goodbye(
     dial_out: DialOut, twilio: FakeTwilio, voice_handler: Handler, clock: Clock
 ):
-    dial_out({"to": CALLEE, "room": ROOM})
+    dial_out({"to": CALLEE, "room": ROOM, "confirm": False})
     redirect = twiml_of(twilio.sent[0].data).find("Redirect").text
     clock.now += 5 + 20 * 60  # answered after 5 s, in the meeting for 20 minutes
     root = follow_redirect(voice_handler, redirect)
@@ -147,7 +147,7 @@ def test_leg_that_was_in_the_meeting_for_a_while_hears_goodbye(
 
 
 def test_defaults_from_and_a_generated_identity(dial_out: DialOut, twilio: FakeTwilio):
-    status, body = dial_out({"to": CALLEE, "room": ROOM})
+    status, body = dial_out({"to": CALLEE, "room": ROOM, "confirm": False})
     assert status == 201
     assert body["identity"].startswith("dialout-0123-")
     assert body["identity"] != "dialout-0123-"
@@ -165,7 +165,7 @@ def test_request_from_overrides_the_default(dial_out: DialOut, twilio: FakeTwili
 
 def test_public_base_url_names_the_callback_urls(dial_out: DialOut, twilio: FakeTwilio):
     dial_out.configure(PUBLIC_BASE_URL="https://voice.example.com/dialin")
-    dial_out({"to": CALLEE, "room": ROOM})
+    dial_out({"to": CALLEE, "room": ROOM, "confirm": False})
     sent = twilio.sent[0].data
     assert sent["StatusCallback"] == "https://voice.example.com/dialin/voice/status"
     assert twiml_of(sent).find("Redirect").text.startswith("https://voice.example.com/dialin/voice/wait?")
@@ -282,7 +282,7 @@ def test_bad_input_is_a_400_that_says_what_is_wrong(
 
 
 def test_base64_body_is_read(dial_out: DialOut, twilio: FakeTwilio):
-    raw = json.dumps({"to": CALLEE, "room": "Café ☕"}, ensure_ascii=False)
+    raw = json.dumps({"to": CALLEE, "room": "Café ☕", "confirm": False}, ensure_ascii=False)
     event = calls_event(None, raw=raw, base64_body=True)
     assert base64.b64decode(event["body"]).decode() == raw
     status, _ = dial_out(event=event)
@@ -293,9 +293,9 @@ def test_base64_body_is_read(dial_out: DialOut, twilio: FakeTwilio):
 def test_twiml_over_twilios_limit_is_refused(dial_out: DialOut, twilio: FakeTwilio):
     """Only reachable with a long custom base URL: names of 128 characters fit otherwise."""
     wide = "\U0001f600" * 128  # 4 UTF-8 bytes each, percent-encoded in the wait URL
-    assert dial_out({"to": CALLEE, "room": wide, "identity": wide[:120]})[0] == 201
+    assert dial_out({"to": CALLEE, "room": wide, "identity": wide[:120], "confirm": False})[0] == 201
     dial_out.configure(PUBLIC_BASE_URL="https://voice.example.com/" + "x" * 700)
-    status, body = dial_out({"to": CALLEE, "room": wide, "identity": wide[:120]})
+    status, body = dial_out({"to": CALLEE, "room": wide, "identity": wide[:120], "confirm": False})
     assert status == 400
     assert "4000" in body["message"]
     assert len(twilio.sent) == 1
@@ -479,3 +479,117 @@ def test_sam_local_env_json_makes_a_dry_run(dial_out: DialOut, twilio: FakeTwili
     assert (status, body["dryRun"]) == (200, True)
     assert body["twilioRequest"]["data"]["StatusCallback"] == "http://127.0.0.1:3000/voice/status"
     assert twilio.sent == []
+
+
+# Confirmed dial-out: the callee hears who calls them into which meeting and presses 1.
+
+
+def invitation(twilio: FakeTwilio, index: int = 0) -> ET.Element:
+    root = twiml_of(twilio.sent[index].data)
+    assert verbs(root) == ["Gather", "Hangup"]
+    assert root.find(".//Connect") is None  # nothing joins before the key press
+    return root
+
+
+def test_the_callee_is_invited_and_must_press_1(dial_out: DialOut, twilio: FakeTwilio):
+    status, body = dial_out({"to": CALLEE, "room": ROOM, "identity": "dr-jones", "caller": "Dr Smith"})
+    assert status == 201 and body["identity"] == "dialout-dr-jones"
+    gather = invitation(twilio).find("Gather")
+    assert (gather.get("input"), gather.get("numDigits"), gather.get("timeout")) == ("dtmf", "1", "10")
+    assert gather.get("actionOnEmptyResult") == "true"
+    assert gather.get("action").startswith(f"{BASE}/voice/confirm?")
+    text = gather.find("Say").text
+    assert text == f"Hello. Dr Smith invites you to join a meeting. {messages.DIAL_OUT_PRESS_ONE}"
+    assert ROOM not in text  # the room's name is said only when the request allows it
+
+
+def test_the_room_is_named_only_on_request_and_in_the_requested_language(
+    dial_out: DialOut, twilio: FakeTwilio
+):
+    dial_out({"to": CALLEE, "room": ROOM, "announceRoom": True, "language": "de-DE"})
+    say = invitation(twilio).find("Gather/Say")
+    assert say.text == (
+        "Hallo. Sie werden zu einer Besprechung eingeladen. Die Besprechung heißt DailyStandup. "
+        "Um teilzunehmen, drücken Sie die 1."
+    )
+    assert (say.get("voice"), say.get("language")) == ("Polly.Vicki", "de-DE")
+
+
+@pytest.mark.parametrize("pressed", ["", "2", "#"])
+def test_no_key_or_another_key_ends_the_call_without_joining(
+    dial_out: DialOut, twilio: FakeTwilio, voice_handler: Handler, clock: Clock, emitted: Any, pressed: str
+):
+    dial_out({"to": CALLEE, "room": ROOM})
+    action = invitation(twilio).find("Gather").get("action")
+    emitted()
+    clock.now += 40
+    root = follow_gather(voice_handler, action, pressed)
+    assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.DIAL_OUT_NOT_CONFIRMED
+    assert root.find(".//Connect") is None
+    out = emitted()
+    assert out.metrics().get("DialOutNotConfirmed") == 1 and "DialOutConfirmed" not in out.metrics()
+    assert any(r.get("message") == "dial-out not confirmed" for r in out.logs())
+
+
+def test_pressing_1_joins_and_falls_through_to_the_wait_step(
+    dial_out: DialOut, twilio: FakeTwilio, voice_handler: Handler, clock: Clock, emitted: Any
+):
+    dial_out({"to": CALLEE, "room": ROOM, "identity": "dr-jones"})
+    action = invitation(twilio).find("Gather").get("action")
+    emitted()
+    clock.now += 12
+    root = follow_gather(voice_handler, action, "1")
+    assert verbs(root) == ["Say", "Connect", "Redirect"] and said(root) == messages.CONNECTING
+    room = root.find("Connect/Room")
+    assert (room.text, room.get("participantIdentity")) == (ROOM, "dialout-dr-jones")
+    assert emitted().metrics().get("DialOutConfirmed") == 1
+    clock.now += 3  # the room was not in progress: the same wait step as inbound callers
+    waited = follow_redirect(voice_handler, root.find("Redirect").text)
+    assert messages.NOT_STARTED in said(waited)
+
+
+def test_a_forged_confirm_is_refused(dial_out: DialOut, twilio: FakeTwilio, voice_handler: Handler):
+    dial_out({"to": CALLEE, "room": ROOM})
+    action = invitation(twilio).find("Gather").get("action").replace(ROOM, "OtherRoom")
+    parts = urlsplit(action)
+    event = signed_twilio_event(
+        base_url=f"{parts.scheme}://{parts.netloc}/Prod",
+        route=parts.path.removeprefix("/Prod"),
+        params={
+            "CallSid": CALL_SID,
+            "AccountSid": ACCOUNT_SID,
+            "From": CALLER_ID,
+            "To": CALLEE,
+            "Digits": "1",
+        },
+        query=parse_qsl(parts.query, keep_blank_values=True),
+        stage="Prod",
+        token="not-the-token",
+    )
+    assert voice_handler(event)["statusCode"] == 403
+
+
+def test_confirm_must_be_true_or_false(dial_out: DialOut, twilio: FakeTwilio):
+    status, body = dial_out({"to": CALLEE, "room": ROOM, "confirm": "no"})
+    assert (status, body["field"], body["message"]) == (400, "confirm", "confirm must be true or false")
+    status, body = dial_out({"to": CALLEE, "room": ROOM, "language": "German"})
+    assert (status, body["field"]) == (400, "language")
+    status, body = dial_out({"to": CALLEE, "room": ROOM, "caller": "x" * 129})
+    assert (status, body["field"]) == (400, "caller")
+    assert twilio.sent == []
+
+
+def follow_gather(voice_handler: Handler, url: str, pressed: str) -> ET.Element:
+    """Twilio posting the callee's key (or none) to the confirm step."""
+    parts = urlsplit(url)
+    params = {"CallSid": CALL_SID, "AccountSid": ACCOUNT_SID, "From": CALLER_ID, "To": CALLEE}
+    if pressed:
+        params["Digits"] = pressed
+    event = signed_twilio_event(
+        base_url=f"{parts.scheme}://{parts.netloc}/Prod",
+        route=parts.path.removeprefix("/Prod"),
+        params=params,
+        query=parse_qsl(parts.query, keep_blank_values=True),
+        stage="Prod",
+    )
+    return parse(voice_handler(event))

@@ -52,6 +52,8 @@ EXPECTED = {
     "pin-wrong": (["Gather"], None),
     "wait-room-not-started": (["Say", "Pause", "Connect", "Redirect"], "DailyStandup"),
     "wait-session-ended": (["Say", "Hangup"], None),
+    "confirm-pressed-1": (["Say", "Connect", "Redirect"], "DailyStandup"),
+    "confirm-no-key": (["Say", "Hangup"], None),
     "status-completed": ([], None),
 }
 
@@ -74,6 +76,8 @@ def test_event_file_through_handler(name: str, sam_local_handler: Handler):
         assert messages.NOT_STARTED in said(root)
     if name == "wait-session-ended":
         assert said(root) == messages.SESSION_ENDED
+    if name == "confirm-no-key":
+        assert said(root) == messages.DIAL_OUT_NOT_CONFIRMED
 
 
 def test_room_event_file_through_the_room_events_handler(dynamodb: Any, monkeypatch: pytest.MonkeyPatch):

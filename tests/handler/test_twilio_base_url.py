@@ -40,7 +40,7 @@ def test_dial_out_places_its_call_through_the_base_url():
     with serve(_created) as (url, received):
         env = {"DIALOUT_CALLER_NUMBER": "+15555550100", "TWILIO_API_BASE_URL": url}
         app = DialOutApp(DialOutSettings.from_env(env), Credentials(settings))
-        response = app.handle(calls_event({"to": "+15555550123", "room": "Board"}))
+        response = app.handle(calls_event({"to": "+15555550123", "room": "Board", "confirm": False}))
     assert response["statusCode"] == 201, response
     [request] = received
     assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"

@@ -389,6 +389,64 @@ def test_generated_pins_already_in_use_are_drawn_again(
     assert grant.identity == "alice"
 
 
+# Prompts per route, spoken PINs
+
+
+def test_a_routes_own_prompts_and_spoken_pin_round_trip(directory_admin: Admin, dynamodb: Any):
+    route = specs.make_route(
+        "+15551230002",
+        mode="pin",
+        language="de-DE",
+        pin_input="dtmf speech",
+        prompts={"PIN_PROMPT": "Ihre Raum-PIN, bitte.", "GAVE_UP": "Bis später."},
+    )
+    directory_admin.add_route(route)
+    stored = Directory(dynamodb, TABLE).route("+15551230002")
+    assert stored == route and stored.pin_input == "dtmf speech"
+    assert dict(stored.prompts) == {"PIN_PROMPT": "Ihre Raum-PIN, bitte.", "GAVE_UP": "Bis später."}
+
+
+@pytest.mark.parametrize(
+    ("prompts", "message"),
+    [
+        ({"PIN_PROMT": "x"}, "unknown prompt 'PIN_PROMT'; prompts are: CONNECTING,"),
+        ({"PIN_PROMPT": " "}, "prompt PIN_PROMPT needs a text"),
+        ({"PIN_PROMPT": "a\x07b"}, "prompt PIN_PROMPT contains control or bidirectional"),
+        ({"PIN_PROMPT": "x" * 1001}, "prompt PIN_PROMPT is longer than 1000 characters"),
+        ({"DIAL_OUT_INVITE_BY": "Hallo."}, "prompt DIAL_OUT_INVITE_BY must have {caller}"),
+        ({"PIN_PROMPT": "PIN {"}, "prompt PIN_PROMPT cannot contain { or }"),
+        ({"DIAL_OUT_INVITE_BY": "{caller} {"}, "prompt DIAL_OUT_INVITE_BY has a stray { or }"),
+    ],
+)
+def test_bad_prompts_are_refused(prompts: dict[str, str], message: str):
+    with pytest.raises(Invalid) as raised:
+        specs.make_route("+15551230002", mode="pin", prompts=prompts)
+    assert str(raised.value).startswith(message)
+
+
+def test_a_spoken_pin_needs_a_pin_number():
+    with pytest.raises(Invalid, match="a spoken PIN applies to PIN numbers"):
+        specs.make_route("+15551230002", room="Board", pin_input="dtmf speech")
+    with pytest.raises(Invalid, match="PIN input must be one of: dtmf, dtmf speech"):
+        specs.make_route("+15551230002", mode="pin", pin_input="speech")
+
+
+def test_unknown_languages_get_a_note_and_known_ones_none():
+    assert specs.language_note("de-DE") == specs.language_note("") == ""
+    note = specs.language_note("ja-JP")
+    assert note.startswith("Note: no prompts in ja-JP: callers hear English prompts")
+    assert "de, en, es, fr, pt" in note
+
+
+def test_import_csv_takes_spoken_pin_routes(empty_admin: Admin):
+    rows = bulk.rows_from_csv(
+        "kind,number,mode,language,pin_input\nroute,+15551230003,pin,es-MX,dtmf speech\n"
+    )
+    plan = empty_admin.import_rows(rows)
+    assert [(r.pin_input, r.language) for _, r in plan.routes] == [("dtmf speech", "es-MX")]
+    assert Directory(empty_admin.client, "empty").route("+15551230003").pin_input == "dtmf speech"
+
+
 @pytest.mark.parametrize(
     ("pin", "spoken"),
     [("246810", "246 810"), ("1234567890", "123 456 7890"), ("12345678901", "123 456 789 01")],

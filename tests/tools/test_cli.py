@@ -96,6 +96,10 @@ def test_samconfig_names_the_default_stack(tmp_path: Path):
         (["pin", "add", "--room", "Board", "--identity", "i" * 129], "identity is longer than 128"),
         (["pin", "add", "--room", "Board", "--number", "12"], "E.164"),
         (["pin", "add", "--room", "Board", "--valid-until", "soon"], "ISO-8601"),
+        (["route", "add", "+15551230000", "--pin", "--prompt", "PIN_PROMPT"], "--prompt takes NAME=TEXT"),
+        (["route", "add", "+15551230000", "--pin", "--prompt", "HELLO=Hi"], "unknown prompt 'HELLO'"),
+        (["route", "add", "+15551230000", "--room", "Board", "--spoken-pin"], "applies to PIN numbers"),
+        (["route", "add", "+15551230000", "--pin", "--prompts-file", "/nonexistent.json"], "cannot read"),
     ],
 )
 def test_bad_admin_input_is_refused_before_any_aws_call(argv, message, capsys: pytest.CaptureFixture[str]):

@@ -227,7 +227,7 @@ def test_local_server_shows_the_request_that_would_go_to_twilio(
 ):
     with serve(local_dial_out) as (base, received):
         code, out, _ = Cli(capsys)(
-            "dial", "--to", CALLEE, "--room", ROOM, "--identity", "dr-jones", "--url", base
+            "dial", "--to", CALLEE, "--room", ROOM, "--identity", "dr-jones", "--no-confirm", "--url", base
         )
     assert code == 0
     assert "Authorization" not in received[0].headers  # the local server has no IAM

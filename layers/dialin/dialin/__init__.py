@@ -6,10 +6,10 @@ before it:
 - Leaf rules (no I/O): ``validation`` (E.164, masking), ``records`` (item formats, and the
   reader for them), ``pins`` (generate, hash), ``identity`` (participant identities),
   ``messages`` (what callers hear, in English), ``catalogues`` (the same in other
-  languages), ``prompts`` (the caller's language, as the flow speaks), ``config`` (Settings
-  from the environment), ``state`` (the state carried in our signed step URLs), ``errors``
-  (user errors: Invalid, Conflict, NotFound), ``rooms`` (room state, call items and the
-  decisions on them).
+  languages), ``prompts`` (the caller's language, as the flow speaks), ``spoken`` (a spoken
+  PIN as digits), ``config`` (Settings from the environment), ``state`` (the state carried
+  in our signed step URLs), ``errors`` (user errors: Invalid, Conflict, NotFound),
+  ``rooms`` (room state, call items and the decisions on them).
 - Brute-force rules (no I/O): ``budgets`` (attested or not, withheld numbers as one caller,
   the per-number and per-stack failure budgets).
 - Events and signatures: ``apigateway`` (API Gateway v1/v2 events: headers, body, form,
@@ -24,9 +24,10 @@ before it:
   ``http`` (proxy responses), ``room_table`` (room state and call items),
   ``twilio_rest`` (Twilio's REST client, one base URL for every domain).
 - Apps: ``webhooks`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait, /voice/status,
-  /voice/fallback), ``status`` (status callbacks), ``dial_request`` + ``dialout`` (POST
-  /calls), ``room_steps`` (the voice steps' room-aware side), ``room_events`` (RoomEventsApp:
-  /video/status and the phone-only check; with dial-out, the only places twilio.rest loads).
+  /voice/fallback, /voice/confirm for dial-out), ``status`` (status callbacks),
+  ``dial_request`` + ``dialout`` (POST /calls), ``room_steps`` (the voice steps' room-aware
+  side), ``room_events`` (RoomEventsApp: /video/status and the phone-only check; with
+  dial-out, the only places twilio.rest loads).
 - Admin core: ``admin`` (``checks``, ``specs``, ``bulk``, ``table``, ``idempotency``;
   ``api`` + ``payload``: the admin API's router and JSON), shared by every admin door (the
   `dialin` CLI, the admin API, bulk import). ``room_pins``: a room's PINs (membership

@@ -18,7 +18,10 @@ from .identity import caller_identity
 from .records import LAST_DIGITS
 from .validation import MAX_NAME_LENGTH, is_e164, name_problem
 
-FIELDS = ("to", "room", "identity", "from")
+FIELDS = ("to", "room", "identity", "from", "caller", "language", "confirm", "announceRoom")
+# Fields that take true or false; every other field is a string.
+FLAGS = ("confirm", "announceRoom")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
 # How long the callee's phone rings before Twilio gives up (status no-answer).
 RING_SECONDS = 30
 EXAMPLE_NUMBER = "+14155550123"
@@ -145,6 +148,11 @@ class DialRequest:
     from_number: str
     room: str
     identity: str
+    # The callee hears an invitation and presses 1 to join; False for trusted destinations.
+    confirm: bool = True
+    caller: str = ""  # who invites, said by name in the invitation
+    announce_room: bool = False  # the invitation says the room's name
+    language: str = ""  # the prompts' language (and default voice), e.g. de-DE
 
 
 def _body_text(event: Mapping[str, Any]) -> str:
@@ -175,8 +183,9 @@ def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_i
     if unknown:
         raise BadDialRequest(f"unknown field(s): {', '.join(unknown)}; expected {', '.join(FIELDS)}")
     for name in FIELDS:
-        if name in data and not isinstance(data[name], str):
-            raise BadDialRequest(f"{name} must be a string", name)
+        kind = bool if name in FLAGS else str
+        if name in data and not isinstance(data[name], kind):
+            raise BadDialRequest(f"{name} must be {'true or false' if kind is bool else 'a string'}", name)
 
     to = _phone_number(data, "to")
     if not settings.caller_number and not data.get("from"):
@@ -204,7 +213,26 @@ def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_i
         raise BadDialRequest(problem, "room")
     if not _room_allowed(room, settings.room_pattern):
         raise BadDialRequest("room is not one dial-out may join (DialOutRoomPattern)", "room")
-    return DialRequest(to=to, from_number=from_number, room=room, identity=_identity(data, to, request_id))
+    return DialRequest(
+        to=to,
+        from_number=from_number,
+        room=room,
+        identity=_identity(data, to, request_id),
+        confirm=data.get("confirm", True),
+        announce_room=data.get("announceRoom", False),
+        **_invitation_fields(data),
+    )
+
+
+def _invitation_fields(data: Mapping[str, Any]) -> dict[str, str]:
+    caller, language = data.get("caller", ""), data.get("language", "")
+    if caller:
+        problem = name_problem(caller, "caller")
+        if problem:
+            raise BadDialRequest(problem, "caller")
+    if language and not LANGUAGE.match(language):
+        raise BadDialRequest("language must be a language tag such as en-US or de-DE", "language")
+    return {"caller": caller, "language": language}
 
 
 def _room_allowed(room: str, pattern: str) -> bool:

@@ -30,7 +30,8 @@ from .credentials import Credentials, CredentialsUnavailable
 from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
 from .http import json_response
 from .observability import count, logger
-from .state import Urls
+from .prompts import default_voice
+from .state import Speech, Urls
 from .twilio_rest import ClientCache
 from .validation import is_e164, mask_number
 
@@ -48,7 +49,13 @@ DIGIT_RUN = re.compile(r"\+?[0-9]{7,15}")
 
 def call_parameters(request: DialRequest, urls: Urls, now: float, ring_seconds: int) -> dict[str, Any]:
     """Keyword arguments for ``client.calls.create``."""
-    answered = flow.dial_out_answered(request.room, request.identity, urls, int(now), ring_seconds)
+    invite = None
+    if request.confirm:
+        invite = flow.Invite(caller=request.caller, room=request.room if request.announce_room else "")
+    speech = Speech(voice=default_voice(request.language), language=request.language)
+    answered = flow.dial_out_answered(
+        request.room, request.identity, urls, int(now), ring_seconds, invite=invite, speech=speech
+    )
     twiml = answered.to_xml(xml_declaration=False)
     if len(twiml) > MAX_TWIML_CHARS:
         raise BadDialRequest(

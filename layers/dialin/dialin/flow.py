@@ -13,10 +13,14 @@ from . import messages
 from .budgets import Gate
 from .identity import caller_identity, grant_identity
 from .prompts import default_voice, localize
-from .records import DIRECT, LAST_DIGITS, PinGrant, Route
-from .state import PinState, Speech, Urls, WaitState
+from .records import DIRECT, DTMF_SPEECH, LAST_DIGITS, PinGrant, Route
+from .spoken import DIGIT_HINTS, spoken_digits
+from .state import ConfirmState, PinState, Speech, Urls, WaitState
 
 GATHER_TIMEOUT_SECONDS = 8
+# A dial-out callee has this long after the invitation to press 1.
+CONFIRM_TIMEOUT_SECONDS = 10
+CONFIRM_KEY = "1"
 # Twilio falls through to the verb after <Connect> at once when no in-progress room has
 # that name, and also when a session that did start ends. A fall-through later than this
 # after the <Connect> began means the caller was in the meeting.
@@ -34,6 +38,7 @@ class Call:
     from_number: str
     to_number: str
     digits: str = ""
+    speech: str = ""  # SpeechResult of a <Gather input="dtmf speech">
     # Status callbacks only: CallStatus, CallDuration, Direction, SipResponseCode.
     status: str = ""
     duration: str = ""
@@ -73,7 +78,7 @@ def spoken_seconds(text: str) -> int:
 
 def _text(text: str, speech: Speech) -> str:
     """A prompt of ``messages`` in the call's language (any other text as it is)."""
-    return localize(text, speech.language)
+    return localize(text, speech.language, speech.prompts)
 
 
 def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
@@ -128,19 +133,25 @@ def connect(
 
 
 def speech_of(route: Route) -> Speech:
-    return Speech(voice=route.voice or default_voice(route.language), language=route.language)
+    voice = route.voice or default_voice(route.language)
+    return Speech(voice=voice, language=route.language, custom=bool(route.prompts), prompts=route.prompts)
 
 
 def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = "") -> VoiceResponse:
+    spoken = {}
+    if state.spoken:
+        spoken = {"hints": DIGIT_HINTS, "speech_timeout": "auto", "language": state.speech.language or None}
     gather = response.gather(
-        input="dtmf",
+        input=DTMF_SPEECH if state.spoken else "dtmf",
         finish_on_key="#",
         timeout=GATHER_TIMEOUT_SECONDS,
         action=urls.pin(state),
         method="POST",
         action_on_empty_result=True,
+        **spoken,
     )
-    text = " ".join(_text(part, state.speech) for part in (lead, messages.PIN_PROMPT) if part)
+    prompt = messages.PIN_PROMPT_SPOKEN if state.spoken else messages.PIN_PROMPT
+    text = " ".join(_text(part, state.speech) for part in (lead, prompt) if part)
     gather.say(text, voice=state.speech.voice or None, language=state.speech.language or None)
     return response
 
@@ -183,6 +194,7 @@ def incoming(
         max_attempts=1 if slow else route.attempts or limits.pin_attempts,
         speech=speech,
         caller_policy=route.identity_policy,
+        spoken=route.pin_input == DTMF_SPEECH,
         aware=aware,
         cap=route.phone_limit or 0,
         attested=guard.attested,
@@ -193,6 +205,15 @@ def incoming(
         _say(response, messages.SLOW_PATH, speech)
         response.pause(length=pause)
     return _gather(response, urls, state, lead=route.greeting)
+
+
+def with_spoken_pin(call: Call, state: PinState) -> Call:
+    """The call with a spoken PIN as its digits (keyed digits win), so a spoken PIN follows
+    exactly the checks, counters and lockout of a keyed one. Speech is heard only where the
+    route asked for it."""
+    if call.digits or not call.speech or not state.spoken:
+        return call
+    return replace(call, digits=spoken_digits(call.speech, state.speech.language))
 
 
 def pin_accepted(call: Call, grant: PinGrant | None, now: float) -> bool:
@@ -276,26 +297,78 @@ def room_not_started(state: WaitState, now: float) -> bool:
     return now - state.connected_at < SESSION_ENDED_AFTER_SECONDS
 
 
+@dataclass(frozen=True)
+class Invite:
+    """What a dial-out callee hears before pressing 1 to join."""
+
+    caller: str = ""  # who invites them, said by name; empty: not said
+    room: str = ""  # the meeting's name, said only when the request allows it
+
+
+def _invitation(invite: Invite, speech: Speech) -> str:
+    parts = [
+        _text(messages.DIAL_OUT_INVITE_BY, speech).format(caller=invite.caller)
+        if invite.caller
+        else _text(messages.DIAL_OUT_INVITE, speech)
+    ]
+    if invite.room:
+        parts.append(_text(messages.DIAL_OUT_ROOM, speech).format(room=invite.room))
+    parts.append(_text(messages.DIAL_OUT_PRESS_ONE, speech))
+    return " ".join(parts)
+
+
 def dial_out_answered(
-    room: str, identity: str, urls: Urls, created_at: int, ring_seconds: int
+    room: str,
+    identity: str,
+    urls: Urls,
+    created_at: int,
+    ring_seconds: int,
+    invite: Invite | None = None,
+    speech: Speech = DEFAULT_SPEECH,
 ) -> VoiceResponse:
     """The TwiML of a dial-out leg, handed to Twilio when the call is placed, before it rings.
 
-    It joins like an inbound caller and falls through to the same wait step. The <Connect>
-    starts when the callee answers, up to ``ring_seconds`` after ``created_at``; the wait
-    step times from that latest start, so a late answer to a meeting that has not started
-    still hears "not started" (the cost: a session ending within about ``ring_seconds`` +
-    15 s of a quick answer is taken for "not started" too).
+    With an ``invite``, the callee hears who calls them into which meeting and joins only by
+    pressing 1 (the confirm step); no key (a voicemail box, a wrong person) ends the call.
+    Without one, it joins like an inbound caller and falls through to the same wait step. The
+    <Connect> starts when the callee answers, up to ``ring_seconds`` after ``created_at``; the
+    wait step times from that latest start, so a late answer to a meeting that has not started
+    still hears "not started" (the cost: a session ending within about ``ring_seconds`` + 15 s
+    of a quick answer is taken for "not started" too).
     """
     response = VoiceResponse()
-    _say(response, messages.CONNECTING, DEFAULT_SPEECH)
-    start = created_at + ring_seconds + spoken_seconds(messages.CONNECTING)
+    if invite is not None:
+        gather = response.gather(
+            input="dtmf",
+            num_digits=1,
+            timeout=CONFIRM_TIMEOUT_SECONDS,
+            action=urls.confirm(ConfirmState(room, identity, created_at, speech)),
+            method="POST",
+            action_on_empty_result=True,
+        )
+        gather.say(_invitation(invite, speech), voice=speech.voice or None, language=speech.language or None)
+        response.hangup()  # reached only if Twilio does not call the confirm step
+        return response
+    _say(response, messages.CONNECTING, speech)
+    start = created_at + ring_seconds + spoken_seconds(_text(messages.CONNECTING, speech))
+    return _join(
+        response, urls, room=room, identity=identity, speech=speech, connect_at=start, since=created_at
+    )
+
+
+def dial_out_confirmed(call: Call, state: ConfirmState, urls: Urls, now: float) -> VoiceResponse:
+    """The confirm step of a dial-out leg: 1 joins the room; anything else ends the call."""
+    if call.digits != CONFIRM_KEY:
+        return goodbye(messages.DIAL_OUT_NOT_CONFIRMED, state.speech)
+    response = VoiceResponse()
+    _say(response, messages.CONNECTING, state.speech)
+    start = int(now) + spoken_seconds(_text(messages.CONNECTING, state.speech))
     return _join(
         response,
         urls,
-        room=room,
-        identity=identity,
-        speech=DEFAULT_SPEECH,
+        room=state.room,
+        identity=state.identity,
+        speech=state.speech,
         connect_at=start,
-        since=created_at,
+        since=state.since,
     )

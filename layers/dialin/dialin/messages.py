@@ -25,6 +25,12 @@ SESSION_ENDED = "You have left the meeting. Goodbye."
 UNAVAILABLE = (
     "Sorry, the meeting service is temporarily unavailable. Please try again in a few minutes. Goodbye."
 )
+PIN_PROMPT_SPOKEN = "Please enter your meeting PIN, followed by the pound key, or say it one digit at a time."
+DIAL_OUT_INVITE = "Hello. You are invited to join a meeting."
+DIAL_OUT_INVITE_BY = "Hello. {caller} invites you to join a meeting."
+DIAL_OUT_ROOM = "The meeting is {room}."
+DIAL_OUT_PRESS_ONE = "To join, press 1."
+DIAL_OUT_NOT_CONFIRMED = "You have not joined the meeting. Goodbye."
 # Room-aware joining (room status callbacks).
 MEETING_FULL = "The meeting is full. Please stay on the line, and you will join as soon as a place is free."
 STILL_FULL = "The meeting is still full. Thank you for holding."

@@ -8,6 +8,7 @@ own text for that prompt) as it is spoken. Any other text (a route's greeting) i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from . import messages
 from .catalogues import de, es, fr, pt
@@ -74,6 +75,12 @@ def prompt_name(text: str) -> str | None:
     return _NAME_OF.get(text)
 
 
+@lru_cache(maxsize=64)
+def catalogue(language: str) -> Mapping[str, str]:
+    """The prompts for ``language``: its catalogue, else English."""
+    return CATALOGUES.get(language_code(language), CATALOGUES[ENGLISH])
+
+
 def localize(text: str, language: str = "", overrides: Mapping[str, str] | None = None) -> str:
     """``text`` as the caller hears it: the route's own text for that prompt, else the
     catalogue of ``language`` (English when there is none for it). Other text is kept."""
@@ -82,4 +89,4 @@ def localize(text: str, language: str = "", overrides: Mapping[str, str] | None 
         return text
     if overrides and name in overrides:
         return overrides[name]
-    return CATALOGUES.get(language_code(language), CATALOGUES[ENGLISH]).get(name, text)
+    return catalogue(language).get(name, text)

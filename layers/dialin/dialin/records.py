@@ -8,7 +8,7 @@ Keys: ``pk`` and ``sk``, both strings, as declared once in template.yaml.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .validation import is_account_sid, is_e164, is_xml_text, name_problem
@@ -27,6 +27,10 @@ UNIQUE = "unique"  # each call gets the identity plus a short per-call suffix
 REPLACE = "replace"  # the newer call takes over the identity (and drops a stale leg)
 DUPLICATE_POLICIES = (UNIQUE, REPLACE)
 MAX_ATTEMPTS = 10
+# How a PIN number takes the PIN: the keypad, or the keypad and speech (Twilio's <Gather input>).
+DTMF = "dtmf"
+DTMF_SPEECH = "dtmf speech"
+PIN_INPUTS = (DTMF, DTMF_SPEECH)
 # Twilio's cap on phone participants in one room; a route may set a lower one.
 MAX_PHONE_LIMIT = 35
 
@@ -80,6 +84,19 @@ def _room(item: Mapping[str, Any], required: bool) -> str:
     return room
 
 
+def _prompts(item: Mapping[str, Any]) -> dict[str, str]:
+    """A route's own prompt texts, by prompt name (``PIN_PROMPT``): a map of strings."""
+    if "prompts" not in item:
+        return {}
+    value = item["prompts"]
+    if not isinstance(value, dict) or not isinstance(value.get("M"), dict):
+        raise MalformedRecord("attribute prompts is not a map")
+    texts = {name: _text(value["M"], name) for name in value["M"]}
+    if not all(name.isascii() and name.isidentifier() and is_xml_text(text) for name, text in texts.items()):
+        raise MalformedRecord("prompts contains a name or text TwiML cannot carry")
+    return texts
+
+
 @dataclass(frozen=True)
 class Route:
     number: str
@@ -90,6 +107,8 @@ class Route:
     voice: str = ""
     language: str = ""
     attempts: int | None = None
+    pin_input: str = DTMF
+    prompts: Mapping[str, str] = field(default_factory=dict)  # prompt name -> the route's own text
     account: str = ""  # the Twilio account (AccountSid) whose calls it answers; empty: any
     phone_limit: int | None = None  # phone callers the room takes (room-aware joining)
 
@@ -118,6 +137,8 @@ class Route:
             room=_room(item, required=mode == DIRECT),
             identity_policy=_choice(item, "identity_policy", CALLER_IDENTITY_POLICIES, LAST_DIGITS),
             attempts=attempts,
+            pin_input=_choice(item, "pin_input", PIN_INPUTS, DTMF),
+            prompts=_prompts(item),
             account=account,
             phone_limit=phone_limit,
             **spoken,
@@ -136,6 +157,10 @@ class Route:
                 item[name] = {"S": getattr(self, name)}
         if self.attempts is not None:
             item["attempts"] = {"N": str(self.attempts)}
+        if self.pin_input != DTMF:
+            item["pin_input"] = {"S": self.pin_input}
+        if self.prompts:
+            item["prompts"] = {"M": {name: {"S": text} for name, text in sorted(self.prompts.items())}}
         if self.phone_limit is not None:
             item["phone_limit"] = {"N": str(self.phone_limit)}
         return item

@@ -9,7 +9,7 @@ check rebuilds from a REST API event.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
@@ -17,6 +17,7 @@ from .validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
 WAIT_STEP = "/voice/wait"
+CONFIRM_STEP = "/voice/confirm"
 # The query keys are one letter each, to keep step URLs short (Twilio logs them, and inline
 # TwiML for a Calls API update is capped at 4,000 characters):
 #   a  PIN attempt being made (from 1)        m  PIN attempts allowed
@@ -24,6 +25,7 @@ WAIT_STEP = "/voice/wait"
 #   i  participant identity                   t  when the <Connect> is expected to start
 #   s  when the caller first tried to join    n  wait loops so far
 #   v  <Say> voice                            l  <Say> language
+#   o  the route has prompts of its own       g  1: the PIN may be spoken
 #   h  1: back from a hold, not a fall-through  c  phone places the route allows (room-aware joining)
 #   b  an early PIN's window opens then       w  1: the account sends room callbacks
 #   k  1: the caller was attested (dialin.budgets)
@@ -64,20 +66,30 @@ def _int_in_range(query: Mapping[str, str], key: str, default: int, low: int, hi
     return value
 
 
+def _flag(query: Mapping[str, str], key: str) -> bool:
+    return query.get(key, "") == "1"
+
+
 @dataclass(frozen=True)
 class Speech:
+    """How prompts are said: voice, language (which picks the catalogue), and whether the
+    route has texts of its own. Those texts are not carried (URLs stay short): a step that
+    sees ``custom`` reads them from the route into ``prompts``."""
+
     voice: str = ""
     language: str = ""
+    custom: bool = False
+    prompts: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def query(self) -> dict[str, str]:
-        return {"v": self.voice, "l": self.language}
+        return {"v": self.voice, "l": self.language, "o": "1" if self.custom else ""}
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> Speech:
         voice, language = query.get("v", "")[:64], query.get("l", "")[:16]
         if not (is_xml_text(voice) and is_xml_text(language)):
             raise BadState("speech settings TwiML cannot carry")
-        return cls(voice=voice, language=language)
+        return cls(voice=voice, language=language, custom=_flag(query, "o"))
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ class PinState:
     max_attempts: int
     speech: Speech
     caller_policy: str = ""
+    spoken: bool = False  # <Gather input="dtmf speech">: the PIN may be said
     aware: bool = False  # the account sends room status callbacks
     cap: int = 0  # the route's phone limit; 0: Twilio's
     attested: bool = False
@@ -97,6 +110,7 @@ class PinState:
             "a": self.attempt,
             "m": self.max_attempts,
             "p": self.caller_policy,
+            "g": "1" if self.spoken else "",
             "w": 1 if self.aware else "",
             "c": self.cap or "",
             "k": 1 if self.attested else "",
@@ -113,6 +127,7 @@ class PinState:
             max_attempts=max_attempts,
             speech=Speech.from_query(query),
             caller_policy=query.get("p", "")[:32],
+            spoken=_flag(query, "g"),
             aware=_int_in_range(query, "w", 0, 0, 1) == 1,
             cap=_int_in_range(query, "c", 0, 0, MAX_PHONE_LIMIT),
             attested=_int_in_range(query, "k", 0, 0, 1) == 1,
@@ -168,6 +183,33 @@ class WaitState:
         )
 
 
+def _names(query: Mapping[str, str]) -> tuple[str, str]:
+    room, identity = query.get("r", ""), query.get("i", "")
+    problem = name_problem(room, "room") or name_problem(identity, "identity")
+    if problem:
+        raise BadState(problem)
+    return room, identity
+
+
+@dataclass(frozen=True)
+class ConfirmState:
+    """A dial-out leg asked to press 1 before it joins ``room`` as ``identity``."""
+
+    room: str
+    identity: str
+    since: int  # when the call was placed
+    speech: Speech
+
+    def query(self) -> dict[str, object]:
+        return {"r": self.room, "i": self.identity, "s": self.since, **self.speech.query()}
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> ConfirmState:
+        room, identity = _names(query)
+        since = _int_in_range(query, "s", 0, 0, 2**40)
+        return cls(room=room, identity=identity, since=since, speech=Speech.from_query(query))
+
+
 @dataclass(frozen=True)
 class Urls:
     """Absolute URLs of our own steps, under the same base the signature check uses."""
@@ -179,3 +221,6 @@ class Urls:
 
     def wait(self, state: WaitState) -> str:
         return f"{self.base}{WAIT_STEP}?{canonical_query(state.query())}"
+
+    def confirm(self, state: ConfirmState) -> str:
+        return f"{self.base}{CONFIRM_STEP}?{canonical_query(state.query())}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,7 +39,7 @@ from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
 from .room_steps import RoomSteps
 from .rooms import account_key
 from .signature import is_valid
-from .state import BadState, PinState, Urls, WaitState, single_values
+from .state import BadState, ConfirmState, PinState, Speech, Urls, WaitState, single_values
 from .status import record_status
 from .validation import mask_number
 
@@ -121,6 +121,7 @@ class VoiceApp:
             from_number=params.get("From"),
             to_number=params.get("To"),
             digits=params.get("Digits"),
+            speech=params.get("SpeechResult"),
             status=params.get("CallStatus"),
             duration=params.get("CallDuration"),
             direction=params.get("Direction"),
@@ -202,6 +203,9 @@ class VoiceApp:
 
     def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
+        if state.speech.custom:
+            state = replace(state, speech=self._route_prompts(state.speech, call))
+        call = flow.with_spoken_pin(call, state)
         now = self.clock()
         if state.expires and now > state.expires:
             count("PinStepsExpired")
@@ -304,7 +308,27 @@ class VoiceApp:
         return flow.unavailable()
 
     def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
-        return self.rooms.wait(call, WaitState.from_query(query), urls, self.clock())
+        state = WaitState.from_query(query)
+        if state.speech.custom:
+            state = replace(state, speech=self._route_prompts(state.speech, call))
+        return self.rooms.wait(call, state, urls, self.clock())
+
+    def confirm(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+        """A dial-out callee's answer to "press 1 to join" (no key: Twilio posts no Digits)."""
+        state = ConfirmState.from_query(query)
+        confirmed = call.digits == flow.CONFIRM_KEY
+        count("DialOutConfirmed" if confirmed else "DialOutNotConfirmed")
+        logger.info(
+            "dial-out confirmed" if confirmed else "dial-out not confirmed",
+            extra={"step": "confirm", "to": mask_number(call.to_number), "key_pressed": bool(call.digits)},
+        )
+        return flow.dial_out_confirmed(call, state, urls, self.clock())
+
+    def _route_prompts(self, speech: Speech, call: flow.Call) -> Speech:
+        """A route with prompts of its own: its texts (read again, by the dialed number:
+        the step URLs carry only a flag, to stay short)."""
+        route = self.directory.route(call.to_number)
+        return replace(speech, prompts=route.prompts if route else {})
 
     def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """Status callback of inbound numbers and dial-out legs: record how the leg ended."""
@@ -317,6 +341,7 @@ STEPS: dict[str, Callable[..., VoiceResponse]] = {
     "/voice/pin": VoiceApp.pin,
     "/voice/wait": VoiceApp.wait,
     "/voice/status": VoiceApp.status,
+    "/voice/confirm": VoiceApp.confirm,
 }
 # Routes answered without a signature check, secrets or table.
 UNSIGNED_STEPS: dict[str, Callable[..., VoiceResponse]] = {

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dialin.state import PinState, Speech, WaitState, query_pairs
+from dialin.state import ConfirmState, PinState, Speech, WaitState, query_pairs
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 from dialin_tools.lib.template import ROOT
 
@@ -48,6 +48,7 @@ def build_events() -> dict[str, dict[str, Any]]:
     pin_state = PinState(1, 3, Speech("Polly.Joanna", "en-US"), "last-digits").query()
     wait = WaitState("DailyStandup", "phone-0123-demo1", FUTURE, FUTURE, 0, Speech())
     ended = WaitState("DailyStandup", "phone-0123-demo1", PAST, PAST, 0, Speech())
+    invited = ConfirmState("DailyStandup", "dr-jones", FUTURE, Speech()).query()
 
     def event(route: str, to: str, query: dict[str, object] | None = None, **extra: str) -> dict[str, Any]:
         return signed_twilio_event(
@@ -67,6 +68,8 @@ def build_events() -> dict[str, dict[str, Any]]:
         "pin-wrong": event("/voice/pin", PIN_NUMBER, pin_state, Digits="111111"),
         "wait-room-not-started": event("/voice/wait", DIRECT_NUMBER, wait.query()),
         "wait-session-ended": event("/voice/wait", DIRECT_NUMBER, ended.query()),
+        "confirm-pressed-1": event("/voice/confirm", DIRECT_NUMBER, invited, Digits="1"),
+        "confirm-no-key": event("/voice/confirm", DIRECT_NUMBER, invited),
         "status-completed": event("/voice/status", DIRECT_NUMBER, CallStatus="completed", CallDuration="42"),
     }
     room = {"AccountSid": "AC" + "0" * 32, "RoomName": "DailyStandup", "RoomSid": "RM" + "0" * 31 + "1"}

@@ -156,6 +156,8 @@ def _route(body: Body) -> Route:
         language=body.text("language"),
         attempts=body.integer("attempts"),
         account=body.text("account"),
+        pin_input=body.text("pin_input", "dtmf"),
+        prompts=body.texts("prompts"),
     )
 
 

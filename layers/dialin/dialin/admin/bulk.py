@@ -29,6 +29,7 @@ ROUTE_FIELDS = (
     "voice",
     "language",
     "attempts",
+    "pin_input",
     "account",
     "phone_limit",
 )
@@ -113,7 +114,17 @@ def _text_fields(row: Row, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 def route_from_row(row: Row) -> Route:
     values = _text_fields(row, ROUTE_FIELDS)
-    for name in ("number", "mode", "room", "identity_policy", "greeting", "voice", "language", "account"):
+    for name in (
+        "number",
+        "mode",
+        "room",
+        "identity_policy",
+        "greeting",
+        "voice",
+        "language",
+        "pin_input",
+        "account",
+    ):
         if name in values and not isinstance(values[name], str):
             raise Invalid(f"{name} must be text")
     number = values.pop("number", "")

@@ -30,6 +30,7 @@ PIN_FIELDS = frozenset(
 )
 ROUTE_FIELDS = frozenset(
     {"number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts", "account"}
+    | {"pin_input", "prompts"}
 )
 TIME_FIELDS = ("valid_from", "valid_until")
 
@@ -66,6 +67,12 @@ class Body:
         value = self.data.get(name, False)
         if not isinstance(value, bool):
             raise Invalid(f"{name} must be true or false", name)
+        return value
+
+    def texts(self, name: str) -> dict[str, str]:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise Invalid(f'{name} must be an object of texts, e.g. {{"PIN_PROMPT": "..."}}', name)
         return value
 
     def time(self, name: str) -> str | int | None:
@@ -125,4 +132,6 @@ def route_answer(route: Route) -> dict[str, Any]:
         "language": route.language,
         "attempts": route.attempts,
         "account": route.account or None,
+        "pin_input": route.pin_input,
+        "prompts": dict(route.prompts),
     }

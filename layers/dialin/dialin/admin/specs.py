@@ -3,19 +3,23 @@ given), hashed with the pepper. The runtime's own reader reads back what is buil
 
 from __future__ import annotations
 
+import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from ..dial_request import IDENTITY_PREFIX
 from ..errors import Invalid
 from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, generate_pin, hash_pin
+from ..prompts import CATALOGUES, ENGLISH, PROMPT_NAMES, is_supported
 from ..records import (
     CALLER_IDENTITY_POLICIES,
     DIRECT,
+    DTMF,
     DUPLICATE_POLICIES,
     LAST_DIGITS,
+    PIN_INPUTS,
     ROUTE_MODES,
     UNIQUE,
     MalformedRecord,
@@ -67,6 +71,8 @@ def make_route(
     voice: str = "",
     language: str = "",
     attempts: str | int | None = None,
+    pin_input: str = DTMF,
+    prompts: Mapping[str, str] | None = None,
     account: str = "",
     phone_limit: str | int | None = None,
 ) -> Route:
@@ -77,6 +83,8 @@ def make_route(
         raise Invalid("a direct number needs a room (--room ROOM)", "room")
     if room:
         on("room", check_name, room, "room")
+    if mode == DIRECT and pin_input != DTMF:
+        raise Invalid("a spoken PIN applies to PIN numbers (--pin)", "pin_input")
     route = Route(
         number=number,
         mode=mode,
@@ -90,11 +98,50 @@ def make_route(
         attempts=on("attempts", parse_attempts, attempts),
         account=on("account", check_account, account) if account else "",
         phone_limit=on("phone_limit", parse_phone_limit, phone_limit),
+        pin_input=on("pin_input", check_choice, pin_input, "PIN input", PIN_INPUTS),
+        prompts=on("prompts", check_prompts, prompts or {}),
     )
     try:  # the runtime's own reader must accept what we write
         return Route.from_item(route.to_item())
     except MalformedRecord as exc:
         raise Invalid(str(exc)) from None
+
+
+def _placeholders(text: str, name: str) -> set[str]:
+    try:
+        return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError:
+        raise Invalid(f"prompt {name} has a stray {{ or }}") from None
+
+
+def check_prompts(prompts: Mapping[str, str]) -> dict[str, str]:
+    """A route's own prompt texts, by name (``PIN_PROMPT``), checked like the greeting."""
+    checked = {}
+    for name, text in prompts.items():
+        if name not in PROMPT_NAMES:
+            raise Invalid(f"unknown prompt {name[:40]!r}; prompts are: {', '.join(PROMPT_NAMES)}")
+        if not isinstance(text, str) or not text.strip():
+            raise Invalid(f"prompt {name} needs a text")
+        check_text(text, f"prompt {name}", MAX_GREETING)
+        expected = _placeholders(CATALOGUES[ENGLISH][name], name)
+        if not expected and ("{" in text or "}" in text):
+            raise Invalid(f"prompt {name} cannot contain {{ or }}")
+        if _placeholders(text, name) != expected:
+            wanted = ", ".join(f"{{{p}}}" for p in sorted(expected)) or "no placeholders"
+            raise Invalid(f"prompt {name} must have {wanted}")
+        checked[name] = text
+    return checked
+
+
+def language_note(language: str) -> str:
+    """What an admin should know about a route's language: empty when prompts speak it."""
+    if is_supported(language):
+        return ""
+    spoken = ", ".join(sorted(CATALOGUES))
+    return (
+        f"Note: no prompts in {language}: callers hear English prompts (catalogues: {spoken}); "
+        "give the route its own with --prompt NAME=TEXT."
+    )
 
 
 def make_pin_spec(

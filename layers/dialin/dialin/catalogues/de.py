@@ -10,7 +10,7 @@ TEXTS = {
         "Diese PIN wurde leider nicht erkannt. Bitte prüfen Sie sie und rufen Sie erneut an. Auf Wiederhören."
     ),
     "LOCKED_OUT": (
-        "Von diesem Telefon wurden zu viele falsche PINs eingegeben. "
+        "Von diesem Telefon wurden leider zu viele falsche PINs eingegeben. "
         "Bitte versuchen Sie es später noch einmal. Auf Wiederhören."
     ),
     "UNKNOWN_NUMBER": "Diese Nummer gehört leider zu keiner Besprechung. Auf Wiederhören.",
@@ -25,6 +25,15 @@ TEXTS = {
         "Der Besprechungsdienst ist leider vorübergehend nicht erreichbar. "
         "Bitte versuchen Sie es in ein paar Minuten noch einmal. Auf Wiederhören."
     ),
+    "PIN_PROMPT_SPOKEN": (
+        "Bitte geben Sie Ihre Besprechungs-PIN ein, gefolgt von der Rautetaste, "
+        "oder sagen Sie sie Ziffer für Ziffer."
+    ),
+    "DIAL_OUT_INVITE": "Hallo. Sie werden zu einer Besprechung eingeladen.",
+    "DIAL_OUT_INVITE_BY": "Hallo. {caller} lädt Sie zu einer Besprechung ein.",
+    "DIAL_OUT_ROOM": "Die Besprechung heißt {room}.",
+    "DIAL_OUT_PRESS_ONE": "Um teilzunehmen, drücken Sie die 1.",
+    "DIAL_OUT_NOT_CONFIRMED": "Sie wurden nicht mit der Besprechung verbunden. Auf Wiederhören.",
     # Room-aware joining.
     "MEETING_FULL": (
         "Die Besprechung ist voll. Bitte bleiben Sie dran: Sie werden verbunden, sobald ein Platz frei wird."

@@ -20,6 +20,14 @@ TEXTS = {
         "Lo sentimos, el servicio de reuniones no está disponible en este momento. "
         "Inténtelo de nuevo en unos minutos. Adiós."
     ),
+    "PIN_PROMPT_SPOKEN": (
+        "Introduzca el PIN de la reunión, seguido de la tecla almohadilla, o dígalo cifra a cifra."
+    ),
+    "DIAL_OUT_INVITE": "Hola. Le invitan a unirse a una reunión.",
+    "DIAL_OUT_INVITE_BY": "Hola. {caller} le invita a unirse a una reunión.",
+    "DIAL_OUT_ROOM": "La reunión es {room}.",
+    "DIAL_OUT_PRESS_ONE": "Para unirse, pulse 1.",
+    "DIAL_OUT_NOT_CONFIRMED": "No se ha unido a la reunión. Adiós.",
     # Room-aware joining.
     "MEETING_FULL": "La reunión está completa. No cuelgue: entrará en cuanto haya un sitio libre.",
     "STILL_FULL": "La reunión sigue completa. Gracias por esperar.",

@@ -22,6 +22,14 @@ TEXTS = {
         "Désolé, le service de réunion est momentanément indisponible. "
         "Veuillez réessayer dans quelques minutes. Au revoir."
     ),
+    "PIN_PROMPT_SPOKEN": (
+        "Veuillez saisir le code PIN de la réunion, suivi de la touche dièse, ou le dire chiffre par chiffre."
+    ),
+    "DIAL_OUT_INVITE": "Bonjour. Vous êtes invité à rejoindre une réunion.",
+    "DIAL_OUT_INVITE_BY": "Bonjour. {caller} vous invite à rejoindre une réunion.",
+    "DIAL_OUT_ROOM": "La réunion s'appelle {room}.",
+    "DIAL_OUT_PRESS_ONE": "Pour la rejoindre, appuyez sur 1.",
+    "DIAL_OUT_NOT_CONFIRMED": "Vous n'avez pas rejoint la réunion. Au revoir.",
     # Room-aware joining.
     "MEETING_FULL": (
         "La réunion est complète. Restez en ligne : vous la rejoindrez dès qu'une place se libère."

@@ -20,6 +20,14 @@ TEXTS = {
         "Desculpe, o serviço de reuniões está temporariamente indisponível. "
         "Tente novamente em alguns minutos. Até logo."
     ),
+    "PIN_PROMPT_SPOKEN": (
+        "Digite o PIN da reunião, seguido da tecla sustenido, ou diga um dígito de cada vez."
+    ),
+    "DIAL_OUT_INVITE": "Olá. Você foi convidado para uma reunião.",
+    "DIAL_OUT_INVITE_BY": "Olá. {caller} convida você para uma reunião.",
+    "DIAL_OUT_ROOM": "A reunião se chama {room}.",
+    "DIAL_OUT_PRESS_ONE": "Para entrar, pressione 1.",
+    "DIAL_OUT_NOT_CONFIRMED": "Você não entrou na reunião. Até logo.",
     # Room-aware joining.
     "MEETING_FULL": "A reunião está cheia. Permaneça na linha: você entrará assim que houver uma vaga.",
     "STILL_FULL": "A reunião ainda está cheia. Obrigado por aguardar.",

@@ -11,10 +11,11 @@ from typing import Any
 
 from dialin.admin.bulk import CSV_COLUMNS, ImportPlan, read_rows
 from dialin.admin.checks import check_number, check_pin, format_time
-from dialin.admin.specs import make_pin_spec, make_route
+from dialin.admin.specs import language_note, make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
 from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, group_digits
 from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
+from dialin_tools.commands.admin.prompt_options import add_prompt_options, pin_input, read_prompts
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
     LOCAL_ENDPOINT,
@@ -85,7 +86,8 @@ def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument("--identity-policy", choices=CALLER_IDENTITY_POLICIES, default=LAST_DIGITS)
     add.add_argument("--greeting", default="", help="said first")
     add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
-    add.add_argument("--language", default="", help="<Say> language, e.g. en-US")
+    add.add_argument("--language", default="", help="<Say> language and prompts' language, e.g. de-DE")
+    add_prompt_options(add)
     add.add_argument("--attempts", help="PIN attempts per call on this number (1-10)")
     add.add_argument("--account", default="", help="answer only calls of this Twilio account (AccountSid)")
     add.add_argument("--phone-limit", help="phone callers its rooms take (1-35; default Twilio's 35)")
@@ -223,6 +225,8 @@ def route_add(args: argparse.Namespace) -> int:
         voice=args.voice,
         language=args.language,
         attempts=args.attempts,
+        pin_input=pin_input(args),
+        prompts=read_prompts(args.prompt, args.prompts_file),
         account=args.account,
         phone_limit=args.phone_limit,
     )
@@ -231,6 +235,9 @@ def route_add(args: argparse.Namespace) -> int:
         target.admin.add_route(route, replace=args.replace)
         joins = f"room {route.room}" if route.mode == DIRECT else "PIN entry"
         print(f"Route {route.number} -> {joins} saved in {target.where}.")
+        note = language_note(route.language)
+        if note:
+            print(note)
         return 0
 
     return _run(args, action)

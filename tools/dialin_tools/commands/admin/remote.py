@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from dialin.admin.checks import parse_time
 from dialin.admin.specs import NewPin
 from dialin.errors import Conflict, DialinError, Invalid, NotFound
-from dialin.records import PinGrant, Route
+from dialin.records import DTMF, PinGrant, Route
 from dialin_tools.lib.sigv4 import HttpResult, Signer, region_from_url, request_json
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -114,6 +114,8 @@ def _route_body(route: Route) -> dict[str, Any]:
         "language": route.language,
         "attempts": route.attempts,
         "account": route.account,
+        "pin_input": "" if route.pin_input == DTMF else route.pin_input,
+        "prompts": dict(route.prompts) or None,
     }
 
 

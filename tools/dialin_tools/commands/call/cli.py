@@ -42,6 +42,25 @@ def _steps(text: str) -> int:
     return value
 
 
+def _add_caller_input(parser: argparse.ArgumentParser) -> None:
+    """What the caller keys or says at each <Gather>."""
+    parser.add_argument(
+        "--digits",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="DIGITS",
+        help="what the caller keys at each <Gather>, in order; none left: the <Gather> times out",
+    )
+    parser.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="what the caller says at each <Gather> that takes speech, in order (before any --digits)",
+    )
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "call",
@@ -56,14 +75,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--from", dest="from_number", default=DEFAULT_FROM, help=f"the caller (default {DEFAULT_FROM})"
     )
-    parser.add_argument(
-        "--digits",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="DIGITS",
-        help="what the caller keys at each <Gather>, in order; none left: the <Gather> times out",
-    )
+    _add_caller_input(parser)
     parser.add_argument(
         "--url",
         default=os.environ.get("DIALIN_URL", DEFAULT_URL),
@@ -113,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         from_number=args.from_number,
         token=token,
         digits=args.digits,
+        spoken=args.say,
         rooms_not_started=args.room_not_started,
         max_steps=args.max_steps,
         timeout=args.timeout,

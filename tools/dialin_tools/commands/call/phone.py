@@ -103,6 +103,7 @@ class Phone:
         from_number: str = DEFAULT_FROM,
         token: str,
         digits: Iterable[str] = (),
+        spoken: Iterable[str] = (),
         rooms_not_started: int = 0,
         max_steps: int = MAX_STEPS,
         timeout: float = TIMEOUT_SECONDS,
@@ -117,6 +118,7 @@ class Phone:
         self.standin = ""
         self.token = token
         self.digits = deque(digits)
+        self.spoken = deque(spoken)
         self.rooms_not_started = rooms_not_started
         self.max_steps = max_steps
         self.timeout = timeout
@@ -238,6 +240,10 @@ class Phone:
                 self._media(child)
         action = urljoin(document_url, verb.get("action") or document_url)
         method = verb.get("method", "POST").upper()
+        if self.spoken and "speech" in verb.get("input", "dtmf").split():
+            text = self.spoken.popleft()
+            self.out(f"    says: {text}")
+            return Request(action, method, {"SpeechResult": text, "Confidence": "0.9"})
         if self.digits:
             digits = self.digits.popleft()
             finish = verb.get("finishOnKey", "#")

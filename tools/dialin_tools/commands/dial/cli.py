@@ -41,6 +41,12 @@ def register(
         metavar="NUMBER",
         help="caller ID (default: the stack's DialOutCallerNumber)",
     )
+    parser.add_argument("--caller", metavar="NAME", help="who invites: the callee hears this name")
+    parser.add_argument("--announce-room", action="store_true", help="the invitation says the room's name")
+    parser.add_argument("--language", help="the invitation's language, e.g. de-DE (default English)")
+    parser.add_argument(
+        "--no-confirm", action="store_true", help="join at once, without asking the callee to press 1"
+    )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--stack", metavar="NAME", help="the deployed stack's name")
     target.add_argument(
@@ -78,12 +84,17 @@ def _problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def _payload(args: argparse.Namespace) -> dict[str, str]:
-    payload = {"to": args.to, "room": args.room}
-    if args.identity is not None:
-        payload["identity"] = args.identity
-    if args.from_number is not None:
-        payload["from"] = args.from_number
+def _payload(args: argparse.Namespace) -> dict[str, str | bool]:
+    payload: dict[str, str | bool] = {"to": args.to, "room": args.room}
+    for name, value in (("identity", args.identity), ("from", args.from_number), ("caller", args.caller)):
+        if value is not None:
+            payload[name] = value
+    if args.language:
+        payload["language"] = args.language
+    if args.announce_room:
+        payload["announceRoom"] = True
+    if args.no_confirm:
+        payload["confirm"] = False
     return payload
 
 
