@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import threading
 import time
 import urllib.request
@@ -86,30 +85,12 @@ def _hold(base: str, n: int, token: str) -> None:
 def run(command: list[str], token: str, log: Path, callers: int = CALLERS) -> dict[str, Any]:
     recorder, arrivals = _recorder()
     threading.Thread(target=recorder.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    port, dynamodb_port = server.free_port(), server.free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "TWILIO_AUTH_TOKEN": token, "TWILIO_ACCOUNT_SID": ACCOUNT}
     env["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{recorder.server_port}"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own console script
-            [*command, "--port", str(port), "--dynamodb-port", str(dynamodb_port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
     try:
-        server._wait_ready(proc, port, time.monotonic() + 60)
-        _post(base, "/video/status", _room("end", "BenchWarmUp"), token)  # the account sends callbacks
-        for n in range(1, callers + 1):
-            _hold(base, n, token)
-        started = time.perf_counter()
-        _post(base, "/video/status", _room("start", "DailyStandup"), token)
-        deadline = time.monotonic() + 30
-        while len(arrivals) < callers and time.monotonic() < deadline:
-            time.sleep(0.01)
+        with server.launched(command, env, log) as port:
+            started = _move_held(f"http://127.0.0.1:{port}", token, callers, arrivals)
     finally:
-        server._stop(proc)
         recorder.shutdown()
         recorder.server_close()
     delays = [(arrived - started) * 1000 for _, arrived in arrivals]
@@ -119,3 +100,16 @@ def run(command: list[str], token: str, log: Path, callers: int = CALLERS) -> di
         "median_ms": round(statistics.median(delays), 1) if delays else None,
         "max_ms": round(max(delays), 1) if delays else None,
     }
+
+
+def _move_held(base: str, token: str, callers: int, arrivals: list[tuple[str, float]]) -> float:
+    """Hold ``callers`` callers, start the room and wait for the moves; when it started (perf_counter)."""
+    _post(base, "/video/status", _room("end", "BenchWarmUp"), token)  # the account sends callbacks
+    for n in range(1, callers + 1):
+        _hold(base, n, token)
+    started = time.perf_counter()
+    _post(base, "/video/status", _room("start", "DailyStandup"), token)
+    deadline = time.monotonic() + 30
+    while len(arrivals) < callers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return started

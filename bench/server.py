@@ -7,6 +7,7 @@ bounded both in count and in time, and stops the server it started.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -85,6 +87,26 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def launched(command: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
+    """`dialin serve` on free ports with ``env``, its output in ``log``: its API port, once it
+    listens. Stopped (its own session) afterwards."""
+    port, dynamodb_port = free_port(), free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 - our own console script
+            [*command, "--port", str(port), "--dynamodb-port", str(dynamodb_port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    try:
+        _wait_ready(proc, port, time.monotonic() + 60)
+        yield port
+    finally:
+        _stop(proc)
+
+
 def run(
     command: list[str],
     token: str,
@@ -95,7 +117,6 @@ def run(
 ) -> dict[str, Any]:
     from dialin_tools.lib.apigw import twilio_signature
 
-    port, dynamodb_port = free_port(), free_port()
     params = {
         "AccountSid": "AC" + "0" * 32,
         "ApiVersion": "2010-04-01",
@@ -108,27 +129,16 @@ def run(
         "To": PIN_NUMBER,
     }
     body = urlencode(params)
-    signature = twilio_signature(f"http://127.0.0.1:{port}/voice/incoming", params, token)
     # The server checks signatures with $TWILIO_AUTH_TOKEN when set: make it ``token``.
     env = {**os.environ, "TWILIO_AUTH_TOKEN": token}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own console script
-            [*command, "--port", str(port), "--dynamodb-port", str(dynamodb_port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        _wait_ready(proc, port, time.monotonic() + 60)
+    with launched(command, env, log) as port:
+        signature = twilio_signature(f"http://127.0.0.1:{port}/voice/incoming", params, token)
         status, answer = 0, b""
         for _ in range(50):  # warm-up; also waits for the table to be seeded
             status, answer = _request(port, body, signature)
         if status != 200 or b"<Gather" not in answer:
             raise RuntimeError(f"/voice/incoming answered {status}: {answer[:200]!r}")
         return _load(port, body, signature, requests, seconds, clients)
-    finally:
-        _stop(proc)
 
 
 def _load(port: int, body: str, signature: str, requests: int, seconds: float, clients: int) -> dict:

@@ -3,60 +3,27 @@ handlers, its embedded DynamoDB, small budgets from the environment)."""
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from support.served import dialin_serve
 
 from dialin import messages
 from dialin.budgets import ATTESTED_VERSTAT
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 
-STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
-DIALIN = Path(sys.executable).with_name("dialin")
-ROOT = Path(__file__).resolve().parents[2]
 PIN_NUMBER = "+15555550101"
 ALICE_PIN = "246810"
 
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
-    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
-    env.update(PYTHONUNBUFFERED="1", NUMBER_FAILURE_BUDGET="2", NUMBER_FAILURE_CEILING="4")
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        url = ""
-        assert process.stdout is not None
-        for line in process.stdout:  # the banner; bounded by the process's own startup
-            found = re.search(r"API on (http://127\.0\.0\.1:\d+)", line)
-            url = found.group(1) if found else url
-            if line.strip() == "Ctrl-C stops.":
-                break
-        assert url, "dialin serve printed no API URL"
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=STARTUP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with dialin_serve(NUMBER_FAILURE_BUDGET="2", NUMBER_FAILURE_CEILING="4") as served:
+        yield served.url
 
 
 def post(url: str, params: dict[str, str]) -> ET.Element:
@@ -107,7 +74,7 @@ def test_spoofed_guessing_is_slowed_then_refused_over_http(base_url: str):
     assert joined is not None and joined.find("Connect/Room") is not None
 
 
-def test_an_unsigned_flood_is_refused(base_url: str):
+def test_an_unsigned_request_is_refused_over_http(base_url: str):
     request = urllib.request.Request(  # noqa: S310 - the local test server
         f"{base_url}/voice/incoming", data=b"From=%2B1&To=%2B1", method="POST"
     )

@@ -66,3 +66,15 @@ def test_a_full_room_holds_the_next_caller_and_a_removed_one_stays_out(served: S
     code, out = second.finish()
     assert code == 0, out
     assert "moved by the Calls API" in out and "joins room Small as phone-0999-" in out
+
+
+def test_a_held_caller_tries_the_room_when_its_callbacks_never_came(served: Served):
+    room(served, "end", "Elsewhere")  # the account sends room callbacks, none for this room
+    add = ["route", "add", "+15555550171", "--room", "NoCallbacks", "--local"]
+    assert cli.main([*add, "--endpoint-url", served.dynamodb]) == 0
+    caller = call(served, "--to", "+15555550171")
+    code, out = caller.finish()
+    assert code == 0, out
+    assert messages.NOT_STARTED in out  # the first step holds
+    assert "joins room NoCallbacks as phone-0123-" in out  # the next loop tries the room
+    assert messages.GAVE_UP not in out

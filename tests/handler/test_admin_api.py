@@ -96,6 +96,7 @@ def test_a_pin_scoped_to_a_number_without_a_pin_route_works_on_no_number(api: Ad
         ({"room": "x" * 129}, "room"),
         ({"room": 42}, "room"),
         ({"room": "R", "identity": "a\x00b"}, "identity"),
+        ({"room": "R", "identity": "dialout-alice"}, "identity"),  # dial-out's legs only
         ({"room": "R", "number": "5551230000"}, "number"),
         ({"room": "R", "valid_until": "2020-01-01T00:00:00Z"}, "valid_until"),
         ({"room": "R", "valid_from": "2030-02-01", "valid_until": "2030-01-01"}, "valid_until"),

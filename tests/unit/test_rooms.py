@@ -34,8 +34,8 @@ def test_events_apply_by_timestamp_not_arrival():
 
 
 def test_a_participant_event_of_an_older_room_changes_nothing():
-    room = running()
-    assert rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 2000, "bob", sid=RM2)).stale
+    room = running()  # RM1, created at 1000: RM2 stamped earlier is an older room of that name
+    assert rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 900, "bob", sid=RM2)).stale
 
 
 def test_phone_legs_are_the_identities_the_bridge_recorded():
@@ -98,7 +98,14 @@ def test_an_early_pin_is_not_moved_before_its_window_opens():
 
 
 def test_items_round_trip():
-    room = running(phone={"p": "CA1"}, seen={"p": "CA1"}, others={"h": RM1}, phone_only_since=7, version=3)
+    room = running(
+        phone={"p": "CA1"},
+        seen={"p": "CA1"},
+        others={"h": RM1},
+        times={"p": 5},
+        phone_only_since=7,
+        version=3,
+    )
     assert Room.from_item(room.to_item(expires_at=9)) == room
     waiting = call(1, voice="Polly.Joanna", language="en-US", cap=5, not_before=9, started=4)
     assert WaitingCall.from_item(waiting.to_item(expires_at=9)) == waiting
@@ -108,3 +115,35 @@ def test_twilio_timestamps():
     assert rooms.parse_timestamp("2026-12-04T15:00:00.250Z") == 1_796_396_400_250
     assert rooms.parse_timestamp("yesterday") is None
     assert rooms.parse_timestamp("2026-12-04T15:00:00") is None  # no zone: not Twilio's
+
+
+def test_a_participant_event_before_room_created_starts_the_room_once():
+    first = rooms.apply(Room(ACCOUNT, "Board"), event(rooms.PARTICIPANT_CONNECTED, 1050, "host"))
+    assert first.started and first.room.in_progress and set(first.room.others) == {"host"}
+    late_created = rooms.apply(first.room, event(rooms.ROOM_CREATED, 1000))
+    assert late_created.stale and late_created.room.in_progress  # not started a second time
+
+
+def test_a_disconnect_arriving_before_its_connect_leaves_no_ghost():
+    room = rooms.apply(running(), event(rooms.PARTICIPANT_DISCONNECTED, 3000, "phone-1")).room
+    late_connect = rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 2000, "phone-1", "CA1"))
+    assert late_connect.stale and late_connect.room.phone == {}
+    # A later connect of the same identity (a rejoin) counts again.
+    assert rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 4000, "phone-1", "CA2")).room.phone == {
+        "phone-1": "CA2"
+    }
+
+
+def test_a_new_room_sid_whose_participant_event_comes_first_starts_the_new_room():
+    ended = rooms.apply(running(), event(rooms.ROOM_ENDED, 5000)).room
+    change = rooms.apply(ended, event(rooms.PARTICIPANT_CONNECTED, 6000, "phone-1", "CA1", sid=RM2))
+    assert change.started and change.room.room_sid == RM2 and change.room.phone == {"phone-1": "CA1"}
+    assert rooms.apply(change.room, event(rooms.ROOM_CREATED, 5900, sid=RM2)).stale
+    # The old room's late events change nothing.
+    assert rooms.apply(change.room, event(rooms.PARTICIPANT_DISCONNECTED, 4000, "x")).stale
+    assert rooms.apply(change.room, event(rooms.ROOM_ENDED, 5000)).stale
+
+
+def test_participant_events_of_an_ended_room_change_nothing():
+    ended = rooms.apply(running(), event(rooms.ROOM_ENDED, 5000)).room
+    assert rooms.apply(ended, event(rooms.PARTICIPANT_CONNECTED, 4000, "phone-1", "CA1")).stale

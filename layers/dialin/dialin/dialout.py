@@ -1,9 +1,8 @@
 """The dial-out API (POST /calls): place a phone call that joins a Video room when answered.
 
 The request is checked first (dial_request.py: JSON shape, E.164, the destination
-allow-list, Video name limits), so nothing bad reaches Twilio. This is the only module that
-imports the Twilio REST client, and only the DialOutFunction imports it: the voice webhooks
-never load it.
+allow-list, Video name limits), so nothing bad reaches Twilio. The REST client comes from
+``twilio_rest`` (shared with the room-events function); the voice webhooks never load it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from requests import RequestException, Timeout
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
-from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
@@ -34,17 +32,14 @@ from .http import json_response
 from .observability import count, logger
 from .prompts import default_voice
 from .state import Speech, Urls
-from .twilio_rest import rest_client
-from .validation import is_account_sid, is_e164, mask_number
+from .twilio_rest import ClientCache
+from .validation import is_e164, mask_number
 
 ROUTE = "/calls"
 STATUS_ROUTE = "/voice/status"
 STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
 # Twilio's limit for inline TwiML.
 MAX_TWIML_CHARS = 4000
-# Connect and read timeout of the REST call, well inside the function's 10 s. No retries:
-# a retried POST could place the call twice.
-TWILIO_TIMEOUT_SECONDS = 6
 # Dry runs: what the REST client is given instead of real credentials, and the SID it gets back.
 DRY_RUN_ACCOUNT_SID = "AC" + "X" * 32
 DRY_RUN_CALL_SID = "CA" + "0" * 32
@@ -151,7 +146,10 @@ class DialOutApp:
     clock: Callable[[], float] = field(default=time.time)
     # The per-stack call rate (dialin.call_rate); None: not limited (tests of other things).
     rate: CallRate | None = None
-    _client: tuple[tuple[str, str], Client] | None = field(default=None, init=False, repr=False)
+    _clients: ClientCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._clients = ClientCache(self.credentials, self.settings.api_base_url, self.http_client)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         count("DialOutRequests")
@@ -237,17 +235,7 @@ class DialOutApp:
         return json_response(429, {"error": "rate_limited", "message": message})
 
     def _rest_client(self) -> Client:
-        account_sid = self.credentials.account_sid()
-        token = next(iter(self.credentials.auth_tokens()), "")
-        if not is_account_sid(account_sid) or not token:
-            raise CredentialsUnavailable("the Twilio account SID or auth token is not set")
-        key = (account_sid, token)
-        if self._client is None or self._client[0] != key:
-            if self.http_client is None:
-                self.http_client = TwilioHttpClient(timeout=TWILIO_TIMEOUT_SECONDS)
-            client = rest_client(account_sid, token, self.settings.api_base_url, self.http_client)
-            self._client = (key, client)
-        return self._client[1]
+        return self._clients.get()
 
     def _dry_run(self, request: DialRequest, params: dict[str, Any], log: dict[str, Any]) -> dict[str, Any]:
         recorder = DryRunHttpClient()

@@ -27,13 +27,14 @@ from .http import forbidden, not_found, twiml
 from .observability import count, logger, metrics
 from .records import MalformedRecord
 from .room_pins import pin_revoker
-from .room_table import Conflict, RoomTable
+from .room_table import SAVE_TRIES, Conflict, RoomTable
 from .signature import is_valid
 from .state import Speech, Urls, WaitState
 from .twilio_rest import GONE, MOVED, ClientCache, update_call
 from .validation import is_account_sid, name_problem
 
 ROUTE = "/video/status"
+# Twilio's limit for inline TwiML (as dial-out). The longest names give about 3,650.
 MAX_TWIML_CHARS = 4000
 # Calls moved at once; Twilio's default REST concurrency per account is far above this.
 MOVE_WORKERS = 10
@@ -148,7 +149,8 @@ class RoomEventsApp:
 
         def call_sid(identity: str) -> str:
             calls.extend(self.table.calls(account, name))
-            found = [c for c in calls if c.identity == identity]
+            # Only legs let into the room: a waiting caller's identity joining is someone on video.
+            found = [c for c in calls if c.identity == identity and c.status == rooms.JOINING]
             return max(found, key=lambda c: c.since_ms).call_sid if found else ""
 
         event = parse_event(params, int(now * 1000), call_sid)
@@ -171,7 +173,7 @@ class RoomEventsApp:
         self, account: str, name: str, event: rooms.RoomEvent, now: float
     ) -> tuple[rooms.Room, rooms.Change]:
         expires = int(now) + rooms.ROOM_TTL_SECONDS
-        for _ in range(4):
+        for _ in range(SAVE_TRIES):
             room = self.table.room(account, name)
             if room is None:
                 self.table.mark_account(account, int(now), int(now) + rooms.MARKER_TTL_SECONDS)
@@ -193,6 +195,11 @@ class RoomEventsApp:
         if not chosen:
             return 0
         client = self.clients.get(room.account)
+        chosen = [call for call in chosen if self._fits(call, urls, now)]
+        # Concurrent callbacks may choose the same calls: each is moved by whoever claims it.
+        chosen = [call for call in chosen if self.table.claim(call, int(now))]
+        if not chosen:
+            return 0
         documents = [moved_twiml(call, urls, now) for call in chosen]
         with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(chosen))) as pool:
             results = list(
@@ -205,18 +212,26 @@ class RoomEventsApp:
         for call, (outcome, reason) in zip(chosen, results, strict=True):
             if outcome == MOVED:
                 moved += 1
-                self.table.mark_moved(call, int(self.clock()))
                 if started_ms is not None:
                     delay = max(0.0, self.clock() * 1000 - started_ms)
                     metrics.add_metric(name="JoinDelay", unit=MetricUnit.Milliseconds, value=delay)
             elif outcome == GONE:
                 self.table.drop_call(call)
             else:
+                self.table.release(call)
                 logger.warning("call not moved", extra={"room": room.name, "reason": reason})
                 count("CallMovesFailed")
         count("CallsMoved", moved)
         logger.info("calls moved", extra={"room": room.name, "moved": moved, "chosen": len(chosen)})
         return moved
+
+    def _fits(self, call: rooms.WaitingCall, urls: Urls, now: float) -> bool:
+        """A call whose TwiML Twilio would refuse stays waiting: its hold loop's <Connect> joins it."""
+        if len(moved_twiml(call, urls, now)) <= MAX_TWIML_CHARS:
+            return True
+        logger.warning("call not moved", extra={"room": call.room, "reason": "twiml too long"})
+        count("CallMovesFailed")
+        return False
 
     def end_phone_only_rooms(self) -> int:
         """The scheduled check: end the calls of rooms where only phone legs have remained too long."""
@@ -225,12 +240,13 @@ class RoomEventsApp:
         for sk, _due in self.table.phone_only_due(now):
             account, name = rooms.split_phone_only(sk)
             room = self.table.room(account, name)
-            self.table.set_phone_only(account, name, None, 0)
             if room is None or not room.in_progress or room.others or not room.phone_only_since:
+                self.table.set_phone_only(account, name, None, 0)
                 continue
-            client = self.clients.get(account)
+            client = self.clients.get(account)  # a fault here keeps the room listed: the next run retries
             for call_sid in room.phone.values():
                 update_call(client, call_sid, ended_twiml())
+            self.table.set_phone_only(account, name, None, 0)
             ended += 1
             count("PhoneOnlyRoomsEnded")
             logger.info("phone-only room ended", extra={"room": name, "calls": len(room.phone)})

@@ -17,7 +17,17 @@ from twilio.twiml.voice_response import VoiceResponse
 from . import flow, messages
 from .prompts import localize
 from .records import PinGrant
-from .rooms import CONNECT, FULL, MAX_PHONE_PARTICIPANTS, NOT_STARTED, TIMER, Room, decide, was_connected
+from .rooms import (
+    CONNECT,
+    FULL,
+    MAX_PHONE_PARTICIPANTS,
+    NOT_STARTED,
+    TIMER,
+    Room,
+    decide,
+    surely_not_started,
+    was_connected,
+)
 from .state import Speech, Urls, WaitState
 
 # A PIN's validity window, as the PIN step sees it.
@@ -115,6 +125,10 @@ def held(
     if now < state.not_before:
         return early_pin(state, urls, now, limits, music), EARLY
     decision = decide(aware, room, state.identity, state.cap or MAX_PHONE_PARTICIPANTS)
+    if decision == NOT_STARTED and not surely_not_started(room, now):
+        # Room state is per room, "aware" per account: a lost room-created must not strand
+        # the caller until MaxWaitSeconds. Try to join, with the timer's fall-through.
+        decision = TIMER
     return attempt(state, decision, urls, now, limits, music), decision
 
 

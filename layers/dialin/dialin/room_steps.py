@@ -8,20 +8,30 @@ path of ``flow``, exactly as without this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cached_property
 
+from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import flow, room_flow, rooms
 from .directory import Directory
 from .observability import count, logger
+from .records import MalformedRecord
 from .room_table import RoomTable
 from .state import Urls, WaitState
 from .validation import is_account_sid
 
 # Call items outlive the longest wait by this much.
 CALL_TTL_MARGIN_SECONDS = 3600
+# (where, fault): the voice app logs and counts it (VoiceApp._report_fault).
+FaultReport = Callable[[str, Exception], None]
+
+
+def _log_fault(where: str, exc: Exception) -> None:
+    logger.error("service fault", extra={"step": where, "fault": type(exc).__name__})
+    count("ServiceFaults")
 
 
 @dataclass
@@ -29,6 +39,7 @@ class RoomSteps:
     directory: Directory  # the table is reached through its client, on first use
     limits: flow.Limits
     music: str = ""
+    report: FaultReport = _log_fault
 
     @cached_property
     def table(self) -> RoomTable:
@@ -44,9 +55,11 @@ class RoomSteps:
         """A caller about to join ``state.room`` (first time): decide, record, answer."""
         room = self.room(call.account, state.room) if aware else None
         decision = rooms.decide(aware, room, state.identity, state.cap or rooms.MAX_PHONE_PARTICIPANTS)
+        waiting = self.record(call, state, decision, now, new=True)
+        if waiting is not None:
+            decision = self._recheck(waiting, decision, now)
         if decision in (rooms.CONNECT, rooms.TIMER):
             count("Connects")
-        self.record(call, state, decision, now, new=True)
         return room_flow.attempt(state, decision, urls, now, self.limits, self.music, lead)
 
     def early(self, call: flow.Call, state: WaitState, aware: bool, urls: Urls, now: float) -> VoiceResponse:
@@ -65,23 +78,45 @@ class RoomSteps:
             response, outcome = room_flow.fell_through(state, aware, room, urls, now, self.limits, self.music)
             count("SessionsEnded" if outcome == room_flow.SESSION_ENDED else "RoomNotStarted")
         if aware:
-            self.record(call, state, outcome, now, new=not state.held)
+            # A held caller's <Connect> try (TIMER) is a leg let at the room: not moved again.
+            tried = rooms.CONNECT if state.held and outcome == rooms.TIMER else outcome
+            self.record(call, state, tried, now, new=not state.held)
         log = {"step": "wait", "held": state.held, "outcome": outcome, "loops": state.loops, "aware": aware}
         logger.info("wait step", extra=log)
         return response
 
-    def record(self, call: flow.Call, state: WaitState, decision: str, now: float, new: bool) -> None:
-        """Write the leg's call item: joining on CONNECT; waiting when it starts to wait."""
+    def _recheck(self, waiting: rooms.WaitingCall, held: str, now: float) -> str:
+        """The room may have started (or freed a place) between our read and our write, its
+        callback finding no call to move: read again, consistently, and join now rather than at
+        the next hold loop, if the room-events function has not claimed the call meanwhile."""
+        try:
+            room = self.table.room(waiting.account, waiting.room, consistent=True)
+            if rooms.decide(True, room, waiting.identity, waiting.cap) != rooms.CONNECT:
+                return held
+            joining = replace(waiting, status=rooms.JOINING, moved_at=int(now))
+            claimed = self.table.claim_waiting(joining, self._expires(now, waiting.started))
+        except (BotoCoreError, ClientError, MalformedRecord) as exc:
+            self.report("room recheck", exc)  # the caller waits, to be moved or joined at a hold loop
+            return held
+        return rooms.CONNECT if claimed else held
+
+    def _expires(self, now: float, since: int) -> int:
+        return max(int(now), since) + self.limits.max_wait_seconds + CALL_TTL_MARGIN_SECONDS
+
+    def record(
+        self, call: flow.Call, state: WaitState, decision: str, now: float, new: bool
+    ) -> rooms.WaitingCall | None:
+        """Write the leg's call item: joining on CONNECT; waiting when it starts to wait (returned)."""
         if decision == rooms.FULL:
             count("FullRoomRefusals")
         if not is_account_sid(call.account) or not rooms.is_call_sid(call.sid):
-            return
+            return None
         if decision == rooms.CONNECT:
             status = rooms.JOINING
         elif decision in (rooms.NOT_STARTED, rooms.FULL) and new:
             status = rooms.WAITING
         else:
-            return
+            return None
         item = rooms.WaitingCall(
             account=call.account,
             room=state.room,
@@ -96,5 +131,10 @@ class RoomSteps:
             moved_at=int(now) if status == rooms.JOINING else 0,
             started=state.since,
         )
-        expires = max(int(now), state.since) + self.limits.max_wait_seconds + CALL_TTL_MARGIN_SECONDS
-        self.table.add_call(item, expires)
+        try:
+            self.table.add_call(item, self._expires(now, state.since))
+        except (BotoCoreError, ClientError) as exc:
+            if status == rooms.WAITING:
+                raise  # a waiting caller nobody can move: the step answers "unavailable"
+            self.report("record call", exc)  # joining needs no write: connect anyway
+        return item if status == rooms.WAITING else None

@@ -7,6 +7,7 @@ keeps the state, moves waiting calls, and lists the rooms where only phone legs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +17,7 @@ from .directory import IncompleteRead
 from .rooms import (
     JOINING,
     PHONE_ONLY_PK,
+    WAITING,
     Room,
     WaitingCall,
     account_key,
@@ -49,12 +51,34 @@ class RoomTable:
             raise IncompleteRead("batch read throttled")
         return {_key_of(item): item for item in response.get("Responses", {}).get(self.table_name, [])}
 
-    def room(self, account: str, room: str) -> Room | None:
-        item = self.client.get_item(TableName=self.table_name, Key=room_key(account, room)).get("Item")
+    def room(self, account: str, room: str, consistent: bool = False) -> Room | None:
+        key = room_key(account, room)
+        item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=consistent).get("Item")
         return Room.from_item(item) if item else None
 
     def add_call(self, call: WaitingCall, expires_at: int) -> None:
         self.client.put_item(TableName=self.table_name, Item=call.to_item(expires_at))
+
+    def claim_waiting(self, call: WaitingCall, expires_at: int) -> bool:
+        """Write ``call`` (joining) over its waiting item, unless the room-events function claimed
+        it first (a PutItem: the voice function's only write to call items)."""
+        return self._conditionally(
+            self.client.put_item,
+            Item=call.to_item(expires_at),
+            ConditionExpression="#s = :w",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":w": {"S": WAITING}},
+        )
+
+    def _conditionally(self, write: Callable[..., Any], **request: Any) -> bool:
+        """A conditional write: False when its condition did not hold."""
+        try:
+            write(TableName=self.table_name, **request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # The room-events function's side.
 
@@ -68,41 +92,53 @@ class RoomTable:
         saved = replace(room, version=room.version + 1)
         condition = "attribute_not_exists(pk)" if room.version == 0 else "version = :v"
         values = {} if room.version == 0 else {":v": {"N": str(room.version)}}
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=saved.to_item(expires_at),
-                ConditionExpression=condition,
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise Conflict(room.name) from None
-            raise
+        if not self._conditionally(
+            self.client.put_item,
+            Item=saved.to_item(expires_at),
+            ConditionExpression=condition,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        ):
+            raise Conflict(room.name)
         return saved
 
     def calls(self, account: str, room: str) -> list[WaitingCall]:
-        items: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": calls_pk(account, room)}},
         }
+        return [WaitingCall.from_item(item) for item in self._all_pages(request)]
+
+    def _all_pages(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**request)
             items += page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                break
+                return items
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [WaitingCall.from_item(item) for item in items]
 
-    def mark_moved(self, call: WaitingCall, now: int) -> None:
-        self.client.update_item(
-            TableName=self.table_name,
+    def claim(self, call: WaitingCall, now: int) -> bool:
+        """Mark a waiting call joining, only if it is still waiting: of concurrent callbacks,
+        exactly one moves it. False when another got there first (or it is gone)."""
+        return self._set_status(call, JOINING, WAITING, now)
+
+    def release(self, call: WaitingCall) -> None:
+        """A claimed call that could not be moved waits again, for the next callback."""
+        self._set_status(call, WAITING, JOINING, 0)
+
+    def _set_status(self, call: WaitingCall, status: str, expected: str, moved_at: int) -> bool:
+        return self._conditionally(
+            self.client.update_item,
             Key=call_key(call.account, call.room, call.call_sid),
             UpdateExpression="SET #s = :s, moved_at = :m",
+            ConditionExpression="#s = :expected",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": JOINING}, ":m": {"N": str(now)}},
+            ExpressionAttributeValues={
+                ":s": {"S": status},
+                ":m": {"N": str(moved_at)},
+                ":expected": {"S": expected},
+            },
         )
 
     def drop_call(self, call: WaitingCall) -> None:
@@ -126,11 +162,11 @@ class RoomTable:
 
     def phone_only_due(self, now: int) -> list[tuple[str, int]]:
         """(sk, due) of the phone-only rooms whose time is up."""
-        page = self.client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :pk",
-            FilterExpression="#d <= :now",
-            ExpressionAttributeNames={"#d": "due"},
-            ExpressionAttributeValues={":pk": {"S": PHONE_ONLY_PK}, ":now": {"N": str(now)}},
-        )
-        return [(item["sk"]["S"], int(item["due"]["N"])) for item in page.get("Items", [])]
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "#d <= :now",
+            "ExpressionAttributeNames": {"#d": "due"},
+            "ExpressionAttributeValues": {":pk": {"S": PHONE_ONLY_PK}, ":now": {"N": str(now)}},
+        }
+        return [(item["sk"]["S"], int(item["due"]["N"])) for item in self._all_pages(request)]

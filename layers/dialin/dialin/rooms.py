@@ -33,6 +33,9 @@ MARKER_TTL_SECONDS = 30 * 86_400
 ROOM_TTL_SECONDS = 2 * 86_400
 # A moved call counts towards the room's phone places until it connects, or for this long.
 JOINING_SECONDS = 30
+# A room-ended newer than this is trusted to mean "not started yet" on a held caller's loop;
+# anything less certain (no state, an older end) gets a <Connect> try instead (room_flow.held).
+FRESH_ENDED_SECONDS = 300
 
 IN_PROGRESS = "in-progress"
 ENDED = "ended"
@@ -86,6 +89,19 @@ def _strings(item: Mapping[str, Any], name: str) -> dict[str, str]:
     return out
 
 
+def _numbers(item: Mapping[str, Any], name: str) -> dict[str, int]:
+    value = item.get(name, {"M": {}})
+    if not isinstance(value, dict) or not isinstance(value.get("M"), dict):
+        raise MalformedRecord(f"attribute {name} is not a map")
+    out = {}
+    for key, inner in value["M"].items():
+        text = inner.get("N") if isinstance(inner, dict) else None
+        if not isinstance(text, str) or not text.isdigit():
+            raise MalformedRecord(f"attribute {name} holds a value that is not a whole number")
+        out[str(key)] = int(text)
+    return out
+
+
 def _text(item: Mapping[str, Any], name: str) -> str:
     value = item.get(name, {"S": ""})
     if not isinstance(value, dict) or not isinstance(value.get("S"), str):
@@ -106,10 +122,11 @@ class Room:
     name: str
     status: str = ""  # in-progress, ended, or "" before room-created
     room_sid: str = ""
-    status_at: int = 0  # ms of the room event that set ``status``
+    status_at: int = 0  # ms of the event that set ``status`` (room events; a new RoomSid's first event)
     phone: dict[str, str] = field(default_factory=dict)  # phone identities connected -> CallSid
     others: dict[str, str] = field(default_factory=dict)  # other identities connected
     seen: dict[str, str] = field(default_factory=dict)  # phone identities ever connected -> CallSid
+    times: dict[str, int] = field(default_factory=dict)  # identity -> ms of its latest event (this RoomSid)
     phone_only_since: int = 0  # ms; 0 while someone else is connected
     version: int = 0
 
@@ -132,6 +149,7 @@ class Room:
             phone=_strings(item, "phone"),
             others=_strings(item, "others"),
             seen=_strings(item, "seen"),
+            times=_numbers(item, "times"),
             phone_only_since=number_attribute(item, "phone_only_since") or 0,
             version=number_attribute(item, "version") or 0,
         )
@@ -146,6 +164,7 @@ class Room:
             "phone": _string_map(self.phone),
             "others": _string_map(self.others),
             "seen": _string_map(self.seen),
+            "times": {"M": {key: {"N": str(value)} for key, value in self.times.items()}},
             "phone_only_since": {"N": str(self.phone_only_since)},
             "version": {"N": str(self.version)},
             "expires_at": {"N": str(expires_at)},
@@ -223,6 +242,14 @@ def decide(aware: bool, room: Room | None, identity: str, cap: int) -> str:
     return CONNECT
 
 
+def surely_not_started(room: Room | None, now: float) -> bool:
+    """The callbacks positively and recently said this room is not running: it ended less than
+    FRESH_ENDED_SECONDS ago. No state or an older end may be callbacks that never arrived."""
+    if room is None or room.status != ENDED:
+        return False
+    return now * 1000 - room.status_at < FRESH_ENDED_SECONDS * 1000
+
+
 def was_connected(room: Room | None, identity: str) -> bool:
     """The caller's identity was seen in the room: a fall-through means they left or were removed."""
     return room is not None and identity in room.seen
@@ -267,7 +294,7 @@ class Change:
 
 
 def _new_room(room: Room, event: RoomEvent, status: str) -> Room:
-    seen = room.seen if event.room_sid == room.room_sid else {}
+    same = event.room_sid == room.room_sid
     return replace(
         room,
         status=status,
@@ -275,27 +302,43 @@ def _new_room(room: Room, event: RoomEvent, status: str) -> Room:
         status_at=event.at_ms,
         phone={},
         others={},
-        seen=seen,
+        seen=room.seen if same else {},
+        times=room.times if same else {},
         phone_only_since=0,
     )
 
 
+def _older_room(room: Room, event: RoomEvent) -> bool:
+    """``event`` is of a RoomSid before the current one (room names are reused)."""
+    return bool(room.room_sid) and event.room_sid != room.room_sid and event.at_ms < room.status_at
+
+
 def apply(room: Room, event: RoomEvent) -> Change:
-    """The room after ``event``. Room events are ordered by Timestamp; a participant event of
-    an older room (another RoomSid with the same name) changes nothing."""
+    """The room after ``event``, whatever the arrival order: a room event is judged by its
+    RoomSid and its own Timestamp, a participant event by the latest Timestamp seen for that
+    identity. An event of an older room (another RoomSid with the same name) changes nothing."""
     if event.kind == ROOM_CREATED:
-        if (room.room_sid == event.room_sid and room.in_progress) or event.at_ms < room.status_at:
-            return Change(room, stale=True)
+        same = room.room_sid == event.room_sid
+        if (same and (room.in_progress or event.at_ms < room.status_at)) or _older_room(room, event):
+            return Change(room, stale=True)  # a duplicate, or late behind this room's own events
         return Change(_new_room(room, event, IN_PROGRESS), started=True)
     if event.kind == ROOM_ENDED:
-        if event.at_ms < room.status_at or (room.room_sid == event.room_sid and room.status == ENDED):
+        if _older_room(room, event) or (room.room_sid == event.room_sid and room.status == ENDED):
             return Change(room, stale=True)
         return Change(_new_room(room, event, ENDED), ended=True)
-    if room.room_sid and room.room_sid != event.room_sid:
+    if _older_room(room, event) or (room.room_sid == event.room_sid and room.status == ENDED):
         return Change(room, stale=True)
-    if not room.room_sid:  # callbacks set up mid-meeting: the room is running
-        room = replace(room, status=IN_PROGRESS, room_sid=event.room_sid, status_at=event.at_ms)
+    started = event.room_sid != room.room_sid
+    if started:  # its room-created is late or lost (or callbacks were set up mid-meeting)
+        room = _new_room(room, event, IN_PROGRESS)
+    elif event.at_ms < room.times.get(event.identity, 0):
+        return Change(room, stale=True)  # e.g. a connect arriving after its own disconnect
+    return _apply_participant(room, event, started)
+
+
+def _apply_participant(room: Room, event: RoomEvent, started: bool) -> Change:
     phone, others, seen = dict(room.phone), dict(room.others), dict(room.seen)
+    times = {**room.times, event.identity: event.at_ms}
     freed = False
     if event.kind == PARTICIPANT_CONNECTED:
         if event.call_sid:
@@ -310,8 +353,8 @@ def apply(room: Room, event: RoomEvent) -> Change:
         since = 0
     elif not since and event.kind == PARTICIPANT_DISCONNECTED and not freed:
         since = event.at_ms  # the last participant not on the phone left
-    changed = replace(room, phone=phone, others=others, seen=seen, phone_only_since=since)
-    return Change(changed, place_freed=freed and room.in_progress)
+    changed = replace(room, phone=phone, others=others, seen=seen, times=times, phone_only_since=since)
+    return Change(changed, started=started, place_freed=freed and room.in_progress)
 
 
 def places(room: Room, calls: list[WaitingCall], now: int) -> int:

@@ -1,7 +1,7 @@
 """Twilio's REST client as the bridge uses it: one base URL for every domain it calls.
 
 ``TWILIO_API_BASE_URL`` (e.g. ``http://127.0.0.1:3000/_twilio``) replaces the base of each
-Twilio REST domain the bridge calls (``api`` for Calls, ``video`` for Rooms), so one
+Twilio REST domain the bridge calls (``api``, for Calls: nothing calls the Video REST API), so one
 stand-in receives them all with Twilio's own paths, form bodies and Basic auth. Empty:
 Twilio itself. Only the room-events and dial-out functions import this module.
 """
@@ -18,7 +18,9 @@ from .credentials import Credentials, CredentialsUnavailable
 from .validation import is_account_sid
 
 # The domains the bridge calls; each gets the configured base URL.
-DOMAINS = ("api", "video")
+DOMAINS = ("api",)
+# Connect and read timeout of a REST call, well inside the functions' 10 s. No retries:
+# a retried POST could place a dial-out call twice.
 TIMEOUT_SECONDS = 6
 # Twilio's answers for a call that can no longer be moved (ended, or never was).
 CALL_GONE_CODES = (20404, 21220)

@@ -77,7 +77,9 @@ class VoiceApp:
         )
         self.lockout, budgets = policies(self.settings)
         self.defences = Defences(self.counters, self.lockout, budgets)
-        self.rooms = RoomSteps(self.directory, self.limits, self.settings.hold_music_url)
+        self.rooms = RoomSteps(
+            self.directory, self.limits, self.settings.hold_music_url, report=self._report_fault
+        )
 
     @classmethod
     def on_table(
