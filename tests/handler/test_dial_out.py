@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ import boto3
 import pytest
 import requests
 from support.dial_events import CALLER_ARN, calls_event, dial_out_module
+from support.modules import modules_after_import
 from support.observed import Observed
 from support.twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, FakeTwilio
 from support.twiml import parse, said, verbs
@@ -445,23 +444,8 @@ def test_logs_name_the_iam_caller_and_no_phone_number(
 # Cold start
 
 
-def _modules_after_import(function: str) -> set[str]:
-    root = Path(tpl.ROOT)
-    code = (
-        "import sys\nfrom pathlib import Path\n"
-        "from dialin_tools.commands.serve.handlers import load_handler\n"
-        f"load_handler(Path({str(root / 'functions' / function)!r}), 'app.lambda_handler')\n"
-        "print('\\n'.join(sorted(sys.modules)))\n"
-    )
-    env = {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60
-    )
-    return set(result.stdout.split())
-
-
 def test_voice_function_never_imports_the_rest_client():
-    loaded = _modules_after_import("voice")
+    loaded = modules_after_import("voice")
     assert "dialin.webhooks" in loaded
     assert "twilio.rest" not in loaded
     assert "dialin.dialout" not in loaded
@@ -469,7 +453,7 @@ def test_voice_function_never_imports_the_rest_client():
 
 def test_dial_out_function_does_import_it():
     """The check above can fail: the same probe sees twilio.rest where it is used."""
-    assert "twilio.rest" in _modules_after_import("dial_out")
+    assert "twilio.rest" in modules_after_import("dial_out")
 
 
 def test_sam_local_env_json_makes_a_dry_run(dial_out: DialOut, twilio: FakeTwilio):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 from support.dial_events import calls_event
 from support.local_http import Received, serve
+from support.modules import modules_after_import
 from support.voice import local_settings
 
 from dialin.credentials import Credentials
@@ -51,24 +52,6 @@ def test_dial_out_places_its_call_through_the_base_url():
 
 
 def test_the_room_events_function_loads_the_rest_client_and_the_voice_function_does_not():
-    import subprocess
-    import sys
-
-    from dialin_tools.lib import template as tpl
-
-    def modules(function: str) -> set[str]:
-        code = (
-            "import sys\nfrom pathlib import Path\n"
-            "from dialin_tools.commands.serve.handlers import load_handler\n"
-            f"load_handler(Path({str(tpl.ROOT / 'functions' / function)!r}), 'app.lambda_handler')\n"
-            "print('\\n'.join(sorted(sys.modules)))\n"
-        )
-        env = {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-        done = subprocess.run(  # noqa: S603 - our own interpreter and code
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60
-        )
-        return set(done.stdout.split())
-
-    assert "twilio.rest" in modules("room_events")
-    voice = modules("voice")
+    assert "twilio.rest" in modules_after_import("room_events")
+    voice = modules_after_import("voice")
     assert "dialin.room_steps" in voice and "twilio.rest" not in voice and "dialin.twilio_rest" not in voice
