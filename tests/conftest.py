@@ -23,6 +23,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from support.observed import Emitted
+from support.rooms import CallsApi, RoomHandler, calls_api, room_events_app
 from support.voice import TABLE, Clock, Handler, local_settings
 
 from dialin.credentials import Credentials
@@ -76,6 +77,24 @@ def voice_handler(voice_app: VoiceApp, monkeypatch: pytest.MonkeyPatch) -> Handl
     module, _ = load_handler(route.code_dir, route.handler)
     monkeypatch.setattr(module, "voice", voice_app)
     return Handler(module, voice_app)
+
+
+@pytest.fixture
+def calls_stand_in() -> Iterator[CallsApi]:
+    """A stand-in for Twilio's Calls API on 127.0.0.1, recording the updates it receives."""
+    with calls_api() as running:
+        yield running
+
+
+@pytest.fixture
+def rooms(
+    dynamodb: Any, clock: Clock, calls_stand_in: CallsApi, monkeypatch: pytest.MonkeyPatch
+) -> RoomHandler:
+    """The real functions/room_events/app.py handler on moto, moving calls through the stand-in."""
+    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
+    module, _ = load_handler(route.code_dir, route.handler)
+    monkeypatch.setattr(module, "room_events", room_events_app(dynamodb, clock, calls_stand_in))
+    return RoomHandler(module, module.room_events)
 
 
 class _CurrentStdout:

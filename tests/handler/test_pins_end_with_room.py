@@ -4,19 +4,16 @@ admits them. Only the PINs tied to that room and created before it ended go."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from support.admin_events import AdminHandler, admin_module
-from support.rooms import ACCOUNT, CallsApi, RoomHandler, calls_api, room_callback, room_events_app
+from support.rooms import ACCOUNT, RoomHandler, room_callback
 from support.voice import TABLE, Clock
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
 from dialin.directory import Directory
-from dialin_tools.commands.serve.handlers import load_handler
-from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 ROOM = "Visit-42"
@@ -28,21 +25,6 @@ def api(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AdminHa
     app = AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock))
     monkeypatch.setattr(module, "admin", app)
     return AdminHandler(module, app)
-
-
-@pytest.fixture
-def stand_in() -> Iterator[CallsApi]:
-    with calls_api() as running:
-        yield running
-
-
-@pytest.fixture
-def rooms(dynamodb: Any, clock: Clock, stand_in: CallsApi, monkeypatch: pytest.MonkeyPatch) -> RoomHandler:
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
-    module, _ = load_handler(route.code_dir, route.handler)
-    app = room_events_app(dynamodb, clock, stand_in)
-    monkeypatch.setattr(module, "room_events", app)
-    return RoomHandler(module, app)
 
 
 def create(api: AdminHandler, room: str = ROOM, **fields: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action, post, twilio_post
 from support.observed import Emitted
-from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, calls_api, room_callback, room_events_app
+from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, room_callback
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Clock, Handler
 
@@ -26,26 +26,9 @@ from dialin.room_events import MAX_TWIML_CHARS, moved_twiml
 from dialin.room_table import RoomTable
 from dialin.rooms import FRESH_ENDED_SECONDS, WaitingCall, calls_pk
 from dialin.state import Urls
-from dialin_tools.commands.serve.handlers import load_handler
-from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 
 ROOM = "DailyStandup"
-
-
-@pytest.fixture
-def api() -> Iterator[CallsApi]:
-    with calls_api() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-def rooms(dynamodb: Any, clock: Clock, api: CallsApi, monkeypatch: pytest.MonkeyPatch) -> RoomHandler:
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
-    module, _ = load_handler(route.code_dir, route.handler)
-    app = room_events_app(dynamodb, clock, api)
-    monkeypatch.setattr(module, "room_events", app)
-    return RoomHandler(module, app)
 
 
 def sid(n: int) -> str:
@@ -96,7 +79,7 @@ def test_without_room_callbacks_a_call_behaves_as_before(voice_handler: Handler,
 def test_a_held_caller_joins_the_moment_the_room_starts(
     voice_handler: Handler,
     rooms: RoomHandler,
-    api: CallsApi,
+    calls_stand_in: CallsApi,
     clock: Clock,
     dynamodb: Any,
     emitted: Callable[[], Emitted],
@@ -113,7 +96,7 @@ def test_a_held_caller_joins_the_moment_the_room_starts(
     callback(rooms, "room-created", clock)
     # Both moved at once (concurrent requests, issued in arrival order; with places for only
     # some, the first to arrive get them: tests/unit/test_rooms.py).
-    updates = dict(api.updates())
+    updates = dict(calls_stand_in.updates())
     assert sorted(updates) == [sid(1), sid(2)]
     moved = ET.fromstring(updates[sid(1)])
     assert verbs(moved) == ["Connect", "Redirect"]
@@ -122,7 +105,7 @@ def test_a_held_caller_joins_the_moment_the_room_starts(
     assert moved.find("Redirect").text.startswith("https://")  # absolute, as the Calls API needs
     assert len(updates[sid(1)]) <= 4000
     # Twilio's own path and Basic auth (the account SID and, locally, TWILIO_AUTH_TOKEN).
-    request = api.received[0]
+    request = calls_stand_in.received[0]
     assert request.path.startswith(f"/2010-04-01/Accounts/{ACCOUNT}/Calls/CA")
     assert (
         request.headers["Authorization"]
@@ -151,7 +134,11 @@ def _fill(voice: Handler, rooms: RoomHandler, clock: Clock, count: int) -> list[
 
 
 def test_the_36th_phone_caller_is_held_not_looped_and_joins_when_one_leaves(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, emitted: Callable[[], Emitted]
+    voice_handler: Handler,
+    rooms: RoomHandler,
+    calls_stand_in: CallsApi,
+    clock: Clock,
+    emitted: Callable[[], Emitted],
 ):
     callback(rooms, "room-created", clock)
     callback(rooms, "participant-connected", clock, "host")  # on video
@@ -163,9 +150,9 @@ def test_the_36th_phone_caller_is_held_not_looped_and_joins_when_one_leaves(
     assert emitted().metrics().get("FullRoomRefusals") == 1
     again = parse(post(voice_handler, full.find("Redirect").text, call_sid=sid(36), To=DIRECT))
     assert verbs(again) == ["Pause", "Redirect"]  # still full: held, quietly
-    assert api.updates() == []
+    assert calls_stand_in.updates() == []
     callback(rooms, "participant-disconnected", clock, identities[4])
-    [(moved_sid, twiml)] = api.updates()
+    [(moved_sid, twiml)] = calls_stand_in.updates()
     assert moved_sid == sid(36) and ET.fromstring(twiml).find("Connect/Room").text == ROOM
 
 
@@ -181,7 +168,11 @@ def test_a_removed_participant_is_not_put_back(voice_handler: Handler, rooms: Ro
 
 
 def test_a_phone_only_room_ends(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, emitted: Callable[[], Emitted]
+    voice_handler: Handler,
+    rooms: RoomHandler,
+    calls_stand_in: CallsApi,
+    clock: Clock,
+    emitted: Callable[[], Emitted],
 ):
     callback(rooms, "room-created", clock)
     callback(rooms, "participant-connected", clock, "host")
@@ -192,7 +183,7 @@ def test_a_phone_only_room_ends(
     emitted()
     clock.now += 61
     assert rooms(SCHEDULED) == {"ended": 1}
-    updates = api.updates()
+    updates = calls_stand_in.updates()
     assert sorted(s for s, _ in updates) == [sid(1), sid(2)] and len(identities) == 2
     for _, twiml in updates:
         root = ET.fromstring(twiml)
@@ -202,7 +193,7 @@ def test_a_phone_only_room_ends(
 
 
 def test_someone_coming_back_keeps_the_room_going(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock
 ):
     callback(rooms, "room-created", clock)
     callback(rooms, "participant-connected", clock, "host")
@@ -210,7 +201,7 @@ def test_someone_coming_back_keeps_the_room_going(
     callback(rooms, "participant-disconnected", clock, "host")
     callback(rooms, "participant-connected", clock, "host")
     clock.now += 600
-    assert rooms(SCHEDULED) == {"ended": 0} and api.updates() == []
+    assert rooms(SCHEDULED) == {"ended": 0} and calls_stand_in.updates() == []
 
 
 def _add_pin(dynamodb: Any, pin: str, **window: int) -> None:
@@ -259,13 +250,13 @@ def test_a_late_pin_says_so(voice_handler: Handler, dynamodb: Any, clock: Clock)
 
 
 def test_a_moved_call_that_already_hung_up_is_dropped(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
 ):
     callback(rooms, "room-ended", clock, room="AnotherRoom")
     post(voice_handler, INCOMING, call_sid="CA" + "0" * 28 + "dead", To=DIRECT)
     assert len(call_items(dynamodb)) == 1
     callback(rooms, "room-created", clock)
-    assert len(api.updates()) == 1 and call_items(dynamodb) == []
+    assert len(calls_stand_in.updates()) == 1 and call_items(dynamodb) == []
 
 
 def test_twilio_post_helper_carries_the_account(voice_handler: Handler):
@@ -273,7 +264,7 @@ def test_twilio_post_helper_carries_the_account(voice_handler: Handler):
 
 
 def test_dialin_room_posts_callbacks_the_room_events_function_accepts(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock
 ):
     from support.voice import BASE
 
@@ -289,11 +280,11 @@ def test_dialin_room_posts_callbacks_the_room_events_function_accepts(
     assert verbs(held) == ["Say", "Pause", "Redirect"]
     clock.now += 1
     assert room("start")["statusCode"] == 200
-    assert [s for s, _ in api.updates()] == [sid(1)]
+    assert [s for s, _ in calls_stand_in.updates()] == [sid(1)]
 
 
 def test_a_route_may_take_fewer_phone_callers(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
 ):
     from dialin.admin.specs import make_route
 
@@ -309,7 +300,7 @@ def test_a_route_may_take_fewer_phone_callers(
     second = dial(2)
     assert verbs(second) == ["Say", "Pause", "Redirect"] and messages.MEETING_FULL in said(second)
     callback(rooms, "participant-disconnected", clock, first, room="Small")
-    assert [s for s, _ in api.updates()] == [sid(2)]
+    assert [s for s, _ in calls_stand_in.updates()] == [sid(2)]
 
 
 @pytest.mark.parametrize("limit", ["0", "36", "many"])
@@ -387,20 +378,20 @@ def test_a_held_caller_keeps_holding_while_the_room_has_just_ended(
 
 
 def test_a_participant_event_ahead_of_room_created_moves_the_held_callers(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock
 ):
     callback(rooms, "room-ended", clock, room="AnotherRoom")
     dial_direct(voice_handler, 1)
     clock.now += 5
     callback(rooms, "participant-connected", clock, "host")  # room-created late (or lost)
-    assert [s for s, _ in api.updates()] == [sid(1)]
+    assert [s for s, _ in calls_stand_in.updates()] == [sid(1)]
     clock.now -= 1  # the room-created, stamped before the participant, arrives after it
     callback(rooms, "room-created", clock)
-    assert len(api.updates()) == 1  # not moved a second time
+    assert len(calls_stand_in.updates()) == 1  # not moved a second time
 
 
 def test_concurrent_callbacks_move_a_held_call_once(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
 ):
     """Two callbacks of one room read the calls before either moved them: only the one that
     claims a call (waiting -> joining, conditionally) moves it."""
@@ -409,7 +400,7 @@ def test_concurrent_callbacks_move_a_held_call_once(
     table = rooms.app.table
     read_before = table.calls(ACCOUNT, ROOM)  # what the second callback read
     callback(rooms, "room-created", clock)
-    assert len(api.updates()) == 1
+    assert len(calls_stand_in.updates()) == 1
     running = table.room(ACCOUNT, ROOM)
 
     class SecondCallback(RoomTable):
@@ -418,7 +409,7 @@ def test_concurrent_callbacks_move_a_held_call_once(
 
     second = replace(rooms.app, table=SecondCallback(dynamodb, TABLE))
     assert second.move_waiting(running, Urls(BASE), None) == 0
-    assert len(api.updates()) == 1
+    assert len(calls_stand_in.updates()) == 1
     assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
 
 
@@ -445,7 +436,7 @@ def test_a_failed_call_record_on_connect_still_connects(
 
 
 def test_the_longest_names_fit_the_moved_twiml_and_longer_twiml_is_never_sent(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
 ):
     longest = WaitingCall(ACCOUNT, "\U0001f600" * 128, sid(9), "\U0001f600" * 128, 0, voice="v" * 40)
     assert len(moved_twiml(longest, Urls(BASE), clock.now)) <= MAX_TWIML_CHARS
@@ -455,12 +446,12 @@ def test_the_longest_names_fit_the_moved_twiml_and_longer_twiml_is_never_sent(
     running = replace(rooms.app.table.room(ACCOUNT, "AnotherRoom"), name=ROOM)
     too_long = Urls("https://example.com/" + "p" * MAX_TWIML_CHARS)
     assert rooms.app.move_waiting(running, too_long, None) == 0
-    assert api.updates() == []
+    assert calls_stand_in.updates() == []
     assert [i["status"]["S"] for i in call_items(dynamodb)] == ["waiting"]  # its hold loop joins it
 
 
 def test_a_phone_only_room_stays_listed_until_its_calls_were_ended(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock
 ):
     callback(rooms, "room-created", clock)
     callback(rooms, "participant-connected", clock, "host")
@@ -474,13 +465,13 @@ def test_a_phone_only_room_stays_listed_until_its_calls_were_ended(
 
     with pytest.raises(CredentialsUnavailable):
         replace(rooms.app, clients=SecretUnreadable()).end_phone_only_rooms()
-    assert api.updates() == []
+    assert calls_stand_in.updates() == []
     assert rooms(SCHEDULED) == {"ended": 1}  # the next run ends it
-    assert [s for s, _ in api.updates()] == [sid(1)]
+    assert [s for s, _ in calls_stand_in.updates()] == [sid(1)]
 
 
 def test_a_room_starting_between_the_read_and_the_waiting_write_is_joined_at_once(
-    voice_handler: Handler, rooms: RoomHandler, api: CallsApi, clock: Clock, dynamodb: Any
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
 ):
     """The voice step read "not started"; room-created is processed (finding no call to move)
     before the step writes the waiting item: the step reads again and connects."""
@@ -497,7 +488,7 @@ def test_a_room_starting_between_the_read_and_the_waiting_write_is_joined_at_onc
         root = dial_direct(voice_handler, 1)
     finally:
         dynamodb.meta.events.unregister("before-call.dynamodb.PutItem", room_created_first)
-    assert fired and api.updates() == []  # the callback came too early to move it
+    assert fired and calls_stand_in.updates() == []  # the callback came too early to move it
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
 

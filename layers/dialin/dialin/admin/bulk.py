@@ -34,6 +34,8 @@ ROUTE_FIELDS = (
     "phone_limit",
 )
 PIN_FIELDS = ("pin", "room", "identity", "number", "valid_from", "valid_until", "label", "on_duplicate")
+# Fields that may be numbers in a JSON import (times as epoch seconds); every other one is text.
+NUMERIC_FIELDS = frozenset({"attempts", "phone_limit", "valid_from", "valid_until"})
 # CSV import: one header row; `kind` is `route` or `pin`; empty cells are absent values.
 CSV_COLUMNS = ("kind", *dict.fromkeys((*ROUTE_FIELDS, *PIN_FIELDS)))
 
@@ -112,21 +114,15 @@ def _text_fields(row: Row, allowed: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
+def _require_text(values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        if name not in NUMERIC_FIELDS and not isinstance(value, str):
+            raise Invalid(f"{name} must be text")
+
+
 def route_from_row(row: Row) -> Route:
     values = _text_fields(row, ROUTE_FIELDS)
-    for name in (
-        "number",
-        "mode",
-        "room",
-        "identity_policy",
-        "greeting",
-        "voice",
-        "language",
-        "pin_input",
-        "account",
-    ):
-        if name in values and not isinstance(values[name], str):
-            raise Invalid(f"{name} must be text")
+    _require_text(values)
     number = values.pop("number", "")
     return make_route(number, **values)
 
@@ -136,9 +132,7 @@ def pin_from_row(row: Row, pepper: str, min_length: int, now: float, pin_length:
     pin = values.pop("pin", None)
     if pin is not None and not isinstance(pin, str):
         raise Invalid("pin must be text (quote it in JSON)")
-    for name in ("room", "identity", "number", "label", "on_duplicate"):
-        if name in values and not isinstance(values[name], str):
-            raise Invalid(f"{name} must be text")
+    _require_text(values)
     spec = make_pin_spec(values.pop("room", ""), now=now, **values)
     return issue_pin(spec, pepper, pin or None, min_length=min_length, length=pin_length)
 
