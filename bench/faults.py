@@ -44,7 +44,7 @@ from moto import mock_aws
 from dialin import messages
 from dialin.config import Settings
 from dialin.credentials import Credentials, secrets_config
-from dialin.directory import DYNAMODB_CONFIG, dynamodb_client
+from dialin.dynamo import DYNAMODB_CONFIG, dynamodb_client
 from dialin.records import route_key
 from dialin.webhooks import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler

@@ -14,7 +14,7 @@ from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.directory import dynamodb_client
+from dialin.dynamo import dynamodb_client
 from dialin.observability import logger, metrics
 from dialin.pins import RECOMMENDED_PIN_LENGTH
 

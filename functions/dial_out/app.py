@@ -15,7 +15,7 @@ from dialin.config import Settings
 from dialin.credentials import Credentials
 from dialin.dial_request import DialOutSettings
 from dialin.dialout import DialOutApp
-from dialin.directory import dynamodb_client
+from dialin.dynamo import dynamodb_client
 from dialin.observability import logger, metrics
 
 _settings = Settings.from_env()

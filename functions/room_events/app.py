@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialin.config import Settings
 from dialin.credentials import Credentials
-from dialin.directory import dynamodb_client
+from dialin.dynamo import dynamodb_client
 from dialin.observability import logger, metrics
 from dialin.room_events import RoomEventsApp
 

@@ -15,7 +15,8 @@ from support.voice import BASE, TABLE, Clock, local_settings
 from dialin.admin.specs import make_route
 from dialin.admin.table import Admin
 from dialin.config import Settings
-from dialin.credentials import Credentials, CredentialsUnavailable
+from dialin.credentials import Credentials
+from dialin.errors import CredentialsUnavailable
 from dialin.webhooks import VoiceApp
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 

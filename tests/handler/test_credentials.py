@@ -14,7 +14,8 @@ from support.twiml import parse
 from support.voice import BASE, TABLE, Clock
 
 from dialin.config import Settings
-from dialin.credentials import Credentials, CredentialsUnavailable
+from dialin.credentials import Credentials
+from dialin.errors import CredentialsUnavailable
 from dialin.webhooks import VoiceApp
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER, signed_twilio_event
 

@@ -22,7 +22,7 @@ from support.voice import BASE, TABLE, local_settings
 from dialin import faults, messages
 from dialin.credentials import Credentials, secrets_config
 from dialin.defences import caller_key, number_key, stack_key
-from dialin.directory import DYNAMODB_CONFIG, dynamodb_client
+from dialin.dynamo import DYNAMODB_CONFIG, dynamodb_client
 from dialin.lockout import Counter
 from dialin.pins import hash_pin
 from dialin.records import PinGrant, pin_key, route_key

@@ -34,7 +34,7 @@ from support.voice import BASE, TABLE, local_settings
 from test_faults import handle
 
 from dialin.credentials import Credentials, secrets_config
-from dialin.directory import dynamodb_client
+from dialin.dynamo import dynamodb_client
 from dialin.pins import hash_pin
 from dialin.records import route_key
 from dialin.state import Speech, Urls, WaitState

@@ -18,8 +18,8 @@ from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Clock, Handler
 
 from dialin import messages
-from dialin.credentials import CredentialsUnavailable
 from dialin.defences import caller_key
+from dialin.errors import CredentialsUnavailable
 from dialin.pins import hash_pin
 from dialin.records import PinGrant
 from dialin.room_events import MAX_TWIML_CHARS, moved_twiml

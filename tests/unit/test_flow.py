@@ -9,14 +9,16 @@ import pytest
 from support.twiml import said, verbs
 
 from dialin import flow, messages
+from dialin import verbs as blocks
+from dialin.call import Call, Limits
 from dialin.identity import caller_identity, grant_identity
 from dialin.records import ANONYMOUS, PIN_MODE, REPLACE, PinGrant, Route
 from dialin.state import PinState, Speech, Urls, WaitState
 
 URLS = Urls("https://v.example.com/Prod")
 NOW = 1_800_000_000.0
-LIMITS = flow.Limits(pin_attempts=3, max_wait_seconds=600, hold_seconds=20)
-CALL = flow.Call(sid="CA" + "1" * 32, from_number="+14155550123", to_number="+15555550100")
+LIMITS = Limits(pin_attempts=3, max_wait_seconds=600, hold_seconds=20)
+CALL = Call(sid="CA" + "1" * 32, from_number="+14155550123", to_number="+15555550100")
 
 
 def xml(response) -> ET.Element:
@@ -81,7 +83,7 @@ def test_correct_personal_pin_joins_with_its_identity():
 
 def test_personal_pin_unique_policy_adds_a_per_call_suffix():
     grant = _grant(identity="alice")
-    other = flow.Call(sid="CA" + "2" * 32, from_number=CALL.from_number, to_number=CALL.to_number)
+    other = Call(sid="CA" + "2" * 32, from_number=CALL.from_number, to_number=CALL.to_number)
     first = grant_identity(grant, "last-digits", CALL.from_number, CALL.sid)
     second = grant_identity(grant, "last-digits", other.from_number, other.sid)
     assert first.startswith("alice-") and second.startswith("alice-") and first != second
@@ -104,7 +106,7 @@ def test_identity_is_at_most_128_characters():
 
 @pytest.mark.parametrize("digits", ["123456", ""])
 def test_wrong_or_missing_pin_reprompts_with_next_attempt(digits: str):
-    call = flow.Call(CALL.sid, CALL.from_number, CALL.to_number, digits)
+    call = Call(CALL.sid, CALL.from_number, CALL.to_number, digits)
     root = xml(flow.pin_entered(call, _pin_state(1), None, URLS, NOW))
     assert verbs(root) == ["Gather"]
     text = said(root)
@@ -148,40 +150,40 @@ def _wait(connected_at: float, since: float | None = None, loops: int = 0) -> Wa
 
 def test_room_not_started_tells_caller_waits_and_retries():
     state = _wait(NOW - 1)
-    root = xml(flow.wait(state, URLS, NOW, LIMITS))
+    root = xml(blocks.wait(state, URLS, NOW, LIMITS))
     assert verbs(root) == ["Say", "Pause", "Connect", "Redirect"]
     assert said(root) == messages.NOT_STARTED
     assert root.find("Pause").get("length") == "20"
     assert root.find("Connect/Room").get("participantIdentity") == "alice"
     nxt = WaitState.from_query(query_of(root.find("Redirect").text))
     assert nxt.loops == 1 and nxt.since == state.since
-    assert nxt.connected_at == int(NOW) + flow.spoken_seconds(messages.NOT_STARTED) + 20
-    assert flow.room_not_started(state, NOW)
+    assert nxt.connected_at == int(NOW) + blocks.spoken_seconds(messages.NOT_STARTED) + 20
+    assert blocks.room_not_started(state, NOW)
 
 
 def test_waiting_reminds_only_now_and_then():
-    quiet = xml(flow.wait(_wait(NOW - 1, NOW - 30, loops=1), URLS, NOW, LIMITS))
+    quiet = xml(blocks.wait(_wait(NOW - 1, NOW - 30, loops=1), URLS, NOW, LIMITS))
     assert verbs(quiet) == ["Pause", "Connect", "Redirect"]
-    reminder = xml(flow.wait(_wait(NOW - 1, NOW - 90, loops=3), URLS, NOW, LIMITS))
+    reminder = xml(blocks.wait(_wait(NOW - 1, NOW - 90, loops=3), URLS, NOW, LIMITS))
     assert said(reminder) == messages.STILL_WAITING
 
 
 def test_waiting_is_bounded_then_goodbye():
-    root = xml(flow.wait(_wait(NOW - 1, NOW - 600, loops=20), URLS, NOW, LIMITS))
+    root = xml(blocks.wait(_wait(NOW - 1, NOW - 600, loops=20), URLS, NOW, LIMITS))
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.GAVE_UP
 
 
 def test_session_that_ended_normally_hears_goodbye_not_not_started():
     state = _wait(NOW - 45 * 60)
-    root = xml(flow.wait(state, URLS, NOW, LIMITS))
+    root = xml(blocks.wait(state, URLS, NOW, LIMITS))
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.SESSION_ENDED
-    assert not flow.room_not_started(state, NOW)
+    assert not blocks.room_not_started(state, NOW)
 
 
 def test_state_never_carries_the_pin():
-    call = flow.Call(CALL.sid, CALL.from_number, CALL.to_number, "246810")
+    call = Call(CALL.sid, CALL.from_number, CALL.to_number, "246810")
     for response in (
         flow.pin_entered(call, _pin_state(1), None, URLS, NOW),
         flow.pin_entered(call, _pin_state(1), _grant(identity="alice"), URLS, NOW),

@@ -11,6 +11,7 @@ import pytest
 from support.twiml import said, verbs
 
 from dialin import flow, messages, prompts
+from dialin.call import Call, Limits
 from dialin.catalogues import de, es, fr, pt
 from dialin.records import PIN_MODE, Route
 from dialin.state import PinState, Urls
@@ -18,8 +19,8 @@ from dialin.validation import is_xml_text
 
 URLS = Urls("https://v.example.com/Prod")
 NOW = 1_800_000_000.0
-LIMITS = flow.Limits()
-CALL = flow.Call(sid="CA" + "1" * 32, from_number="+14155550123", to_number="+15555550101")
+LIMITS = Limits()
+CALL = Call(sid="CA" + "1" * 32, from_number="+14155550123", to_number="+15555550101")
 TRANSLATED = {"es": es.TEXTS, "fr": fr.TEXTS, "de": de.TEXTS, "pt": pt.TEXTS}
 ENGLISH = prompts.CATALOGUES[prompts.ENGLISH]
 
@@ -86,7 +87,7 @@ def test_a_german_pin_route_asks_and_retries_in_german_with_the_german_voice():
     assert say.text == de.TEXTS["PIN_PROMPT"]
     assert (say.get("voice"), say.get("language")) == ("Polly.Vicki", "de-DE")
     state = PinState.from_query(dict(parse_qsl(urlsplit(root.find("Gather").get("action")).query)))
-    wrong = flow.Call(CALL.sid, CALL.from_number, CALL.to_number, digits="111111")
+    wrong = Call(CALL.sid, CALL.from_number, CALL.to_number, digits="111111")
     retry = ET.fromstring(flow.pin_entered(wrong, state, None, URLS, NOW).to_xml())
     assert said(retry) == f"{de.TEXTS['PIN_WRONG']} {de.TEXTS['PIN_PROMPT']}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialin import flow
+from dialin.call import Call
 from dialin.spoken import MAX_SPOKEN_CHARS, spoken_digits
 from dialin.state import PinState, Speech, Urls, query_pairs
 
@@ -43,16 +44,16 @@ def test_words_of_another_language_are_not_digits():
     assert spoken_digits("zwei vier", "es-ES") == ""
 
 
-CALL = flow.Call(sid="CA" + "1" * 32, from_number="+14155550123", to_number="+15555550101")
+CALL = Call(sid="CA" + "1" * 32, from_number="+14155550123", to_number="+15555550101")
 SPOKEN = PinState(1, 3, Speech(language="es-MX"), spoken=True)
 
 
 def test_the_flow_takes_a_spoken_pin_only_where_the_route_asked_for_one():
-    said = flow.Call(CALL.sid, CALL.from_number, CALL.to_number, speech="dos cuatro seis ocho uno cero")
+    said = Call(CALL.sid, CALL.from_number, CALL.to_number, speech="dos cuatro seis ocho uno cero")
     assert flow.with_spoken_pin(said, SPOKEN).digits == "246810"
     keyed_only = PinState(1, 3, Speech(language="es-MX"))
     assert flow.with_spoken_pin(said, keyed_only).digits == ""
-    both = flow.Call(CALL.sid, CALL.from_number, CALL.to_number, digits="135790", speech="dos")
+    both = Call(CALL.sid, CALL.from_number, CALL.to_number, digits="135790", speech="dos")
     assert flow.with_spoken_pin(both, SPOKEN).digits == "135790"  # keyed digits win
 
 

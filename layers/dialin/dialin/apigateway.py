@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .errors import BadRequest
+
 
 class FormParams:
     """Decoded POST parameters, keeping order, blank values and repeated keys.
@@ -46,8 +48,6 @@ class FormParams:
         return values[0] if values else default
 
 
-class BadRequest(ValueError):
-    """The event cannot be read as a Twilio form post (undecodable body)."""
 
 
 def lower_headers(event: Mapping[str, Any]) -> dict[str, str]:

@@ -95,3 +95,17 @@ class Budgets:
             if worst in gates:
                 return worst
         return Gate.OPEN
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What the brute-force defences decided for this caller (see this module)."""
+
+    attested: bool = False
+    locked: bool = False  # the caller's own counter
+    gate: Gate = Gate.OPEN  # the budgets; never applied to an attested caller
+
+    @property
+    def effective_gate(self) -> Gate:
+        return Gate.OPEN if self.attested else self.gate
+

@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .config import Settings
+from .errors import CredentialsUnavailable
 from .validation import is_account_sid
 
 MAX_AGE_SECONDS = 300
 
 
-class CredentialsUnavailable(RuntimeError):
-    """A secret could not be read or has no usable value."""
 
 
 class Credentials:

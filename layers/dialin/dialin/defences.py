@@ -20,9 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .budgets import Budget, Budgets, Gate, caller_of
+from .budgets import Budget, Budgets, Gate, Guard, caller_of
 from .config import Settings
-from .flow import Call, Guard
 from .lockout import (
     FAIL_PREFIX,
     AlreadyCounted,
@@ -62,17 +61,19 @@ def counting(budget: Budget) -> LockoutPolicy:
 
 @dataclass(frozen=True)
 class Caller:
-    """One call's identity for the counters."""
+    """One call's identity for the counters: who calls, which number, and whether the
+    caller ID is attested."""
 
-    call: Call
+    from_number: str
+    to_number: str
     attested: bool
 
     def keys(self, pepper: str) -> list[dict[str, Any]]:
         """Counter keys, the caller's own first; budgets only where they apply."""
-        own = caller_key(pepper, self.call.from_number, self.call.to_number, self.attested)
+        own = caller_key(pepper, self.from_number, self.to_number, self.attested)
         if self.attested:
             return [own]
-        return [own, number_key(pepper, self.call.to_number), stack_key()]
+        return [own, number_key(pepper, self.to_number), stack_key()]
 
 
 def policies(settings: Settings) -> tuple[LockoutPolicy, Budgets]:

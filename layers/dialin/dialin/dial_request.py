@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .apigateway import BadRequest, decoded_body
+from .apigateway import decoded_body
 from .config import api_base_url_setting, public_base_url_setting
-from .identity import caller_identity
+from .errors import BadRequest
+from .identity import DIALOUT_PREFIX, caller_identity
 from .records import LAST_DIGITS
 from .validation import MAX_NAME_LENGTH, is_e164, name_problem
 
@@ -26,9 +27,6 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
 RING_SECONDS = 30
 EXAMPLE_NUMBER = "+14155550123"
 PREFIX = re.compile(r"\+[0-9]{1,15}")
-# Identities dial-out gives its legs start with this, so a request cannot join as a personal
-# identity (a leg joining as "alice" would make Twilio drop the real alice).
-IDENTITY_PREFIX = "dialout-"
 # Premium-rate and revenue-share ranges refused whatever the allow-list says: NANP 900/976,
 # UK 09/087/070, France 089/081/082, Germany 0900/0137, Italy 899/892, Spain 80x/90[57],
 # Australia 190, and the satellite/international networks (+870, +881, +882, +883).
@@ -245,17 +243,17 @@ def _room_allowed(room: str, pattern: str) -> bool:
 
 
 def _identity(data: Mapping[str, Any], to: str, request_id: str) -> str:
-    """Always under IDENTITY_PREFIX, so no request can take a personal identity's place."""
+    """Always under DIALOUT_PREFIX, so no request can take a personal identity's place."""
     if "identity" not in data:
-        return caller_identity(LAST_DIGITS, to, request_id, prefix=IDENTITY_PREFIX.rstrip("-"))
+        return caller_identity(LAST_DIGITS, to, request_id, prefix=DIALOUT_PREFIX.rstrip("-"))
     identity = data["identity"]
     problem = name_problem(identity, "identity")
     if problem:
         raise BadDialRequest(problem, "identity")
-    if not identity.startswith(IDENTITY_PREFIX):
-        identity = IDENTITY_PREFIX + identity
+    if not identity.startswith(DIALOUT_PREFIX):
+        identity = DIALOUT_PREFIX + identity
     if len(identity) > MAX_NAME_LENGTH:
-        longest = MAX_NAME_LENGTH - len(IDENTITY_PREFIX)
+        longest = MAX_NAME_LENGTH - len(DIALOUT_PREFIX)
         reason = f"identity is longer than {longest} characters (dial-out identities start with"
-        raise BadDialRequest(f"{reason} {IDENTITY_PREFIX})", "identity")
+        raise BadDialRequest(f"{reason} {DIALOUT_PREFIX})", "identity")
     return identity

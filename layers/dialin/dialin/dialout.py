@@ -23,11 +23,12 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from . import flow
+from . import dialout_flow
 from .apigateway import context_base_url, route_path
 from .call_rate import CallRate
-from .credentials import Credentials, CredentialsUnavailable
+from .credentials import Credentials
 from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
+from .errors import CredentialsUnavailable
 from .http import json_response
 from .observability import count, logger
 from .prompts import default_voice
@@ -51,9 +52,9 @@ def call_parameters(request: DialRequest, urls: Urls, now: float, ring_seconds: 
     """Keyword arguments for ``client.calls.create``."""
     invite = None
     if request.confirm:
-        invite = flow.Invite(caller=request.caller, room=request.room if request.announce_room else "")
+        invite = dialout_flow.Invite(caller=request.caller, room=request.room if request.announce_room else "")
     speech = Speech(voice=default_voice(request.language), language=request.language)
-    answered = flow.dial_out_answered(
+    answered = dialout_flow.dial_out_answered(
         request.room, request.identity, urls, int(now), ring_seconds, invite=invite, speech=speech
     )
     twiml = answered.to_xml(xml_declaration=False)

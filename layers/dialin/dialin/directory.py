@@ -6,32 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.config import Config
-
+from .errors import IncompleteRead
 from .records import PinGrant, Route, pin_key, route_key
-
-# Worst case per request: 2 attempts x (1 s connect + 1 s read) plus a backoff under 1 s.
-# botocore's ``max_attempts`` counts retries only (2 would mean 3 attempts, 3 s against a
-# silent endpoint, up to 9 s in the worst case); ``total_max_attempts`` counts them all.
-# Every request on this client is built by this library (keys from records.py), so botocore's
-# client-side parameter validation, a good share of a warm request's CPU time, would only
-# repeat what DynamoDB checks anyway.
-DYNAMODB_CONFIG = Config(
-    connect_timeout=1,
-    read_timeout=1,
-    retries={"total_max_attempts": 2, "mode": "standard"},
-    parameter_validation=False,
-)
-
-
-def dynamodb_client(endpoint_url: str = "") -> Any:
-    import boto3
-
-    return boto3.client("dynamodb", config=DYNAMODB_CONFIG, endpoint_url=endpoint_url or None)
-
-
-class IncompleteRead(RuntimeError):
-    """BatchGetItem left keys unprocessed (throttling): the answer is not complete."""
 
 
 class Directory:

@@ -1,8 +1,11 @@
-"""Errors a user can act on: bad input, a clash with what exists, nothing found.
+"""The project's own exceptions, in one place so every package can raise and catch them.
 
-Raised by the admin core and the `dialin` tools, and formatted once where they arrive: the
-CLI prints the message and exits with ``exit_code``; an API answers ``status`` with JSON.
+User errors (``DialinError``: bad input, a clash with what exists, nothing found) are raised
+by the admin core and the `dialin` tools, and formatted once where they arrive: the CLI
+prints the message and exits with ``exit_code``; an API answers ``status`` with JSON.
 Messages never repeat a PIN, a secret or a full phone number.
+
+Service faults (the rest) are what ``edge.faults`` turns into a polite answer.
 """
 
 from __future__ import annotations
@@ -33,3 +36,19 @@ class NotFound(DialinError):
     """Nothing matches."""
 
     status = 404
+
+
+class BadState(ValueError):
+    """A step URL whose state cannot be read (only ever our own bug: it is signed)."""
+
+
+class CredentialsUnavailable(RuntimeError):
+    """A secret could not be read or has no usable value."""
+
+
+class BadRequest(ValueError):
+    """The event cannot be read as a Twilio form post (undecodable body)."""
+
+
+class IncompleteRead(RuntimeError):
+    """BatchGetItem left keys unprocessed (throttling): the answer is not complete."""

@@ -12,10 +12,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .credentials import CredentialsUnavailable
-from .directory import IncompleteRead
+from .errors import BadState, CredentialsUnavailable, IncompleteRead
 from .records import MalformedRecord
-from .state import BadState
 
 THROTTLED = "Throttled"
 TIMEOUT = "Timeout"

@@ -11,6 +11,8 @@ from .validation import MAX_NAME_LENGTH, is_e164
 
 SUFFIX_LENGTH = 5
 SHOWN_DIGITS = 4
+# Dial-out legs always join as dialout-...; no personal identity may take this prefix.
+DIALOUT_PREFIX = "dialout-"
 
 
 def call_suffix(call_sid: str) -> str:

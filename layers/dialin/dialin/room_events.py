@@ -19,10 +19,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import flow, messages, rooms
-from .apigateway import BadRequest, FormParams, form_params, public_base_url, route_path
+from . import messages, rooms, verbs
+from .apigateway import FormParams, form_params, public_base_url, route_path
 from .config import Settings, api_base_url_setting
-from .credentials import Credentials, CredentialsUnavailable
+from .credentials import Credentials
+from .errors import BadRequest, CredentialsUnavailable
 from .http import forbidden, not_found, twiml
 from .observability import count, logger, metrics
 from .records import MalformedRecord
@@ -83,11 +84,11 @@ def moved_twiml(call: rooms.WaitingCall, urls: Urls, now: float) -> str:
         cap=call.cap if call.cap < rooms.MAX_PHONE_PARTICIPANTS else 0,
         aware=True,
     )
-    return flow.connect(VoiceResponse(), urls, state, now).to_xml(xml_declaration=False)
+    return verbs.connect(VoiceResponse(), urls, state, now).to_xml(xml_declaration=False)
 
 
 def ended_twiml() -> str:
-    return flow.goodbye(messages.EVERYONE_LEFT).to_xml(xml_declaration=False)
+    return verbs.goodbye(messages.EVERYONE_LEFT).to_xml(xml_declaration=False)
 
 
 @dataclass

@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import flow, messages
+from . import messages, verbs
+from .call import Limits
 from .prompts import localize
 from .records import PinGrant
 from .rooms import (
@@ -58,17 +59,17 @@ def opens_in(seconds: float, language: str) -> str:
     return localize(messages.PIN_OPENS_IN, language).format(minutes=minutes)
 
 
-def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
+def say(response: VoiceResponse, text: str, speech: Speech) -> None:
     response.say(
         localize(text, speech.language), voice=speech.voice or None, language=speech.language or None
     )
 
 
-def hold(state: WaitState, urls: Urls, limits: flow.Limits, music: str, text: str = "") -> VoiceResponse:
+def hold(state: WaitState, urls: Urls, limits: Limits, music: str, text: str = "") -> VoiceResponse:
     """Say ``text``, play the hold music (or pause), then come back to the wait step."""
     response = VoiceResponse()
     if text:
-        _say(response, text, state.speech)
+        say(response, text, state.speech)
     if music:
         response.play(music)
     else:
@@ -81,7 +82,7 @@ def hold(state: WaitState, urls: Urls, limits: flow.Limits, music: str, text: st
 def _announcement(decision: str, loops: int) -> str:
     if loops == 0:
         return messages.MEETING_FULL if decision == FULL else messages.NOT_STARTED
-    if loops % flow.REMIND_EVERY_LOOPS:
+    if loops % verbs.REMIND_EVERY_LOOPS:
         return ""
     return messages.STILL_FULL if decision == FULL else messages.STILL_WAITING
 
@@ -91,21 +92,21 @@ def attempt(
     decision: str,
     urls: Urls,
     now: float,
-    limits: flow.Limits,
+    limits: Limits,
     music: str,
     lead: str = "",
 ) -> VoiceResponse:
     """A caller about to join: <Connect> (CONNECT, TIMER) or hold (NOT_STARTED, FULL)."""
     if decision in (CONNECT, TIMER):
-        return flow.connect(VoiceResponse(), urls, state, now, lead)
+        return verbs.connect(VoiceResponse(), urls, state, now, lead)
     text = " ".join(part for part in (lead, _announcement(decision, state.loops)) if part)
     return hold(state, urls, limits, music, text)
 
 
-def early_pin(state: WaitState, urls: Urls, now: float, limits: flow.Limits, music: str) -> VoiceResponse:
+def early_pin(state: WaitState, urls: Urls, now: float, limits: Limits, music: str) -> VoiceResponse:
     """Hold until an early PIN's window opens, saying when every few loops."""
     text = ""
-    if state.loops % flow.REMIND_EVERY_LOOPS == 0:
+    if state.loops % verbs.REMIND_EVERY_LOOPS == 0:
         text = opens_in(state.not_before - now, state.speech.language)
     return hold(state, urls, limits, music, text)
 
@@ -116,12 +117,12 @@ def held(
     room: Room | None,
     urls: Urls,
     now: float,
-    limits: flow.Limits,
+    limits: Limits,
     music: str,
 ) -> tuple[VoiceResponse, str]:
     """Back from a hold: give up, keep holding, or join. Also returns what was decided."""
     if now - state.since >= limits.max_wait_seconds:
-        return flow.goodbye(messages.GAVE_UP, state.speech), GAVE_UP
+        return verbs.goodbye(messages.GAVE_UP, state.speech), GAVE_UP
     if now < state.not_before:
         return early_pin(state, urls, now, limits, music), EARLY
     decision = decide(aware, room, state.identity, state.cap or MAX_PHONE_PARTICIPANTS)
@@ -138,18 +139,18 @@ def fell_through(
     room: Room | None,
     urls: Urls,
     now: float,
-    limits: flow.Limits,
+    limits: Limits,
     music: str,
 ) -> tuple[VoiceResponse, str]:
     """Twilio moved past <Connect>. Without callbacks: the timer decides, as before. With them:
     a caller whose identity was seen in the room left or was removed, and is never put back."""
     if not aware and not music:
-        ended = now - state.connected_at >= flow.SESSION_ENDED_AFTER_SECONDS
-        return flow.wait(state, urls, now, limits), SESSION_ENDED if ended else TIMER
-    if was_connected(room, state.identity) or now - state.connected_at >= flow.SESSION_ENDED_AFTER_SECONDS:
-        return flow.goodbye(messages.SESSION_ENDED, state.speech), SESSION_ENDED
+        ended = now - state.connected_at >= verbs.SESSION_ENDED_AFTER_SECONDS
+        return verbs.wait(state, urls, now, limits), SESSION_ENDED if ended else TIMER
+    if was_connected(room, state.identity) or now - state.connected_at >= verbs.SESSION_ENDED_AFTER_SECONDS:
+        return verbs.goodbye(messages.SESSION_ENDED, state.speech), SESSION_ENDED
     if now - state.since >= limits.max_wait_seconds:
-        return flow.goodbye(messages.GAVE_UP, state.speech), GAVE_UP
+        return verbs.goodbye(messages.GAVE_UP, state.speech), GAVE_UP
     decision = (
         FULL
         if decide(aware, room, state.identity, state.cap or MAX_PHONE_PARTICIPANTS) == FULL

@@ -15,7 +15,8 @@ from functools import cached_property
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import flow, room_flow, rooms
+from . import room_flow, rooms
+from .call import Call, Limits
 from .directory import Directory
 from .observability import count, logger
 from .records import MalformedRecord
@@ -37,7 +38,7 @@ def _log_fault(where: str, exc: Exception) -> None:
 @dataclass
 class RoomSteps:
     directory: Directory  # the table is reached through its client, on first use
-    limits: flow.Limits
+    limits: Limits
     music: str = ""
     report: FaultReport = _log_fault
 
@@ -50,7 +51,7 @@ class RoomSteps:
         return self.table.room(account, room) if is_account_sid(account) else None
 
     def join(
-        self, call: flow.Call, state: WaitState, aware: bool, urls: Urls, now: float, lead: str
+        self, call: Call, state: WaitState, aware: bool, urls: Urls, now: float, lead: str
     ) -> VoiceResponse:
         """A caller about to join ``state.room`` (first time): decide, record, answer."""
         room = self.room(call.account, state.room) if aware else None
@@ -62,14 +63,14 @@ class RoomSteps:
             count("Connects")
         return room_flow.attempt(state, decision, urls, now, self.limits, self.music, lead)
 
-    def early(self, call: flow.Call, state: WaitState, aware: bool, urls: Urls, now: float) -> VoiceResponse:
+    def early(self, call: Call, state: WaitState, aware: bool, urls: Urls, now: float) -> VoiceResponse:
         """An early PIN: the caller waits for its window, recorded as waiting when the account is aware."""
         if aware:
             self.record(call, state, rooms.NOT_STARTED, now, new=True)
         count("EarlyPins")
         return room_flow.early_pin(state, urls, now, self.limits, self.music)
 
-    def wait(self, call: flow.Call, state: WaitState, urls: Urls, now: float) -> VoiceResponse:
+    def wait(self, call: Call, state: WaitState, urls: Urls, now: float) -> VoiceResponse:
         aware = state.aware
         room = self.room(call.account, state.room) if aware else None
         if state.held:
@@ -104,7 +105,7 @@ class RoomSteps:
         return max(int(now), since) + self.limits.max_wait_seconds + CALL_TTL_MARGIN_SECONDS
 
     def record(
-        self, call: flow.Call, state: WaitState, decision: str, now: float, new: bool
+        self, call: Call, state: WaitState, decision: str, now: float, new: bool
     ) -> rooms.WaitingCall | None:
         """Write the leg's call item: joining on CONNECT; waiting when it starts to wait (returned)."""
         if decision == rooms.FULL:

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .directory import IncompleteRead
+from .errors import IncompleteRead
 from .rooms import (
     JOINING,
     PHONE_ONLY_PK,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from .errors import BadState
 from .records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
 from .validation import is_xml_text, name_problem
 
@@ -32,8 +33,6 @@ CONFIRM_STEP = "/voice/confirm"
 #   d  not before: the slow path's pause ends   x  expires: the PIN step is refused after
 
 
-class BadState(ValueError):
-    """A step URL whose state cannot be read (only ever our own bug: it is signed)."""
 
 
 def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .flow import Call
+from .call import Call
 from .observability import count, logger, metrics
 from .validation import mask_number
 

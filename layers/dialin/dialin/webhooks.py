@@ -15,9 +15,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import faults, flow, messages, room_flow
+from . import dialout_flow, faults, flow, messages, room_flow, verbs
 from .apigateway import (
-    BadRequest,
     FormParams,
     form_params,
     lower_headers,
@@ -25,11 +24,13 @@ from .apigateway import (
     route_path,
     signed_query_pairs,
 )
-from .budgets import Gate, is_attested
+from .budgets import Gate, Guard, is_attested
+from .call import Call, Limits
 from .config import Settings
-from .credentials import Credentials, CredentialsUnavailable
+from .credentials import Credentials
 from .defences import Caller, Defences, parse_counter, policies
-from .directory import Directory, IncompleteRead
+from .directory import Directory
+from .errors import BadRequest, BadState, CredentialsUnavailable, IncompleteRead
 from .http import forbidden, not_found, twiml
 from .identity import caller_identity, grant_identity
 from .lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
@@ -39,7 +40,7 @@ from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
 from .room_steps import RoomSteps
 from .rooms import account_key
 from .signature import is_valid
-from .state import BadState, ConfirmState, PinState, Speech, Urls, WaitState, single_values
+from .state import ConfirmState, PinState, Speech, Urls, WaitState, single_values
 from .status import record_status
 from .validation import mask_number
 
@@ -63,13 +64,13 @@ class VoiceApp:
     # Failed-PIN counters (dialin.lockout), in the same table; written only on a failed PIN.
     counters: FailureCounters
     clock: Callable[[], float] = field(default=time.time)
-    limits: flow.Limits = field(init=False)
+    limits: Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
     defences: Defences = field(init=False)
     rooms: RoomSteps = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limits = flow.Limits(
+        self.limits = Limits(
             pin_attempts=self.settings.default_pin_attempts,
             max_wait_seconds=self.settings.max_wait_seconds,
             hold_seconds=self.settings.hold_seconds,
@@ -116,7 +117,7 @@ class VoiceApp:
             # Without the token nothing can be verified; the answer reveals nothing either.
             return self._unavailable("credentials", exc)
 
-        call = flow.Call(
+        call = Call(
             sid=params.get("CallSid"),
             from_number=params.get("From"),
             to_number=params.get("To"),
@@ -140,7 +141,7 @@ class VoiceApp:
         except Exception:  # never let the caller hear "an application error has occurred"
             logger.exception("unexpected error", extra={"step": step.__name__})
             count("Errors")
-            return twiml(flow.unavailable())
+            return twiml(verbs.unavailable())
         return twiml(response)
 
     def _report_fault(self, where: str, exc: Exception) -> None:
@@ -152,18 +153,18 @@ class VoiceApp:
 
     def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
         self._report_fault(where, exc)
-        return twiml(flow.unavailable())
+        return twiml(verbs.unavailable())
 
     # Steps. Each makes one read (one round trip); a failed PIN adds one counter update.
 
-    def incoming(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+    def incoming(self, call: Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         count("Calls")
         now = self.clock()
         # The caller's counter, the budgets that apply to it and the account's room-callback
         # marker are read in the same BatchGetItem as the route, so a locked-out caller is
         # never asked for a PIN. A failure that sets a lock mid-call is told at once by the
         # PIN step (the counter update returns the new count); it never reads the counters.
-        caller = Caller(call, is_attested(call.from_number, call.verstat))
+        caller = Caller(call.from_number, call.to_number, is_attested(call.from_number, call.verstat))
         keys = [*caller.keys(self.credentials.pepper()), account_key(call.account)]
         route, items = self.directory.route_and_counters(call.to_number, keys)
         found = items.pop()
@@ -191,17 +192,17 @@ class VoiceApp:
         return flow.incoming(call, route, urls, now, self.limits, guard=guard, aware=aware)
 
     def _join_direct(
-        self, call: flow.Call, route: Route, aware: bool, urls: Urls, now: float
+        self, call: Call, route: Route, aware: bool, urls: Urls, now: float
     ) -> VoiceResponse:
         """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
         text = route.greeting or messages.CONNECTING
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)
-        start = int(now) + flow.spoken_seconds(text)
-        speech, cap = flow.speech_of(route), route.phone_limit or 0
+        start = int(now) + verbs.spoken_seconds(text)
+        speech, cap = verbs.speech_of(route), route.phone_limit or 0
         state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
         return self.rooms.join(call, state, aware, urls, now, text)
 
-    def pin(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+    def pin(self, call: Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = PinState.from_query(query)
         if state.speech.custom:
             state = replace(state, speech=self._route_prompts(state.speech, call))
@@ -223,9 +224,9 @@ class VoiceApp:
         if window == room_flow.LATE:
             count("LatePins")
             logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "window": window})
-            return flow.goodbye(messages.PIN_EXPIRED, state.speech)
+            return verbs.goodbye(messages.PIN_EXPIRED, state.speech)
         accepted = flow.pin_accepted(call, grant, now)
-        guard = flow.Guard(attested=state.attested)
+        guard = Guard(attested=state.attested)
         if accepted:
             count("Connects")
         else:
@@ -247,13 +248,13 @@ class VoiceApp:
         return flow.pin_entered(call, state, grant, urls, now, guard=guard)
 
     def _admit(
-        self, call: flow.Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
+        self, call: Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
     ) -> VoiceResponse:
         """A PIN that is valid now (join) or opens within MaxWaitSeconds (wait for it)."""
         logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "accepted": True})
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
         text = messages.PIN_ACCEPTED
-        start = int(now) + flow.spoken_seconds(text)
+        start = int(now) + verbs.spoken_seconds(text)
         if window == room_flow.EARLY:
             opens = int(grant.valid_from)
             wait = WaitState(
@@ -284,13 +285,13 @@ class VoiceApp:
             self._report_fault("incoming", exc)
             return None
 
-    def _count_failure(self, call: flow.Call, state: PinState, now: int) -> flow.Guard:
+    def _count_failure(self, call: Call, state: PinState, now: int) -> Guard:
         """Record a failed PIN against every counter that applies; the guard after it.
 
         A failure that cannot be recorded is a fault (the call ends politely): guessing must
         not go on uncounted while the table is throttled.
         """
-        caller = Caller(call, state.attested)
+        caller = Caller(call.from_number, call.to_number, state.attested)
         guard, new = self.defences.count_failure(caller, self.credentials.pepper(), now, call.request_token)
         if not new:
             count("PinFailureRetries")
@@ -305,32 +306,32 @@ class VoiceApp:
         polite message as any fault and touches no secret and no table."""
         count("FallbackAnswered")
         logger.warning("fallback answered", extra={"step": "fallback", "error_code": _error_code(event)})
-        return flow.unavailable()
+        return verbs.unavailable()
 
-    def wait(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+    def wait(self, call: Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         state = WaitState.from_query(query)
         if state.speech.custom:
             state = replace(state, speech=self._route_prompts(state.speech, call))
         return self.rooms.wait(call, state, urls, self.clock())
 
-    def confirm(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+    def confirm(self, call: Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """A dial-out callee's answer to "press 1 to join" (no key: Twilio posts no Digits)."""
         state = ConfirmState.from_query(query)
-        confirmed = call.digits == flow.CONFIRM_KEY
+        confirmed = call.digits == dialout_flow.CONFIRM_KEY
         count("DialOutConfirmed" if confirmed else "DialOutNotConfirmed")
         logger.info(
             "dial-out confirmed" if confirmed else "dial-out not confirmed",
             extra={"step": "confirm", "to": mask_number(call.to_number), "key_pressed": bool(call.digits)},
         )
-        return flow.dial_out_confirmed(call, state, urls, self.clock())
+        return dialout_flow.dial_out_confirmed(call, state, urls, self.clock())
 
-    def _route_prompts(self, speech: Speech, call: flow.Call) -> Speech:
+    def _route_prompts(self, speech: Speech, call: Call) -> Speech:
         """A route with prompts of its own: its texts (read again, by the dialed number:
         the step URLs carry only a flag, to stay short)."""
         route = self.directory.route(call.to_number)
         return replace(speech, prompts=route.prompts if route else {})
 
-    def status(self, call: flow.Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
+    def status(self, call: Call, query: Mapping[str, str], urls: Urls) -> VoiceResponse:
         """Status callback of inbound numbers and dial-out legs: record how the leg ended."""
         record_status(call)
         return VoiceResponse()

@@ -15,8 +15,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..apigateway import lower_headers, route_path
-from ..credentials import CredentialsUnavailable
-from ..errors import DialinError, Invalid
+from ..errors import CredentialsUnavailable, DialinError, Invalid
 from ..http import json_response
 from ..observability import count, logger
 from ..records import PIN_MODE, MalformedRecord, Route

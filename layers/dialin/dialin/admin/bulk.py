@@ -14,9 +14,7 @@ from typing import Any
 
 from ..errors import Invalid
 from ..pins import MIN_PIN_LENGTH
-from ..records import (
-    Route,
-)
+from ..records import Route
 from .specs import NewPin, issue_pin, make_pin_spec, make_route
 
 MAX_PROBLEMS_SHOWN = 20

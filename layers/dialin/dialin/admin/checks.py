@@ -8,10 +8,7 @@ from datetime import UTC, datetime
 
 from ..errors import Invalid
 from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
-from ..records import (
-    MAX_ATTEMPTS,
-    MAX_PHONE_LIMIT,
-)
+from ..records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
 from ..validation import has_control, is_account_sid, is_e164, name_problem
 
 # Limits that keep values usable in TwiML and in our signed step URLs (see dialin.state).

@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..apigateway import BadRequest, decoded_body
-from ..errors import Invalid
+from ..apigateway import decoded_body
+from ..errors import BadRequest, Invalid
 from ..records import Route
 from ..room_pins import RoomPin
 from .checks import format_time

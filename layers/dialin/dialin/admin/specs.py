@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from ..dial_request import IDENTITY_PREFIX
 from ..errors import Invalid
+from ..identity import DIALOUT_PREFIX
 from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, generate_pin, hash_pin
 from ..prompts import CATALOGUES, ENGLISH, PROMPT_NAMES, is_supported
 from ..records import (
@@ -159,9 +159,9 @@ def make_pin_spec(
     on("room", check_name, room, "room")
     if identity:
         on("identity", check_name, identity, "identity")
-        if identity.startswith(IDENTITY_PREFIX):
+        if identity.startswith(DIALOUT_PREFIX):
             raise Invalid(
-                f"identity may not start with {IDENTITY_PREFIX} (kept for dial-out's calls)", "identity"
+                f"identity may not start with {DIALOUT_PREFIX} (kept for dial-out's calls)", "identity"
             )
     if number:
         on(FIELD_NUMBER, check_number, number, "the PIN's number")

@@ -1,0 +1,32 @@
+"""One webhook's call parameters, and the limits a call is held to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Call:
+    sid: str
+    from_number: str
+    to_number: str
+    digits: str = ""
+    speech: str = ""  # SpeechResult of a <Gather input="dtmf speech">
+    # Status callbacks only: CallStatus, CallDuration, Direction, SipResponseCode.
+    status: str = ""
+    duration: str = ""
+    direction: str = ""
+    sip_response_code: str = ""
+    account: str = ""  # AccountSid: the account that owns the dialed number; room state is kept per account
+    # StirVerstat (the caller ID's attestation) and Twilio's I-Twilio-Idempotency-Token header.
+    verstat: str = ""
+    request_token: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    pin_attempts: int = 3
+    max_wait_seconds: int = 600
+    hold_seconds: int = 20
+    slow_path_seconds: int = 20
+

@@ -1,0 +1,96 @@
+"""A dial-out leg's TwiML as pure functions: the invitation, press 1, the join."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from . import messages
+from .call import Call
+from .state import ConfirmState, Speech, Urls
+from .verbs import DEFAULT_SPEECH, goodbye, join, localized, say, spoken_seconds
+
+# A dial-out callee has this long after the invitation to press 1.
+CONFIRM_TIMEOUT_SECONDS = 10
+
+
+CONFIRM_KEY = "1"
+
+
+@dataclass(frozen=True)
+class Invite:
+    """What a dial-out callee hears before pressing 1 to join."""
+
+    caller: str = ""  # who invites them, said by name; empty: not said
+    room: str = ""  # the meeting's name, said only when the request allows it
+
+
+def _invitation(invite: Invite, speech: Speech) -> str:
+    parts = [
+        localized(messages.DIAL_OUT_INVITE_BY, speech).format(caller=invite.caller)
+        if invite.caller
+        else localized(messages.DIAL_OUT_INVITE, speech)
+    ]
+    if invite.room:
+        parts.append(localized(messages.DIAL_OUT_ROOM, speech).format(room=invite.room))
+    parts.append(localized(messages.DIAL_OUT_PRESS_ONE, speech))
+    return " ".join(parts)
+
+
+def dial_out_answered(
+    room: str,
+    identity: str,
+    urls: Urls,
+    created_at: int,
+    ring_seconds: int,
+    invite: Invite | None = None,
+    speech: Speech = DEFAULT_SPEECH,
+) -> VoiceResponse:
+    """The TwiML of a dial-out leg, handed to Twilio when the call is placed, before it rings.
+
+    With an ``invite``, the callee hears who calls them into which meeting and joins only by
+    pressing 1 (the confirm step); no key (a voicemail box, a wrong person) ends the call.
+    Without one, it joins like an inbound caller and falls through to the same wait step. The
+    <Connect> starts when the callee answers, up to ``ring_seconds`` after ``created_at``; the
+    wait step times from that latest start, so a late answer to a meeting that has not started
+    still hears "not started" (the cost: a session ending within about ``ring_seconds`` + 15 s
+    of a quick answer is taken for "not started" too).
+    """
+    response = VoiceResponse()
+    if invite is not None:
+        gather = response.gather(
+            input="dtmf",
+            num_digits=1,
+            timeout=CONFIRM_TIMEOUT_SECONDS,
+            action=urls.confirm(ConfirmState(room, identity, created_at, speech)),
+            method="POST",
+            action_on_empty_result=True,
+        )
+        gather.say(_invitation(invite, speech), voice=speech.voice or None, language=speech.language or None)
+        response.hangup()  # reached only if Twilio does not call the confirm step
+        return response
+    say(response, messages.CONNECTING, speech)
+    start = created_at + ring_seconds + spoken_seconds(localized(messages.CONNECTING, speech))
+    return join(
+        response, urls, room=room, identity=identity, speech=speech, connect_at=start, since=created_at
+    )
+
+
+def dial_out_confirmed(call: Call, state: ConfirmState, urls: Urls, now: float) -> VoiceResponse:
+    """The confirm step of a dial-out leg: 1 joins the room; anything else ends the call."""
+    if call.digits != CONFIRM_KEY:
+        return goodbye(messages.DIAL_OUT_NOT_CONFIRMED, state.speech)
+    response = VoiceResponse()
+    say(response, messages.CONNECTING, state.speech)
+    start = int(now) + spoken_seconds(localized(messages.CONNECTING, state.speech))
+    return join(
+        response,
+        urls,
+        room=state.room,
+        identity=state.identity,
+        speech=state.speech,
+        connect_at=start,
+        since=state.since,
+    )
+

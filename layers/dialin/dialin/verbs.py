@@ -1,0 +1,124 @@
+"""TwiML building blocks every call uses: say, connect, goodbye, the timer hold.
+
+Pure: nothing here reads the table, the clock or the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from . import messages
+from .call import Limits
+from .prompts import default_voice, localize
+from .records import Route
+from .state import Speech, Urls, WaitState
+
+# Twilio falls through to the verb after <Connect> at once when no in-progress room has
+# that name, and also when a session that did start ends. A fall-through later than this
+# after the <Connect> began means the caller was in the meeting.
+SESSION_ENDED_AFTER_SECONDS = 15
+
+
+REMIND_EVERY_LOOPS = 3
+
+
+DEFAULT_SPEECH = Speech()
+
+
+def spoken_seconds(text: str) -> int:
+    """Rough time to speak ``text`` (about 14 characters a second), to time a <Connect>."""
+    return (len(text) + 13) // 14 if text else 0
+
+
+def localized(text: str, speech: Speech) -> str:
+    """A prompt of ``messages`` in the call's language (any other text as it is)."""
+    return localize(text, speech.language, speech.prompts)
+
+
+def say(response: VoiceResponse, text: str, speech: Speech) -> None:
+    response.say(localized(text, speech), voice=speech.voice or None, language=speech.language or None)
+
+
+def goodbye(text: str, speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
+    response = VoiceResponse()
+    say(response, text, speech)
+    response.hangup()
+    return response
+
+
+def unavailable(speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
+    return goodbye(messages.UNAVAILABLE, speech)
+
+
+def join(
+    response: VoiceResponse,
+    urls: Urls,
+    *,
+    room: str,
+    identity: str,
+    speech: Speech,
+    connect_at: int,
+    since: int,
+    loops: int = 0,
+) -> VoiceResponse:
+    """<Connect><Room>, then a <Redirect> to the wait step, reached only when Twilio moves on."""
+    connect = response.connect()
+    connect.room(room, participant_identity=identity)
+    state = WaitState(room, identity, connect_at, since, loops, speech)
+    response.redirect(urls.wait(state), method="POST")
+    return response
+
+
+def connect(
+    response: VoiceResponse, urls: Urls, state: WaitState, now: float, text: str = ""
+) -> VoiceResponse:
+    """Say ``text``, then <Connect> to ``state``'s room (its fall-through times from now)."""
+    if text:
+        say(response, text, state.speech)
+    room = response.connect()
+    room.room(state.room, participant_identity=state.identity)
+    after = replace(state, connected_at=int(now) + spoken_seconds(text), held=False)
+    response.redirect(urls.wait(after), method="POST")
+    return response
+
+
+def speech_of(route: Route) -> Speech:
+    voice = route.voice or default_voice(route.language)
+    return Speech(voice=voice, language=route.language, custom=bool(route.prompts), prompts=route.prompts)
+
+
+def wait(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceResponse:
+    """The wait step (/voice/wait): Twilio moved past <Connect>, because the room was not in
+    progress or because the caller's session ended."""
+    if now - state.connected_at >= SESSION_ENDED_AFTER_SECONDS:
+        return goodbye(messages.SESSION_ENDED, state.speech)
+    if now - state.since >= limits.max_wait_seconds:
+        return goodbye(messages.GAVE_UP, state.speech)
+    response = VoiceResponse()
+    text = ""
+    if state.loops == 0:
+        text = messages.NOT_STARTED
+    elif state.loops % REMIND_EVERY_LOOPS == 0:
+        text = messages.STILL_WAITING
+    if text:
+        say(response, text, state.speech)
+    response.pause(length=limits.hold_seconds)
+    start = int(now) + spoken_seconds(localized(text, state.speech)) + limits.hold_seconds
+    return join(
+        response,
+        urls,
+        room=state.room,
+        identity=state.identity,
+        speech=state.speech,
+        connect_at=start,
+        since=state.since,
+        loops=state.loops + 1,
+    )
+
+
+def room_not_started(state: WaitState, now: float) -> bool:
+    """For metrics: this fall-through means the room was not in progress."""
+    return now - state.connected_at < SESSION_ENDED_AFTER_SECONDS
+
