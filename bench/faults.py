@@ -41,12 +41,12 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from dialin import messages
-from dialin.config import Settings
-from dialin.credentials import Credentials, secrets_config
-from dialin.dynamo import DYNAMODB_CONFIG, dynamodb_client
-from dialin.records import route_key
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.core.records import route_key
+from dialin.edge.credentials import Credentials, secrets_config
+from dialin.edge.dynamo import DYNAMODB_CONFIG, dynamodb_client
+from dialin.speech import messages
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.commands.serve.seed import load_seed
 from dialin_tools.lib import template as tpl

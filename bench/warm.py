@@ -55,7 +55,7 @@ def get_item(table: str, key: Item, item: Item | None) -> Stub:
 
 
 def update(table: str, key: Item, any_value: Any) -> Stub:
-    """One conditional counter update (``dialin.lockout.FailureCounters``), answered with a
+    """One conditional counter update (``dialin.guard.lockout.FailureCounters``), answered with a
     fresh counter."""
     counter = {**key, "failures": {"N": "1"}, "window_start": {"N": "1"}, "last_failure": {"N": "1"}}
     expected = {
@@ -185,12 +185,12 @@ class Bench:
         import boto3
         from botocore.stub import ANY, Stubber
 
-        from dialin.budgets import ATTESTED_VERSTAT
-        from dialin.credentials import Credentials
-        from dialin.defences import caller_key, number_key, stack_key
-        from dialin.pins import hash_pin
-        from dialin.records import PinGrant, Route, pin_key, route_key
-        from dialin.rooms import account_key
+        from dialin.core.pins import hash_pin
+        from dialin.core.records import PinGrant, Route, pin_key, route_key
+        from dialin.edge.credentials import Credentials
+        from dialin.guard.budgets import ATTESTED_VERSTAT
+        from dialin.guard.defences import caller_key, number_key, stack_key
+        from dialin.rooms.state import account_key
 
         self.module = module
         voice = module.voice

@@ -26,8 +26,8 @@ from support.observed import Emitted
 from support.rooms import CallsApi, RoomHandler, calls_api, room_events_app
 from support.voice import TABLE, Clock, Handler, local_settings
 
-from dialin.credentials import Credentials
-from dialin.webhooks import VoiceApp
+from dialin.edge.credentials import Credentials
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.commands.serve.seed import load_seed
 from dialin_tools.lib import template as tpl
@@ -110,7 +110,7 @@ class _CurrentStdout:
 @pytest.fixture
 def emitted(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], Emitted]]:
     """Read (and reset) everything logged and every metric flushed since the last read."""
-    from dialin.observability import logger
+    from dialin.edge.observability import logger
 
     handler = logger.registered_handler
     original = handler.stream  # type: ignore[attr-defined]

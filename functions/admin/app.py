@@ -12,11 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.dynamo import dynamodb_client
-from dialin.observability import logger, metrics
-from dialin.pins import RECOMMENDED_PIN_LENGTH
+from dialin.core.config import Settings
+from dialin.core.pins import RECOMMENDED_PIN_LENGTH
+from dialin.edge.credentials import Credentials
+from dialin.edge.dynamo import dynamodb_client
+from dialin.edge.observability import logger, metrics
 
 settings = Settings.from_env()
 # Digits of generated PINs (the stack's PinLength); Admin keeps it within the PIN limits.

@@ -10,13 +10,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialin.call_rate import CallRate
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.dial_request import DialOutSettings
-from dialin.dialout import DialOutApp
-from dialin.dynamo import dynamodb_client
-from dialin.observability import logger, metrics
+from dialin.core.config import Settings
+from dialin.dialout.app import DialOutApp
+from dialin.dialout.rate import CallRate
+from dialin.dialout.request import DialOutSettings
+from dialin.edge.credentials import Credentials
+from dialin.edge.dynamo import dynamodb_client
+from dialin.edge.observability import logger, metrics
 
 _settings = Settings.from_env()
 dial_out = DialOutApp(

@@ -12,11 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.dynamo import dynamodb_client
-from dialin.observability import logger, metrics
-from dialin.room_events import RoomEventsApp
+from dialin.core.config import Settings
+from dialin.edge.credentials import Credentials
+from dialin.edge.dynamo import dynamodb_client
+from dialin.edge.observability import logger, metrics
+from dialin.rooms.events import RoomEventsApp
 
 settings = Settings.from_env()
 room_events = RoomEventsApp.on_table(

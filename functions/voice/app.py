@@ -12,11 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.dynamo import dynamodb_client
-from dialin.observability import logger, metrics
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.edge.credentials import Credentials
+from dialin.edge.dynamo import dynamodb_client
+from dialin.edge.observability import logger, metrics
+from dialin.voice.app import VoiceApp
 
 settings = Settings.from_env()
 voice = VoiceApp.on_table(settings, dynamodb_client(settings.dynamodb_endpoint_url), Credentials(settings))

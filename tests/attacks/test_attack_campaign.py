@@ -19,7 +19,7 @@ from support.voice import TABLE, Clock
 
 from dialin.admin.specs import make_pin_spec
 from dialin.admin.table import Admin
-from dialin.pins import RECOMMENDED_PIN_LENGTH
+from dialin.core.pins import RECOMMENDED_PIN_LENGTH
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 LINES = 100
@@ -42,7 +42,7 @@ def stack(empty_table: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> It
     for n in range(LIVE_PINS):
         admin.add_pin(make_pin_spec(f"Room{n % 20}", now=clock.now))
     # Thousands of requests: their per-request log lines would only slow the run down.
-    from dialin.observability import logger
+    from dialin.edge.observability import logger
 
     level = logger.log_level
     logger.setLevel("ERROR")

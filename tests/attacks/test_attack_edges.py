@@ -19,17 +19,17 @@ from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from support.twiml import parse, said
 from support.voice import TABLE, Clock, local_settings
 
-from dialin import messages
 from dialin.admin import bulk, checks, specs
 from dialin.admin.table import TRANSACTION_ITEMS, Admin
-from dialin.call_rate import CallRate
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.dial_request import DialOutSettings
-from dialin.dialout import DialOutApp
-from dialin.pins import hash_pin
-from dialin.records import pin_key
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.core.pins import hash_pin
+from dialin.core.records import pin_key
+from dialin.dialout.app import DialOutApp
+from dialin.dialout.rate import CallRate
+from dialin.dialout.request import DialOutSettings
+from dialin.edge.credentials import Credentials
+from dialin.speech import messages
+from dialin.voice.app import VoiceApp
 from dialin_tools import cli
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.errors import Conflict, Invalid

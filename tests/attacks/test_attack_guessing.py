@@ -22,11 +22,11 @@ from support.callers import ALICE_PIN, gather_action, twilio_post
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, Handler
 
-from dialin import messages
-from dialin.budgets import WITHHELD_VALUES
-from dialin.defences import caller_key
-from dialin.flow import PIN_STEP_SECONDS
-from dialin.lockout import Counter
+from dialin.guard.budgets import WITHHELD_VALUES
+from dialin.guard.defences import caller_key
+from dialin.guard.lockout import Counter
+from dialin.speech import messages
+from dialin.voice.flow import PIN_STEP_SECONDS
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 A, B, C = PIN_NUMBERS

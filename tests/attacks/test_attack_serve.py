@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from support.served import dialin_serve
 
-from dialin import messages
-from dialin.budgets import ATTESTED_VERSTAT
+from dialin.guard.budgets import ATTESTED_VERSTAT
+from dialin.speech import messages
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 
 PIN_NUMBER = "+15555550101"

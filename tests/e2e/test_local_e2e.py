@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from support.served import DIALIN, ROOT, Served, dialin_serve
 
-from dialin import messages, prompts
+from dialin.speech import messages, prompts
 from dialin_tools import cli
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 

@@ -10,7 +10,7 @@ import pytest
 from support.processes import Running
 from support.served import Served, dialin_serve
 
-from dialin import messages
+from dialin.speech import messages
 from dialin_tools import cli
 
 WAIT = "60"  # seconds a held call waits for its move: a bound, not an expectation

@@ -14,10 +14,10 @@ from support.voice import BASE, TABLE, Clock, local_settings
 
 from dialin.admin.specs import make_route
 from dialin.admin.table import Admin
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.errors import CredentialsUnavailable
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.core.errors import CredentialsUnavailable
+from dialin.edge.credentials import Credentials
+from dialin.voice.app import VoiceApp
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 
 MAIN = "AC" + "0" * 32
@@ -157,7 +157,7 @@ def test_a_route_of_one_account_answers_only_that_accounts_calls(deployed: dict[
 
 
 def test_calls_api_requests_use_the_rooms_account(deployed: dict[str, str], dynamodb: Any):
-    from dialin.twilio_rest import ClientCache
+    from dialin.edge.rest import ClientCache
 
     clients = ClientCache(Credentials(Settings.from_env(deployed)))
     main, customer = clients.get(), clients.get(CUSTOMER)
@@ -169,7 +169,7 @@ def test_calls_api_requests_use_the_rooms_account(deployed: dict[str, str], dyna
 
 
 def test_room_callbacks_are_checked_with_the_rooms_account_token(deployed: dict[str, str], dynamodb: Any):
-    from dialin.room_events import RoomEventsApp
+    from dialin.rooms.events import RoomEventsApp
 
     settings = Settings.from_env(deployed)
     app = RoomEventsApp.on_table(settings, dynamodb, Credentials(settings), clock=Clock())

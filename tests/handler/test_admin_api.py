@@ -12,8 +12,8 @@ from support.voice import TABLE, Clock
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
-from dialin.directory import Directory
-from dialin.pins import hash_pin
+from dialin.core.pins import hash_pin
+from dialin.voice.directory import Directory
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 PIN_NUMBER = "+15555550101"  # the seed's PIN number
@@ -300,8 +300,8 @@ def test_logs_never_hold_the_pin(api: AdminHandler, emitted: Any):
 
 def test_nothing_of_the_admin_code_is_imported_on_the_voice_webhooks_path():
     voice = modules_after_import("voice")
-    assert "dialin.webhooks" in voice
-    assert not {m for m in voice if m.startswith(("dialin.admin", "dialin.room_pins"))}
+    assert "dialin.voice.app" in voice
+    assert not {m for m in voice if m.startswith(("dialin.admin", "dialin.rooms.pins"))}
     admin = modules_after_import("admin")
-    assert {"dialin.admin.api", "dialin.room_pins"} <= admin  # the probe sees them where they are used
+    assert {"dialin.admin.api", "dialin.rooms.pins"} <= admin  # the probe sees them where they are used
     assert "twilio.rest" not in admin and "aws_lambda_powertools.event_handler" not in admin

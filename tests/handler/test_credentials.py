@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError
 from support.twiml import parse
 from support.voice import BASE, TABLE, Clock
 
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.errors import CredentialsUnavailable
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.core.errors import CredentialsUnavailable
+from dialin.edge.credentials import Credentials
+from dialin.voice.app import VoiceApp
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER, signed_twilio_event
 
 

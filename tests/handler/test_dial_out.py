@@ -20,11 +20,11 @@ from support.twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, F
 from support.twiml import parse, said, verbs
 from support.voice import BASE, Clock, Handler, local_settings
 
-from dialin import messages
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.dial_request import RING_SECONDS, DialOutSettings, country_code, parse_prefixes
-from dialin.dialout import DRY_RUN_CALL_SID, DialOutApp
+from dialin.core.config import Settings
+from dialin.dialout.app import DRY_RUN_CALL_SID, DialOutApp
+from dialin.dialout.request import RING_SECONDS, DialOutSettings, country_code, parse_prefixes
+from dialin.edge.credentials import Credentials
+from dialin.speech import messages
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import signed_twilio_event
@@ -446,9 +446,9 @@ def test_logs_name_the_iam_caller_and_no_phone_number(
 
 def test_voice_function_never_imports_the_rest_client():
     loaded = modules_after_import("voice")
-    assert "dialin.webhooks" in loaded
+    assert "dialin.voice.app" in loaded
     assert "twilio.rest" not in loaded
-    assert "dialin.dialout" not in loaded
+    assert "dialin.dialout.app" not in loaded
 
 
 def test_dial_out_function_does_import_it():

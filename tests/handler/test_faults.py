@@ -19,16 +19,17 @@ from support.observed import Emitted
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, local_settings
 
-from dialin import faults, messages
-from dialin.credentials import Credentials, secrets_config
-from dialin.defences import caller_key, number_key, stack_key
-from dialin.dynamo import DYNAMODB_CONFIG, dynamodb_client
-from dialin.lockout import Counter
-from dialin.pins import hash_pin
-from dialin.records import PinGrant, pin_key, route_key
-from dialin.rooms import account_key
-from dialin.state import PinState, Speech, Urls
-from dialin.webhooks import VoiceApp
+from dialin.calls.steps import PinState, Speech, Urls
+from dialin.core.pins import hash_pin
+from dialin.core.records import PinGrant, pin_key, route_key
+from dialin.edge import faults
+from dialin.edge.credentials import Credentials, secrets_config
+from dialin.edge.dynamo import DYNAMODB_CONFIG, dynamodb_client
+from dialin.guard.defences import caller_key, number_key, stack_key
+from dialin.guard.lockout import Counter
+from dialin.rooms.state import account_key
+from dialin.speech import messages
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 from dialin_tools.lib.faultinject import closed_endpoint, silent_endpoint

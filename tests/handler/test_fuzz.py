@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, twilio_post
 from support.voice import BASE, TABLE, Handler
 
-from dialin import messages
-from dialin.pins import hash_pin
-from dialin.records import PinGrant, Route
-from dialin.state import PinState, Speech, Urls, WaitState
-from dialin.validation import name_problem
+from dialin.calls.steps import PinState, Speech, Urls, WaitState
+from dialin.core.pins import hash_pin
+from dialin.core.records import PinGrant, Route
+from dialin.core.validation import name_problem
+from dialin.speech import messages
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER, rest_event, signed_twilio_event
 
 ROUTES = ["/voice/incoming", "/voice/pin", "/voice/wait", "/voice/fallback"]

@@ -13,9 +13,9 @@ from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, gat
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Handler, local_settings
 
-from dialin import messages
-from dialin.config import Settings
-from dialin.lockout import CALLER_SK, Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
+from dialin.core.config import Settings
+from dialin.guard.lockout import CALLER_SK, Counter, FailureCounters, LockoutPolicy, counter_key, dialed_label
+from dialin.speech import messages
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 POLICY = LockoutPolicy(max_failures=10, window_seconds=900, lock_seconds=3600)
@@ -204,8 +204,8 @@ def test_withheld_numbers_share_one_counter(voice_handler: Handler):
 
 
 def test_thresholds_come_from_settings(dynamodb: Any, clock: Any, voice_handler: Handler):
-    from dialin.credentials import Credentials
-    from dialin.webhooks import VoiceApp
+    from dialin.edge.credentials import Credentials
+    from dialin.voice.app import VoiceApp
 
     strict = local_settings(LOCKOUT_FAILURES=2, LOCKOUT_SECONDS=600)
     voice_handler.module.voice = VoiceApp.on_table(strict, dynamodb, Credentials(strict), clock=clock)

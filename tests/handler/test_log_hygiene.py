@@ -33,12 +33,12 @@ from support.twiml import parse, verbs
 from support.voice import BASE, TABLE, local_settings
 from test_faults import handle
 
-from dialin.credentials import Credentials, secrets_config
-from dialin.dynamo import dynamodb_client
-from dialin.pins import hash_pin
-from dialin.records import route_key
-from dialin.state import Speech, Urls, WaitState
-from dialin.webhooks import VoiceApp
+from dialin.calls.steps import Speech, Urls, WaitState
+from dialin.core.pins import hash_pin
+from dialin.core.records import route_key
+from dialin.edge.credentials import Credentials, secrets_config
+from dialin.edge.dynamo import dynamodb_client
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.seed import load_seed
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from support.voice import BASE, Handler
 
-from dialin.observability import logger
+from dialin.edge.observability import logger
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 
 CALLER = "+14155550123"

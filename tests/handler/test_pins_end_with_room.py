@@ -13,7 +13,7 @@ from support.voice import TABLE, Clock
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
-from dialin.directory import Directory
+from dialin.voice.directory import Directory
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 ROOM = "Visit-42"

@@ -17,15 +17,15 @@ from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, room_callba
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Clock, Handler
 
-from dialin import messages
-from dialin.defences import caller_key
-from dialin.errors import CredentialsUnavailable
-from dialin.pins import hash_pin
-from dialin.records import PinGrant
-from dialin.room_events import MAX_TWIML_CHARS, moved_twiml
-from dialin.room_table import RoomTable
-from dialin.rooms import FRESH_ENDED_SECONDS, WaitingCall, calls_pk
-from dialin.state import Urls
+from dialin.calls.steps import Urls
+from dialin.core.errors import CredentialsUnavailable
+from dialin.core.pins import hash_pin
+from dialin.core.records import PinGrant
+from dialin.guard.defences import caller_key
+from dialin.rooms.events import MAX_TWIML_CHARS, moved_twiml
+from dialin.rooms.state import FRESH_ENDED_SECONDS, WaitingCall, calls_pk
+from dialin.rooms.table import RoomTable
+from dialin.speech import messages
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 
 ROOM = "DailyStandup"
@@ -306,7 +306,7 @@ def test_a_route_may_take_fewer_phone_callers(
 @pytest.mark.parametrize("limit", ["0", "36", "many"])
 def test_a_phone_limit_out_of_range_is_refused(limit: str):
     from dialin.admin.specs import make_route
-    from dialin.errors import Invalid
+    from dialin.core.errors import Invalid
 
     with pytest.raises(Invalid, match="phone limit must be a whole number from 1 to 35"):
         make_route("+15555550160", room="Small", phone_limit=limit)

@@ -11,9 +11,8 @@ from support.voice import TABLE, Clock
 
 from dialin.admin.specs import make_pin_spec
 from dialin.admin.table import Admin
-from dialin.directory import Directory
-from dialin.pins import hash_pin
-from dialin.room_pins import (
+from dialin.core.pins import hash_pin
+from dialin.rooms.pins import (
     RoomPin,
     delete_entries,
     delete_pin_actions,
@@ -21,6 +20,7 @@ from dialin.room_pins import (
     revoke_ended_room_pins,
     room_pins,
 )
+from dialin.voice.directory import Directory
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 ACCOUNT = "AC" + "1" * 32

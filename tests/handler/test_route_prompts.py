@@ -12,7 +12,7 @@ from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, Handler
 
 from dialin.admin.specs import make_route
-from dialin.catalogues import fr
+from dialin.speech.catalogues import fr
 
 NUMBER = "+15555550141"
 OWN = {"PIN_PROMPT": "Code PIN de la salle, puis dièse.", "NOT_STARTED": "Pas encore commencé, restez là."}

@@ -10,10 +10,10 @@ import pytest
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Handler
 
-from dialin import messages
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.edge.credentials import Credentials
+from dialin.speech import messages
+from dialin.voice.app import VoiceApp
 from dialin_tools.lib import sample_events
 
 EVENTS = sample_events.EVENTS_DIR
@@ -81,8 +81,8 @@ def test_event_file_through_handler(name: str, sam_local_handler: Handler):
 
 
 def test_room_event_file_through_the_room_events_handler(dynamodb: Any, monkeypatch: pytest.MonkeyPatch):
-    from dialin.room_events import RoomEventsApp, RoomEventsSettings
-    from dialin.room_table import RoomTable
+    from dialin.rooms.events import RoomEventsApp, RoomEventsSettings
+    from dialin.rooms.table import RoomTable
     from dialin_tools.commands.serve.handlers import LocalContext, load_handler
     from dialin_tools.lib import template as tpl
 

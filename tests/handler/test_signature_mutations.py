@@ -18,9 +18,9 @@ from support.callers import ALICE_PIN, CALLER, PIN_NUMBER
 from support.twiml import parse
 from support.voice import BASE, Handler, local_settings
 
-from dialin.credentials import Credentials
-from dialin.state import PinState, Speech, Urls
-from dialin.webhooks import VoiceApp
+from dialin.calls.steps import PinState, Speech, Urls
+from dialin.edge.credentials import Credentials
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event, twilio_signature
 from dialin_tools.lib.template import api_routes, load

@@ -10,9 +10,9 @@ from support.callers import ALICE_PIN, CALLER, INCOMING, PIN_NUMBER, gather_acti
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Handler
 
-from dialin import messages
-from dialin.catalogues import de
-from dialin.records import DTMF_SPEECH, Route
+from dialin.core.records import DTMF_SPEECH, Route
+from dialin.speech import messages
+from dialin.speech.catalogues import de
 
 SPOKEN_NUMBER = "+15555550131"
 GERMAN_NUMBER = "+15555550132"

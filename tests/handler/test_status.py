@@ -9,7 +9,7 @@ from support.observed import Observed
 from support.twiml import parse
 from support.voice import BASE, Handler
 
-from dialin.status import direction, duration_seconds
+from dialin.voice.status import direction, duration_seconds
 from dialin_tools.lib.apigw import signed_twilio_event
 
 CALLER = "+14155550123"

@@ -13,10 +13,10 @@ from support.local_http import Received, serve
 from support.modules import modules_after_import
 from support.voice import local_settings
 
-from dialin.credentials import Credentials
-from dialin.dial_request import DialOutSettings
-from dialin.dialout import DialOutApp
-from dialin.twilio_rest import rest_client
+from dialin.dialout.app import DialOutApp
+from dialin.dialout.request import DialOutSettings
+from dialin.edge.credentials import Credentials
+from dialin.edge.rest import rest_client
 
 ACCOUNT = "AC" + "5" * 32
 TOKEN = "local-token-not-a-secret"
@@ -54,4 +54,6 @@ def test_dial_out_places_its_call_through_the_base_url():
 def test_the_room_events_function_loads_the_rest_client_and_the_voice_function_does_not():
     assert "twilio.rest" in modules_after_import("room_events")
     voice = modules_after_import("voice")
-    assert "dialin.room_steps" in voice and "twilio.rest" not in voice and "dialin.twilio_rest" not in voice
+    assert (
+        "dialin.voice.room_aware" in voice and "twilio.rest" not in voice and "dialin.edge.rest" not in voice
+    )

@@ -11,7 +11,7 @@ from support.callers import ALICE_PIN, CALLER, DIRECT, GUEST_PIN, PIN_NUMBER, ga
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Handler
 
-from dialin import messages
+from dialin.speech import messages
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event
 
 
@@ -58,8 +58,8 @@ def test_wrong_pin_three_times_then_goodbye(voice_handler: Handler):
 
 
 def test_pin_for_another_number_is_refused(voice_handler: Handler, dynamodb: Any):
-    from dialin.pins import hash_pin
-    from dialin.records import PinGrant
+    from dialin.core.pins import hash_pin
+    from dialin.core.records import PinGrant
     from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
     scoped = PinGrant(hash_pin(DEV_PIN_PEPPER, "777777"), room="Elsewhere", number="+15555550150")

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.edge.credentials import Credentials
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import load_handler, load_module
 from dialin_tools.lib import template as tpl
 

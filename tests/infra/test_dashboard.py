@@ -9,7 +9,8 @@ from typing import Any
 
 from support.published_metrics import published, scan
 
-from dialin import faults, status
+from dialin.edge import faults
+from dialin.voice import status
 
 NAMESPACE = "DialIn"
 SEARCH_NAME = re.compile(r"MetricName=\\?\"(\w+)\\?\"")

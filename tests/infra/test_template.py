@@ -23,7 +23,7 @@ def test_voice_routes_are_declared_post(template: dict[str, Any]):
 
 
 def test_voice_code_serves_exactly_the_declared_routes(template: dict[str, Any]):
-    from dialin.webhooks import STEPS, UNSIGNED_STEPS
+    from dialin.voice.app import STEPS, UNSIGNED_STEPS
 
     declared = {r.path for r in tpl.api_routes(template) if r.function == "VoiceFunction"}
     assert declared == set(STEPS) | set(UNSIGNED_STEPS)
@@ -94,7 +94,7 @@ def test_every_checkov_skip_says_why(template: dict[str, Any]):
 
 
 def test_alarms_watch_the_metrics_the_code_emits(template: dict[str, Any]):
-    from dialin.observability import NAMESPACE, SERVICE
+    from dialin.edge.observability import NAMESPACE, SERVICE
 
     alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in template["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip

@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialin import messages
-from dialin.budgets import ATTESTED_VERSTAT
-from dialin.credentials import Credentials
-from dialin.records import Route
-from dialin.webhooks import VoiceApp
+from dialin.core.records import Route
+from dialin.edge.credentials import Credentials
+from dialin.guard.budgets import ATTESTED_VERSTAT
+from dialin.speech import messages
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.lib import template as tpl
 from support.callers import INCOMING, gather_action, twilio_post

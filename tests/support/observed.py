@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dialin.observability import logger
+from dialin.edge.observability import logger
 
 
 def emf_metrics(lines: Iterable[str]) -> list[tuple[str, str, float]]:

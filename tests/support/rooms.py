@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from dialin.config import Settings
-from dialin.credentials import Credentials
-from dialin.room_events import RoomEventsApp, RoomEventsSettings
+from dialin.core.config import Settings
+from dialin.edge.credentials import Credentials
+from dialin.rooms.events import RoomEventsApp, RoomEventsSettings
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 from support.local_http import Received, serve

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dialin.config import Settings
-from dialin.webhooks import VoiceApp
+from dialin.core.config import Settings
+from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 

@@ -12,9 +12,9 @@ from support.voice import TABLE, Clock
 
 from dialin.admin import bulk, checks, specs, table
 from dialin.admin.table import Admin
-from dialin.directory import Directory
-from dialin.pins import RECOMMENDED_PIN_LENGTH, group_digits, hash_pin
-from dialin.records import PinGrant
+from dialin.core.pins import RECOMMENDED_PIN_LENGTH, group_digits, hash_pin
+from dialin.core.records import PinGrant
+from dialin.voice.directory import Directory
 from dialin_tools.commands.admin.targets import stack_target
 from dialin_tools.commands.serve.seed import DEMO_SEED
 from dialin_tools.errors import Conflict, Invalid, NotFound

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from support.local_http import Received, serve
 
-from dialin.errors import Conflict, Invalid
-from dialin.records import Route
+from dialin.core.errors import Conflict, Invalid
+from dialin.core.records import Route
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.lib.sigv4 import Signer
 

@@ -17,9 +17,9 @@ from support.registered import run_registered
 from support.stack_stub import OUTPUTS, STACK, cloudformation
 from support.voice import local_settings
 
-from dialin.credentials import Credentials
-from dialin.dial_request import DialOutSettings
-from dialin.dialout import DialOutApp
+from dialin.dialout.app import DialOutApp
+from dialin.dialout.request import DialOutSettings
+from dialin.edge.credentials import Credentials
 from dialin_tools.commands.dial import cli as cmd_dial
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib.apigw import rest_event

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dialin.apigateway import form_params, route_path
+from dialin.edge.apigateway import form_params, route_path
 from dialin_tools.commands.serve import server
 from dialin_tools.commands.serve.server import LocalApi, LocalRoute
 from dialin_tools.lib import template as tpl

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dialin.apigateway import derived_base_url, form_params, route_path
-from dialin.signature import is_valid
+from dialin.edge.apigateway import derived_base_url, form_params, route_path
+from dialin.edge.signature import is_valid
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
 
 PARAMS = {"CallSid": "CA" + "1" * 32, "From": "+15555550123", "To": "+15555550100"}

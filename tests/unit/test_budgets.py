@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from dialin.budgets import ATTESTED_VERSTAT, WITHHELD, Budget, Budgets, Gate, caller_of, is_attested
-from dialin.errors import BadState
-from dialin.lockout import Counter
-from dialin.pins import group_digits
-from dialin.state import PinState, Speech, single_values
+from dialin.calls.steps import PinState, Speech, single_values
+from dialin.core.errors import BadState
+from dialin.core.pins import group_digits
+from dialin.guard.budgets import ATTESTED_VERSTAT, WITHHELD, Budget, Budgets, Gate, caller_of, is_attested
+from dialin.guard.lockout import Counter
 
 BUDGET = Budget(soft=20, hard=60, window_seconds=3600)
 

@@ -8,12 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from support.twiml import said, verbs
 
-from dialin import flow, messages
-from dialin import verbs as blocks
-from dialin.call import Call, Limits
-from dialin.identity import caller_identity, grant_identity
-from dialin.records import ANONYMOUS, PIN_MODE, REPLACE, PinGrant, Route
-from dialin.state import PinState, Speech, Urls, WaitState
+from dialin.calls import verbs as blocks
+from dialin.calls.call import Call, Limits
+from dialin.calls.steps import PinState, Speech, Urls, WaitState
+from dialin.core.identity import caller_identity, grant_identity
+from dialin.core.records import ANONYMOUS, PIN_MODE, REPLACE, PinGrant, Route
+from dialin.speech import messages
+from dialin.voice import flow
 
 URLS = Urls("https://v.example.com/Prod")
 NOW = 1_800_000_000.0

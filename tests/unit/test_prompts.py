@@ -10,12 +10,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from support.twiml import said, verbs
 
-from dialin import flow, messages, prompts
-from dialin.call import Call, Limits
-from dialin.catalogues import de, es, fr, pt
-from dialin.records import PIN_MODE, Route
-from dialin.state import PinState, Urls
-from dialin.validation import is_xml_text
+from dialin.calls.call import Call, Limits
+from dialin.calls.steps import PinState, Urls
+from dialin.core.records import PIN_MODE, Route
+from dialin.core.validation import is_xml_text
+from dialin.speech import messages, prompts
+from dialin.speech.catalogues import de, es, fr, pt
+from dialin.voice import flow
 
 URLS = Urls("https://v.example.com/Prod")
 NOW = 1_800_000_000.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialin import rooms
-from dialin.rooms import Room, RoomEvent, WaitingCall
+from dialin.rooms import state as rooms
+from dialin.rooms.state import Room, RoomEvent, WaitingCall
 
 ACCOUNT = "AC" + "0" * 32
 RM1, RM2 = "RM" + "1" * 32, "RM" + "2" * 32

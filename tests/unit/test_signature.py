@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from dialin.apigateway import FormParams, form_params
-from dialin.signature import candidate_urls, is_valid
+from dialin.edge.apigateway import FormParams, form_params
+from dialin.edge.signature import candidate_urls, is_valid
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, rest_event, signed_twilio_event, twilio_signature
 
 PARAMS = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dialin import flow
-from dialin.call import Call
-from dialin.spoken import MAX_SPOKEN_CHARS, spoken_digits
-from dialin.state import PinState, Speech, Urls, query_pairs
+from dialin.calls.call import Call
+from dialin.calls.steps import PinState, Speech, Urls, query_pairs
+from dialin.speech.spoken import MAX_SPOKEN_CHARS, spoken_digits
+from dialin.voice import flow
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""The `dialin` command's user errors: every one is a ``DialinError`` (dialin.errors), printed
+"""The `dialin` command's user errors: every one is a ``DialinError`` (dialin.core.errors), printed
 once by ``cli.main`` as ``dialin COMMAND: message`` with the error's exit status."""
 
 from __future__ import annotations
 
-from dialin.errors import Conflict, DialinError, Invalid, NotFound
+from dialin.core.errors import Conflict, DialinError, Invalid, NotFound
 
 
 class Unreachable(DialinError):

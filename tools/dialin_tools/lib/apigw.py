@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from dialin.apigateway import FormParams
+from dialin.edge.apigateway import FormParams
 
 # The documented, obviously fake values for local runs and sample events.
 DEV_AUTH_TOKEN = "dev-auth-token-not-a-secret"  # noqa: S105 - documented fake, local only

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dialin.state import ConfirmState, PinState, Speech, WaitState, query_pairs
+from dialin.calls.steps import ConfirmState, PinState, Speech, WaitState, query_pairs
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
 from dialin_tools.lib.template import ROOT
 

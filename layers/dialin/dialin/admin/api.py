@@ -14,11 +14,11 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..apigateway import lower_headers, route_path
-from ..errors import CredentialsUnavailable, DialinError, Invalid
-from ..http import json_response
-from ..observability import count, logger
-from ..records import PIN_MODE, MalformedRecord, Route
+from ..core.errors import CredentialsUnavailable, DialinError, Invalid
+from ..core.records import PIN_MODE, MalformedRecord, Route
+from ..edge.apigateway import lower_headers, route_path
+from ..edge.http import json_response
+from ..edge.observability import count, logger
 from . import idempotency
 from .checks import check_account
 from .payload import PIN_FIELDS, ROUTE_FIELDS, Body, pin_created, pin_listed, route_answer

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Invalid
-from ..pins import MIN_PIN_LENGTH
-from ..records import Route
+from ..core.errors import Invalid
+from ..core.pins import MIN_PIN_LENGTH
+from ..core.records import Route
 from .specs import NewPin, issue_pin, make_pin_spec, make_route
 
 MAX_PROBLEMS_SHOWN = 20

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from ..errors import Invalid
-from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
-from ..records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
-from ..validation import has_control, is_account_sid, is_e164, name_problem
+from ..core.errors import Invalid
+from ..core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
+from ..core.records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
+from ..core.validation import has_control, is_account_sid, is_e164, name_problem
 
-# Limits that keep values usable in TwiML and in our signed step URLs (see dialin.state).
+# Limits that keep values usable in TwiML and in our signed step URLs (see dialin.calls.steps).
 MAX_GREETING = 1000
 MAX_VOICE = 64
 MAX_LANGUAGE = 16

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..errors import Conflict, Invalid
-from ..records import MalformedRecord, number_attribute
+from ..core.errors import Conflict, Invalid
+from ..core.records import MalformedRecord, number_attribute
 
 WINDOW_SECONDS = 86_400
 MAX_KEY_LENGTH = 255

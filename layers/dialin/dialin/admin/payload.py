@@ -7,10 +7,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..apigateway import decoded_body
-from ..errors import BadRequest, Invalid
-from ..records import Route
-from ..room_pins import RoomPin
+from ..core.errors import BadRequest, Invalid
+from ..core.records import Route
+from ..edge.apigateway import decoded_body
+from ..rooms.pins import RoomPin
 from .checks import format_time
 from .specs import NewPin
 

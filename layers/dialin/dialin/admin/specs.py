@@ -9,11 +9,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from ..errors import Invalid
-from ..identity import DIALOUT_PREFIX
-from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, generate_pin, hash_pin
-from ..prompts import CATALOGUES, ENGLISH, PROMPT_NAMES, is_supported
-from ..records import (
+from ..core.errors import Invalid
+from ..core.identity import DIALOUT_PREFIX
+from ..core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, generate_pin, hash_pin
+from ..core.records import (
     CALLER_IDENTITY_POLICIES,
     DIRECT,
     DTMF,
@@ -26,6 +25,7 @@ from ..records import (
     PinGrant,
     Route,
 )
+from ..speech.prompts import CATALOGUES, ENGLISH, PROMPT_NAMES, is_supported
 from .checks import (
     MAX_GREETING,
     MAX_LABEL,

@@ -16,10 +16,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..errors import Conflict, Invalid, NotFound
-from ..pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, hash_pin
-from ..records import MalformedRecord, PinGrant, Route, number_attribute, pin_key, route_key
-from ..room_pins import RoomPin, delete_entries, delete_pin_actions, membership_key, room_pins
+from ..core.errors import Conflict, Invalid, NotFound
+from ..core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, hash_pin
+from ..core.records import MalformedRecord, PinGrant, Route, number_attribute, pin_key, route_key
+from ..rooms.pins import RoomPin, delete_entries, delete_pin_actions, membership_key, room_pins
 from . import idempotency
 from .bulk import ImportPlan, Row, plan_import, raise_problems, read_rows
 from .checks import check_name, check_number

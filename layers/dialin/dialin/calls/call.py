@@ -29,4 +29,3 @@ class Limits:
     max_wait_seconds: int = 600
     hold_seconds: int = 20
     slow_path_seconds: int = 20
-

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .errors import BadState
-from .records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
-from .validation import is_xml_text, name_problem
+from ..core.errors import BadState
+from ..core.records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
+from ..core.validation import is_xml_text, name_problem
 
 PIN_STEP = "/voice/pin"
 WAIT_STEP = "/voice/wait"
@@ -29,10 +29,8 @@ CONFIRM_STEP = "/voice/confirm"
 #   o  the route has prompts of its own       g  1: the PIN may be spoken
 #   h  1: back from a hold, not a fall-through  c  phone places the route allows (room-aware joining)
 #   b  an early PIN's window opens then       w  1: the account sends room callbacks
-#   k  1: the caller was attested (dialin.budgets)
+#   k  1: the caller was attested (dialin.guard.budgets)
 #   d  not before: the slow path's pause ends   x  expires: the PIN step is refused after
-
-
 
 
 def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:

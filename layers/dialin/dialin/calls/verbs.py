@@ -9,11 +9,11 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import messages
+from ..core.records import Route
+from ..speech import messages
+from ..speech.prompts import default_voice, localize
 from .call import Limits
-from .prompts import default_voice, localize
-from .records import Route
-from .state import Speech, Urls, WaitState
+from .steps import Speech, Urls, WaitState
 
 # Twilio falls through to the verb after <Connect> at once when no in-progress room has
 # that name, and also when a session that did start ends. A fall-through later than this
@@ -121,4 +121,3 @@ def wait(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceRespo
 def room_not_started(state: WaitState, now: float) -> bool:
     """For metrics: this fall-through means the room was not in progress."""
     return now - state.connected_at < SESSION_ENDED_AFTER_SECONDS
-

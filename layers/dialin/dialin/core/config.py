@@ -68,13 +68,13 @@ class Settings:
     # TWILIO_ACCOUNT_SID names one (`dialin serve` sets both when the user set neither).
     local_any_account: bool = False
     # Brute-force lockout: this many failed PINs from one caller inside the window lock the
-    # caller out of PIN entry for lockout_seconds (see dialin.lockout).
+    # caller out of PIN entry for lockout_seconds (see dialin.guard.lockout).
     lockout_failures: int = 10
     lockout_window_seconds: int = 900
     lockout_seconds: int = 3600
     # Room-aware joining: audio played while callers wait (HTTPS URL; empty: silence).
     hold_music_url: str = ""
-    # Failure budgets for callers the network has not vouched for (see dialin.budgets):
+    # Failure budgets for callers the network has not vouched for (see dialin.guard.budgets):
     # soft = the slow path, hard = "try again later", each per fixed window.
     number_budget: int = 20
     number_ceiling: int = 60

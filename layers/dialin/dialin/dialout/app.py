@@ -23,18 +23,18 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from . import dialout_flow
-from .apigateway import context_base_url, route_path
-from .call_rate import CallRate
-from .credentials import Credentials
-from .dial_request import BadDialRequest, DialOutSettings, DialRequest, parse_request
-from .errors import CredentialsUnavailable
-from .http import json_response
-from .observability import count, logger
-from .prompts import default_voice
-from .state import Speech, Urls
-from .twilio_rest import ClientCache
-from .validation import is_e164, mask_number
+from ..calls.steps import Speech, Urls
+from ..core.errors import CredentialsUnavailable
+from ..core.validation import is_e164, mask_number
+from ..edge.apigateway import context_base_url, route_path
+from ..edge.credentials import Credentials
+from ..edge.http import json_response
+from ..edge.observability import count, logger
+from ..edge.rest import ClientCache
+from ..speech.prompts import default_voice
+from . import flow
+from .rate import CallRate
+from .request import BadDialRequest, DialOutSettings, DialRequest, parse_request
 
 ROUTE = "/calls"
 STATUS_ROUTE = "/voice/status"
@@ -52,9 +52,9 @@ def call_parameters(request: DialRequest, urls: Urls, now: float, ring_seconds: 
     """Keyword arguments for ``client.calls.create``."""
     invite = None
     if request.confirm:
-        invite = dialout_flow.Invite(caller=request.caller, room=request.room if request.announce_room else "")
+        invite = flow.Invite(caller=request.caller, room=request.room if request.announce_room else "")
     speech = Speech(voice=default_voice(request.language), language=request.language)
-    answered = dialout_flow.dial_out_answered(
+    answered = flow.dial_out_answered(
         request.room, request.identity, urls, int(now), ring_seconds, invite=invite, speech=speech
     )
     twiml = answered.to_xml(xml_declaration=False)
@@ -145,7 +145,7 @@ class DialOutApp:
     # None: twilio's own HTTP client, created on first use and kept for the container.
     http_client: HttpClient | None = None
     clock: Callable[[], float] = field(default=time.time)
-    # The per-stack call rate (dialin.call_rate); None: not limited (tests of other things).
+    # The per-stack call rate (dialin.dialout.rate); None: not limited (tests of other things).
     rate: CallRate | None = None
     _clients: ClientCache = field(init=False, repr=False)
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import messages
-from .call import Call
-from .state import ConfirmState, Speech, Urls
-from .verbs import DEFAULT_SPEECH, goodbye, join, localized, say, spoken_seconds
+from ..calls.call import Call
+from ..calls.steps import ConfirmState, Speech, Urls
+from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, localized, say, spoken_seconds
+from ..speech import messages
 
 # A dial-out callee has this long after the invitation to press 1.
 CONFIRM_TIMEOUT_SECONDS = 10
@@ -93,4 +93,3 @@ def dial_out_confirmed(call: Call, state: ConfirmState, urls: Urls, now: float) 
         connect_at=start,
         since=state.since,
     )
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .lockout import FailureCounters, LockoutPolicy
+from ..guard.lockout import FailureCounters, LockoutPolicy
 
 RATE_KEY = {"pk": {"S": "RATE#DIALOUT"}, "sk": {"S": "RATE"}}
 WINDOW_SECONDS = 3600

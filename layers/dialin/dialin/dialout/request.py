@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .apigateway import decoded_body
-from .config import api_base_url_setting, public_base_url_setting
-from .errors import BadRequest
-from .identity import DIALOUT_PREFIX, caller_identity
-from .records import LAST_DIGITS
-from .validation import MAX_NAME_LENGTH, is_e164, name_problem
+from ..core.config import api_base_url_setting, public_base_url_setting
+from ..core.errors import BadRequest
+from ..core.identity import DIALOUT_PREFIX, caller_identity
+from ..core.records import LAST_DIGITS
+from ..core.validation import MAX_NAME_LENGTH, is_e164, name_problem
+from ..edge.apigateway import decoded_body
 
 FIELDS = ("to", "room", "identity", "from", "caller", "language", "confirm", "announceRoom")
 # Fields that take true or false; every other field is a string.

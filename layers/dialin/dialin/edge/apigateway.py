@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import BadRequest
+from ..core.errors import BadRequest
 
 
 class FormParams:
@@ -46,8 +46,6 @@ class FormParams:
     def get(self, name: str, default: str = "") -> str:
         values = self._values.get(name)
         return values[0] if values else default
-
-
 
 
 def lower_headers(event: Mapping[str, Any]) -> dict[str, str]:

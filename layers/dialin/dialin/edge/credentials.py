@@ -8,13 +8,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .config import Settings
-from .errors import CredentialsUnavailable
-from .validation import is_account_sid
+from ..core.config import Settings
+from ..core.errors import CredentialsUnavailable
+from ..core.validation import is_account_sid
 
 MAX_AGE_SECONDS = 300
-
-
 
 
 class Credentials:

@@ -12,8 +12,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .errors import BadState, CredentialsUnavailable, IncompleteRead
-from .records import MalformedRecord
+from ..core.errors import BadState, CredentialsUnavailable, IncompleteRead
+from ..core.records import MalformedRecord
 
 THROTTLED = "Throttled"
 TIMEOUT = "Timeout"

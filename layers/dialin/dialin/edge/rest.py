@@ -14,9 +14,9 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from ..core.errors import CredentialsUnavailable
+from ..core.validation import is_account_sid
 from .credentials import Credentials
-from .errors import CredentialsUnavailable
-from .validation import is_account_sid
 
 # The domains the bridge calls; each gets the configured base URL.
 DOMAINS = ("api",)

@@ -1,6 +1,6 @@
 """Who a caller is for brute-force purposes, and the failure budgets every PIN number and the
 stack share. Pure rules: no table, no clock (the handler passes ``now``); the counters they
-read live in the table (``dialin.defences``).
+read live in the table (``dialin.guard.defences``).
 
 Attestation (Twilio's ``StirVerstat``) says only that a caller ID was not spoofed, not that
 the caller is honest; it decides *whose* counter a failure spends:
@@ -61,7 +61,7 @@ class Gate(Enum):
 
 
 class Windowed(Protocol):
-    """A failure counter as the table holds it (``dialin.lockout.Counter``)."""
+    """A failure counter as the table holds it (``dialin.guard.lockout.Counter``)."""
 
     @property
     def failures(self) -> int: ...
@@ -108,4 +108,3 @@ class Guard:
     @property
     def effective_gate(self) -> Gate:
         return Gate.OPEN if self.attested else self.gate
-

@@ -1,7 +1,7 @@
 """The brute-force defences of the PIN steps, on the table: which counters a caller's
 failures spend, what they allow at the first step, and counting a failure at the PIN step.
 
-The rules are in ``dialin.lockout`` (a caller's own counter) and ``dialin.budgets`` (who is
+The rules are in ``dialin.guard.lockout`` (a caller's own counter) and ``dialin.guard.budgets`` (who is
 attested, the per-number and per-stack budgets); this module only reads and writes them.
 Cost: the first step reads every counter that applies with the route (one BatchGetItem);
 a failed PIN updates the caller's counter and, for an unattested caller, the two budgets.
@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.config import Settings
+from ..core.records import MalformedRecord
 from .budgets import Budget, Budgets, Gate, Guard, caller_of
-from .config import Settings
 from .lockout import (
     FAIL_PREFIX,
     AlreadyCounted,
@@ -31,7 +32,6 @@ from .lockout import (
     caller_hash,
     counter_key,
 )
-from .records import MalformedRecord
 
 CALLER_NUMBER_SK = "CALLER_NUMBER"
 NUMBER_SK = "NUMBER"

@@ -18,8 +18,8 @@ an old one costs a second (the restart). Nothing is written on success. The lock
 with the route in the first step's one BatchGetItem (see ``Directory.route_and_counters``).
 
 Which counters a failure spends (an attested caller's stack-wide, anyone else's per dialed
-number, the budgets) and how withheld numbers are counted: ``dialin.budgets`` (the rules)
-and ``dialin.defences`` (their items). The same
+number, the budgets) and how withheld numbers are counted: ``dialin.guard.budgets`` (the rules)
+and ``dialin.guard.defences`` (their items). The same
 counter rules also count the budgets (a fixed window, no lock) and dial-out's calls.
 """
 
@@ -33,8 +33,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .records import MalformedRecord, number_attribute
-from .validation import is_e164
+from ..core.records import MalformedRecord, number_attribute
+from ..core.validation import is_e164
 
 FAIL_PREFIX = "FAIL#"
 CALLER_SK = "CALLER"

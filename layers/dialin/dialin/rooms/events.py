@@ -19,20 +19,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import messages, rooms, verbs
-from .apigateway import FormParams, form_params, public_base_url, route_path
-from .config import Settings, api_base_url_setting
-from .credentials import Credentials
-from .errors import BadRequest, CredentialsUnavailable
-from .http import forbidden, not_found, twiml
-from .observability import count, logger, metrics
-from .records import MalformedRecord
-from .room_pins import pin_revoker
-from .room_table import SAVE_TRIES, Conflict, RoomTable
-from .signature import is_valid
-from .state import Speech, Urls, WaitState
-from .twilio_rest import GONE, MOVED, ClientCache, update_call
-from .validation import is_account_sid, name_problem
+from ..calls import verbs
+from ..calls.steps import Speech, Urls, WaitState
+from ..core.config import Settings, api_base_url_setting
+from ..core.errors import BadRequest, CredentialsUnavailable
+from ..core.records import MalformedRecord
+from ..core.validation import is_account_sid, name_problem
+from ..edge.apigateway import FormParams, form_params, public_base_url, route_path
+from ..edge.credentials import Credentials
+from ..edge.http import forbidden, not_found, twiml
+from ..edge.observability import count, logger, metrics
+from ..edge.rest import GONE, MOVED, ClientCache, update_call
+from ..edge.signature import is_valid
+from ..speech import messages
+from . import state as rooms
+from .pins import pin_revoker
+from .table import SAVE_TRIES, Conflict, RoomTable
 
 ROUTE = "/video/status"
 # Twilio's limit for inline TwiML (as dial-out). The longest names give about 3,650.

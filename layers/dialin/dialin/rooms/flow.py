@@ -14,11 +14,13 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import messages, verbs
-from .call import Limits
-from .prompts import localize
-from .records import PinGrant
-from .rooms import (
+from ..calls import verbs
+from ..calls.call import Limits
+from ..calls.steps import Speech, Urls, WaitState
+from ..core.records import PinGrant
+from ..speech import messages
+from ..speech.prompts import localize
+from .state import (
     CONNECT,
     FULL,
     MAX_PHONE_PARTICIPANTS,
@@ -29,7 +31,6 @@ from .rooms import (
     surely_not_started,
     was_connected,
 )
-from .state import Speech, Urls, WaitState
 
 # A PIN's validity window, as the PIN step sees it.
 OPEN = "open"

@@ -19,8 +19,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .observability import count, logger
-from .records import MalformedRecord, PinGrant, number_attribute, pin_key
+from ..core.records import MalformedRecord, PinGrant, number_attribute, pin_key
+from ..edge.observability import count, logger
 
 ROOM_PREFIX = "ROOMPINS#"
 PIN_PREFIX = "PIN#"

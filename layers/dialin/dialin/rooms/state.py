@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from .records import MalformedRecord, number_attribute
-from .validation import is_account_sid, name_problem
+from ..core.records import MalformedRecord, number_attribute
+from ..core.validation import is_account_sid, name_problem
 
 ACCOUNT_PREFIX = "ROOMS#"
 ROOM_PREFIX = "ROOM#"

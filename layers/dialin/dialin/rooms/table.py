@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import IncompleteRead
-from .rooms import (
+from ..core.errors import IncompleteRead
+from .state import (
     JOINING,
     PHONE_ONLY_PK,
     WAITING,

@@ -3,7 +3,7 @@
 One place, so inbound and dial-out legs say the same things. Each constant is a prompt; its
 name is the key of its translation in every catalogue of ``dialin/catalogues/`` (a test
 fails until each has it) and of a route's own text for it (``dialin route add --prompt``).
-``dialin.prompts.localize`` picks the caller's language as the flow speaks.
+``dialin.speech.prompts.localize`` picks the caller's language as the flow speaks.
 """
 
 CONNECTING = "Connecting you to the meeting."

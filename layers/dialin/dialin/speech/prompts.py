@@ -1,6 +1,6 @@
 """Prompts in the caller's language.
 
-The English constants of ``dialin.messages`` are the catalogue's keys: the flow keeps saying
+The English constants of ``dialin.speech.messages`` are the catalogue's keys: the flow keeps saying
 ``messages.PIN_PROMPT`` and ``localize`` turns it into the route's language (or the route's
 own text for that prompt) as it is spoken. Any other text (a route's greeting) is said as is.
 """

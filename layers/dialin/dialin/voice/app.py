@@ -15,8 +15,18 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import dialout_flow, faults, flow, messages, room_flow, verbs
-from .apigateway import (
+from ..calls import verbs
+from ..calls.call import Call, Limits
+from ..calls.steps import ConfirmState, PinState, Speech, Urls, WaitState, single_values
+from ..core.config import Settings
+from ..core.errors import BadRequest, BadState, CredentialsUnavailable, IncompleteRead
+from ..core.identity import caller_identity, grant_identity
+from ..core.pins import hash_pin, looks_like_pin
+from ..core.records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
+from ..core.validation import mask_number
+from ..dialout import flow as dialout_flow
+from ..edge import faults
+from ..edge.apigateway import (
     FormParams,
     form_params,
     lower_headers,
@@ -24,25 +34,20 @@ from .apigateway import (
     route_path,
     signed_query_pairs,
 )
-from .budgets import Gate, Guard, is_attested
-from .call import Call, Limits
-from .config import Settings
-from .credentials import Credentials
-from .defences import Caller, Defences, parse_counter, policies
+from ..edge.credentials import Credentials
+from ..edge.http import forbidden, not_found, twiml
+from ..edge.observability import count, count_by, logger
+from ..edge.signature import is_valid
+from ..guard.budgets import Gate, Guard, is_attested
+from ..guard.defences import Caller, Defences, parse_counter, policies
+from ..guard.lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
+from ..rooms import flow as room_flow
+from ..rooms.state import account_key
+from ..speech import messages
+from . import flow
 from .directory import Directory
-from .errors import BadRequest, BadState, CredentialsUnavailable, IncompleteRead
-from .http import forbidden, not_found, twiml
-from .identity import caller_identity, grant_identity
-from .lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
-from .observability import count, count_by, logger
-from .pins import hash_pin, looks_like_pin
-from .records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
-from .room_steps import RoomSteps
-from .rooms import account_key
-from .signature import is_valid
-from .state import ConfirmState, PinState, Speech, Urls, WaitState, single_values
+from .room_aware import RoomSteps
 from .status import record_status
-from .validation import mask_number
 
 IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
@@ -61,7 +66,7 @@ class VoiceApp:
     settings: Settings
     directory: Directory
     credentials: Credentials
-    # Failed-PIN counters (dialin.lockout), in the same table; written only on a failed PIN.
+    # Failed-PIN counters (dialin.guard.lockout), in the same table; written only on a failed PIN.
     counters: FailureCounters
     clock: Callable[[], float] = field(default=time.time)
     limits: Limits = field(init=False)
@@ -191,9 +196,7 @@ class VoiceApp:
             return self._join_direct(call, route, aware, urls, now)
         return flow.incoming(call, route, urls, now, self.limits, guard=guard, aware=aware)
 
-    def _join_direct(
-        self, call: Call, route: Route, aware: bool, urls: Urls, now: float
-    ) -> VoiceResponse:
+    def _join_direct(self, call: Call, route: Route, aware: bool, urls: Urls, now: float) -> VoiceResponse:
         """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
         text = route.greeting or messages.CONNECTING
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)

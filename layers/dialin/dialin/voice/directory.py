@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import IncompleteRead
-from .records import PinGrant, Route, pin_key, route_key
+from ..core.errors import IncompleteRead
+from ..core.records import PinGrant, Route, pin_key, route_key
 
 
 class Directory:

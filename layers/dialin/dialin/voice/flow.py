@@ -9,14 +9,14 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import messages
-from .budgets import Gate, Guard
-from .call import Call, Limits
-from .identity import caller_identity, grant_identity
-from .records import DIRECT, DTMF_SPEECH, LAST_DIGITS, PinGrant, Route
-from .spoken import DIGIT_HINTS, spoken_digits
-from .state import PinState, Speech, Urls
-from .verbs import DEFAULT_SPEECH, goodbye, join, localized, say, speech_of, spoken_seconds
+from ..calls.call import Call, Limits
+from ..calls.steps import PinState, Speech, Urls
+from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, localized, say, speech_of, spoken_seconds
+from ..core.identity import caller_identity, grant_identity
+from ..core.records import DIRECT, DTMF_SPEECH, LAST_DIGITS, PinGrant, Route
+from ..guard.budgets import Gate, Guard
+from ..speech import messages
+from ..speech.spoken import DIGIT_HINTS, spoken_digits
 
 GATHER_TIMEOUT_SECONDS = 8
 
@@ -154,4 +154,3 @@ def pin_entered(
 
 def pin_step_expired(state: PinState) -> VoiceResponse:
     return goodbye(messages.STEP_EXPIRED, state.speech)
-

@@ -15,14 +15,15 @@ from functools import cached_property
 from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import room_flow, rooms
-from .call import Call, Limits
+from ..calls.call import Call, Limits
+from ..calls.steps import Urls, WaitState
+from ..core.records import MalformedRecord
+from ..core.validation import is_account_sid
+from ..edge.observability import count, logger
+from ..rooms import flow as room_flow
+from ..rooms import state as rooms
+from ..rooms.table import RoomTable
 from .directory import Directory
-from .observability import count, logger
-from .records import MalformedRecord
-from .room_table import RoomTable
-from .state import Urls, WaitState
-from .validation import is_account_sid
 
 # Call items outlive the longest wait by this much.
 CALL_TTL_MARGIN_SECONDS = 3600

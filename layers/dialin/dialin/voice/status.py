@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .call import Call
-from .observability import count, logger, metrics
-from .validation import mask_number
+from ..calls.call import Call
+from ..core.validation import mask_number
+from ..edge.observability import count, logger, metrics
 
 # Final CallStatus values and the metric each one counts.
 FINAL_STATUSES = {

@@ -13,8 +13,9 @@ from dialin.admin.bulk import CSV_COLUMNS, ImportPlan, read_rows
 from dialin.admin.checks import check_number, check_pin, format_time
 from dialin.admin.specs import language_note, make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
-from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, group_digits
-from dialin.records import CALLER_IDENTITY_POLICIES, DIRECT, DUPLICATE_POLICIES, LAST_DIGITS, PIN_MODE, UNIQUE
+from dialin.core import records
+from dialin.core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, group_digits
+from dialin.core.records import DIRECT, LAST_DIGITS, PIN_MODE, UNIQUE
 from dialin_tools.commands.admin.prompt_options import add_prompt_options, pin_input, read_prompts
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
@@ -83,7 +84,7 @@ def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
         "--room", default="", help="the room a direct number joins (<= 128 characters; ignored with --pin)"
     )
     add.add_argument("--pin", action="store_true", help="callers enter a PIN, which names their room")
-    add.add_argument("--identity-policy", choices=CALLER_IDENTITY_POLICIES, default=LAST_DIGITS)
+    add.add_argument("--identity-policy", choices=records.CALLER_IDENTITY_POLICIES, default=LAST_DIGITS)
     add.add_argument("--greeting", default="", help="said first")
     add.add_argument("--voice", default="", help="<Say> voice, e.g. Polly.Joanna")
     add.add_argument("--language", default="", help="<Say> language and prompts' language, e.g. de-DE")
@@ -126,7 +127,7 @@ def _register_pin(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument("--label", default="", help="free text for admins")
     add.add_argument(
         "--on-duplicate",
-        choices=DUPLICATE_POLICIES,
+        choices=records.DUPLICATE_POLICIES,
         default=UNIQUE,
         help="a personal identity on two calls: suffix each (unique) or take over (replace)",
     )

@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from dialin.prompts import PROMPT_NAMES
-from dialin.records import DTMF, DTMF_SPEECH
+from dialin.core.records import DTMF, DTMF_SPEECH
+from dialin.speech.prompts import PROMPT_NAMES
 from dialin_tools.errors import Invalid
 
 

@@ -13,8 +13,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from dialin.admin.checks import parse_time
 from dialin.admin.specs import NewPin
-from dialin.errors import Conflict, DialinError, Invalid, NotFound
-from dialin.records import DTMF, PinGrant, Route
+from dialin.core.errors import Conflict, DialinError, Invalid, NotFound
+from dialin.core.records import DTMF, PinGrant, Route
 from dialin_tools.lib.sigv4 import HttpResult, Signer, region_from_url, request_json
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -20,7 +20,7 @@ from botocore.exceptions import (
 )
 
 from dialin.admin.table import Admin
-from dialin.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH
+from dialin.core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH
 from dialin_tools.errors import Invalid, NotFound, Unreachable
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 from dialin_tools.lib.sample_events import LOCAL_TABLE

@@ -12,7 +12,7 @@ from requests import RequestException
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 
-from dialin.validation import is_e164
+from dialin.core.validation import is_e164
 from dialin_tools.commands.configure_number import numbers
 from dialin_tools.errors import BadArguments, Refused, Unreachable
 from dialin_tools.lib.stack import cloudformation_client, stack_outputs

@@ -12,8 +12,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
 
-from dialin.errors import DialinError
-from dialin.validation import is_account_sid
+from dialin.core.errors import DialinError
+from dialin.core.validation import is_account_sid
 from dialin_tools.lib.stack import route_url
 
 # The number's settings we own, in the order they are shown.

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from dialin.validation import is_e164, name_problem
+from dialin.core.validation import is_e164, name_problem
 from dialin_tools.errors import BadArguments, DialinError, Invalid, Refused
 from dialin_tools.lib.sigv4 import HttpResult, Signer, post_json, region_from_url
 from dialin_tools.lib.stack import cloudformation_client, route_url, stack_outputs

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from dialin.admin.bulk import ImportPlan
-from dialin.records import DIRECT, UNIQUE
+from dialin.core.records import DIRECT, UNIQUE
 from dialin_tools.commands.admin.targets import (
     LOCAL_DYNAMODB_PORT,
     LOCAL_ENDPOINT,

@@ -1,0 +1,3 @@
+"""Brute-force defences: ``lockout`` (a caller's own failure counter), ``budgets`` (who is
+attested, the per-number and per-stack budgets, the Guard a step acts on), ``defences``
+(which counters a caller spends, read and counted on the table)."""

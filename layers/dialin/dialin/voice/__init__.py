@@ -1,0 +1,4 @@
+"""The voice webhooks: ``app`` (VoiceApp: /voice/incoming, /voice/pin, /voice/wait,
+/voice/status, /voice/fallback, /voice/confirm), ``flow`` (the PIN call flow as pure
+functions), ``directory`` (route and PIN reads), ``status`` (status callbacks),
+``room_aware`` (the steps' room-aware side)."""
