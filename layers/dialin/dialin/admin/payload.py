@@ -32,7 +32,6 @@ ROUTE_FIELDS = frozenset(
     {"number", "mode", "room", "identity_policy", "greeting", "voice", "language", "attempts", "account"}
     | {"pin_input", "prompts"}
 )
-TIME_FIELDS = ("valid_from", "valid_until")
 
 
 class Body:

@@ -13,7 +13,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..core.errors import IncompleteRead
 from .state import (
     JOINING,
     PHONE_ONLY_PK,
@@ -43,13 +42,6 @@ class RoomTable:
     def __init__(self, client: Any, table_name: str) -> None:
         self.client = client
         self.table_name = table_name
-
-    def batch(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """The items found for ``keys``, by (pk, sk), in one BatchGetItem."""
-        response = self.client.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
-        if response.get("UnprocessedKeys"):
-            raise IncompleteRead("batch read throttled")
-        return {_key_of(item): item for item in response.get("Responses", {}).get(self.table_name, [])}
 
     def room(self, account: str, room: str, consistent: bool = False) -> Room | None:
         key = room_key(account, room)

@@ -70,11 +70,6 @@ def default_voice(language: str) -> str:
     return DEFAULT_VOICES.get(locale) or DEFAULT_VOICES.get(language_code(language), "")
 
 
-def prompt_name(text: str) -> str | None:
-    """The name of an English prompt (``PIN_PROMPT``), or None for any other text."""
-    return _NAME_OF.get(text)
-
-
 @lru_cache(maxsize=64)
 def catalogue(language: str) -> Mapping[str, str]:
     """The prompts for ``language``: its catalogue, else English."""

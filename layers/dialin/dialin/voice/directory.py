@@ -35,21 +35,6 @@ class Directory:
             raise IncompleteRead("batch read throttled")
         return {item["pk"]["S"]: item for item in response.get("Responses", {}).get(self.table_name, [])}
 
-    def route_and_caller(
-        self, number: str, caller_key: dict[str, Any], extra: dict[str, Any] | None = None
-    ) -> tuple[Route | None, dict[str, Any] | None, dict[str, Any] | None]:
-        """The route for the dialed number, the caller's lockout counter item (unparsed: see
-        ``VoiceApp.incoming`` for a malformed one) and the ``extra`` item if any, in one request."""
-        route = route_key(number)
-        found = self._batch([route, caller_key, *([extra] if extra else [])])
-        route_item = found.get(route["pk"]["S"])
-        extra_item = found.get(extra["pk"]["S"]) if extra else None
-        return (
-            Route.from_item(route_item) if route_item else None,
-            found.get(caller_key["pk"]["S"]),
-            extra_item,
-        )
-
     def route_and_counters(
         self, number: str, counter_keys: list[dict[str, Any]]
     ) -> tuple[Route | None, list[dict[str, Any] | None]]:
