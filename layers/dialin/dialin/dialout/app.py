@@ -1,8 +1,8 @@
 """The dial-out API (POST /calls): place a phone call that joins a Video room when answered.
 
-The request is checked first (dial_request.py: JSON shape, E.164, the destination
+The request is checked first (``dialout.request``: JSON shape, E.164, the destination
 allow-list, Video name limits), so nothing bad reaches Twilio. The REST client comes from
-``twilio_rest`` (shared with the room-events function); the voice webhooks never load it.
+``edge.rest`` (shared with the room-events function); the voice webhooks never load it.
 """
 
 from __future__ import annotations

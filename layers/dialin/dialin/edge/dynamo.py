@@ -11,7 +11,7 @@ from botocore.config import Config
 # Worst case per request: 2 attempts x (1 s connect + 1 s read) plus a backoff under 1 s.
 # botocore's ``max_attempts`` counts retries only (2 would mean 3 attempts, 3 s against a
 # silent endpoint, up to 9 s in the worst case); ``total_max_attempts`` counts them all.
-# Every request on this client is built by this library (keys from records.py), so botocore's
+# Every request on this client is built by this library (keys from core.records), so botocore's
 # client-side parameter validation, a good share of a warm request's CPU time, would only
 # repeat what DynamoDB checks anyway.
 DYNAMODB_CONFIG = Config(

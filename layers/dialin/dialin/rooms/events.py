@@ -3,7 +3,7 @@ room's state in the table, and waiting calls are moved into a room through the C
 moment it starts or a phone place frees up. A per-minute schedule ends the calls of rooms
 where only phone legs have remained for ``PHONE_ONLY_SECONDS``.
 
-The only code besides dial-out that calls Twilio's REST API (``twilio_rest``).
+The only code besides dial-out that calls Twilio's REST API (``edge.rest``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Room-aware joining as pure functions: (wait state, what the room callbacks said, clock) -> TwiML.
 
 A caller about to join meets one of the decisions of ``rooms.decide``: no callbacks for the
-account (TIMER: join and time the fall-through, exactly as ``flow`` does without this module),
+account (TIMER: join and time the fall-through, exactly as ``calls.verbs.wait`` does without this module),
 CONNECT, NOT_STARTED or FULL. Waiting is a hold: an announcement, the hold music (or a
 pause), then a <Redirect> back to the wait step marked ``held``; the room-events function
 moves the call into the room through the Calls API the moment the room starts, so the hold
@@ -60,7 +60,7 @@ def opens_in(seconds: float, language: str) -> str:
     return localize(messages.PIN_OPENS_IN, language).format(minutes=minutes)
 
 
-def say(response: VoiceResponse, text: str, speech: Speech) -> None:
+def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
     response.say(
         localize(text, speech.language), voice=speech.voice or None, language=speech.language or None
     )
@@ -70,7 +70,7 @@ def hold(state: WaitState, urls: Urls, limits: Limits, music: str, text: str = "
     """Say ``text``, play the hold music (or pause), then come back to the wait step."""
     response = VoiceResponse()
     if text:
-        say(response, text, state.speech)
+        _say(response, text, state.speech)
     if music:
         response.play(music)
     else:

@@ -34,7 +34,7 @@ ROOM_TTL_SECONDS = 2 * 86_400
 # A moved call counts towards the room's phone places until it connects, or for this long.
 JOINING_SECONDS = 30
 # A room-ended newer than this is trusted to mean "not started yet" on a held caller's loop;
-# anything less certain (no state, an older end) gets a <Connect> try instead (room_flow.held).
+# anything less certain (no state, an older end) gets a <Connect> try instead (rooms.flow.held).
 FRESH_ENDED_SECONDS = 300
 
 IN_PROGRESS = "in-progress"
