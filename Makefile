@@ -11,7 +11,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest unit e2e attacks validate scan bench bench-faults build events clean
+.PHONY: run test lint pytest unit e2e attacks validate scan bench bench-faults build events dashboard clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ build: $(SAM_VENV)/.installed
 # Regenerate events/*.json and events/env.json (signed with the documented dev token).
 events: $(BIN)/.installed
 	$(BIN)/python -m dialin_tools.lib.sample_events
+
+# Rewrite the Dashboard's body in template.yaml (between its marker comments) from the widgets
+# in tools/dialin_tools/lib/dashboard.py; tests/infra/test_dashboard.py checks it is current.
+dashboard: $(BIN)/.installed
+	$(BIN)/python -m dialin_tools.lib.dashboard
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -1,5 +1,6 @@
 """The CloudWatch dashboard: every DialIn metric it plots is one the code publishes (no dead
-widgets), every function is on it, and its URL is a stack output."""
+widgets), every function is on it, its URL is a stack output, and template.yaml carries the
+body generated from tools/dialin_tools/lib/dashboard.py (`make dashboard`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import json
 import re
 from typing import Any
 
+import pytest
 from support.published_metrics import published, scan
 
 from dialin.edge import faults
 from dialin.voice import status
+from dialin_tools.lib import dashboard as generator
+from dialin_tools.lib import template as tpl
 
 NAMESPACE = "DialIn"
 SEARCH_NAME = re.compile(r"MetricName=\\?\"(\w+)\\?\"")
@@ -78,7 +82,7 @@ def test_every_function_has_duration_percentiles_errors_and_the_api_its_latency(
         if row[0] == "AWS/Lambda"
     ]
     for function in functions:
-        missing = f"add {function}'s Duration (p50, p99) and Errors to the Dashboard in template.yaml"
+        missing = f"add {function} to FUNCTIONS in dialin_tools/lib/dashboard.py, then `make dashboard`"
         assert ("Duration", function, "p50") in lambda_rows, missing
         assert ("Duration", function, "p99") in lambda_rows, missing
         assert any(metric == "Errors" and name == function for metric, name, _ in lambda_rows), missing
@@ -97,3 +101,36 @@ def test_the_dashboard_url_is_an_output(template: dict[str, Any]):
     url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
     assert url.startswith("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/")
     assert url.endswith("#dashboards:name=${Dashboard}")
+
+
+def test_the_template_carries_the_generated_dashboard():
+    text = tpl.TEMPLATE.read_text(encoding="utf-8")
+    stale = "template.yaml's dashboard is not what dialin_tools/lib/dashboard.py generates: `make dashboard`"
+    assert generator.rewrite(text) == text, stale
+
+
+def test_the_deployed_body_is_the_generated_one(template: dict[str, Any]):
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert json.loads(body) == generator.body()
+
+
+def test_make_dashboard_rewrites_only_between_the_markers():
+    text = tpl.TEMPLATE.read_text(encoding="utf-8")
+    edited = text.replace('"title": "Calls and joins"', '"title": "Old title"')
+    assert edited != text
+    assert generator.rewrite(edited) == text
+    with pytest.raises(ValueError, match="markers"):
+        generator.rewrite(text.replace(generator.END, "# the end marker, lost"))
+
+
+def test_the_widgets_are_laid_out_without_overlap():
+    cells: set[tuple[int, int]] = set()
+    for widget in generator.body()["widgets"]:
+        assert widget["x"] + widget["width"] <= generator.FULL
+        area = {
+            (x, y)
+            for x in range(widget["x"], widget["x"] + widget["width"])
+            for y in range(widget["y"], widget["y"] + widget["height"])
+        }
+        assert not area & cells, widget["properties"].get("title")
+        cells |= area

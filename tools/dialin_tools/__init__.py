@@ -11,5 +11,6 @@
   ``dial``, ``room`` (signed room callbacks).
 - ``lib``: shared pieces: ``apigw`` (API Gateway events, Twilio signing, the documented dev
   token), ``template`` (template.yaml reader), ``stack`` (stack outputs), ``sigv4``,
-  ``sample_events`` (events/), ``faultinject``, ``simulated_time`` (serve follows call's clock).
+  ``sample_events`` (events/), ``faultinject``, ``simulated_time`` (serve follows call's clock),
+  ``dashboard`` (the CloudWatch dashboard's widgets; `make dashboard` writes them into template.yaml).
 """
