@@ -11,11 +11,11 @@ import hashlib
 from typing import Any
 
 from ..core.errors import Conflict, Invalid
+from ..core.keys import idempotency_key
 from ..core.records import MalformedRecord, number_attribute
 
 WINDOW_SECONDS = 86_400
 MAX_KEY_LENGTH = 255
-SK = "IDEMPOTENCY"
 
 
 class AlreadyCreated(Conflict):
@@ -38,8 +38,7 @@ def check_key(key: str) -> str:
 
 
 def record_key(key: str) -> dict[str, dict[str, str]]:
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return {"pk": {"S": f"IDEMPOTENCY#{digest}"}, "sk": {"S": SK}}
+    return idempotency_key(hashlib.sha256(key.encode("utf-8")).hexdigest())
 
 
 def put_action(table: str, key: str, pin_id: str, now: int) -> dict[str, Any]:

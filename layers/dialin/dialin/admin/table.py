@@ -17,9 +17,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..core.errors import Conflict, Invalid, NotFound
+from ..core.keys import membership_key, pin_key, route_key
 from ..core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, hash_pin
-from ..core.records import MalformedRecord, PinGrant, Route, number_attribute, pin_key, route_key
-from ..rooms.pins import RoomPin, delete_entries, delete_pin_actions, membership_key, room_pins
+from ..core.records import MalformedRecord, PinGrant, Route, number_attribute
+from ..edge.dynamo import TRANSACTION_CANCELED, error_code, is_conditional_failure, items
+from ..rooms.pins import RoomPin, delete_entries, delete_pin_actions, room_pins
 from . import idempotency
 from .bulk import ImportPlan, Row, plan_import, raise_problems, read_rows
 from .checks import check_name, check_number
@@ -33,10 +35,6 @@ BATCH_GET_KEYS = 100
 MAX_BATCH_ROUNDS = 10
 NOT_EXISTS = "attribute_not_exists(pk)"
 EXISTS = "attribute_exists(pk)"
-
-
-def _is_conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class Admin:
@@ -73,7 +71,7 @@ class Admin:
         try:
             self.client.put_item(TableName=self.table, Item=route.to_item(), **extra)
         except ClientError as exc:
-            if _is_conditional_failure(exc):
+            if is_conditional_failure(exc):
                 raise Conflict(
                     "that number already has a route; nothing was changed "
                     "(use --replace to overwrite it, or `dialin route remove` it first)"
@@ -122,12 +120,11 @@ class Admin:
             try:
                 self.client.transact_write_items(TransactItems=actions)
             except ClientError as exc:
-                reasons = _cancellation_codes(exc)
-                if idempotency_key and reasons[2:3] == ["ConditionalCheckFailed"]:
+                if idempotency_key and is_conditional_failure(exc, action=2):
                     raise idempotency.AlreadyCreated(
                         idempotency.recorded_pin(self.client, self.table, idempotency_key)
                     ) from None
-                if reasons[:1] != ["ConditionalCheckFailed"]:
+                if not is_conditional_failure(exc, action=0):
                     raise
                 continue
             return new, entry
@@ -205,7 +202,7 @@ class Admin:
                 ]
             )
         except ClientError as exc:
-            if _cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+            if is_conditional_failure(exc, action=0):
                 return None  # revoked meanwhile
             raise
         return grant
@@ -242,7 +239,7 @@ class Admin:
             try:
                 self.client.transact_write_items(TransactItems=puts[start : start + TRANSACTION_ITEMS])
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                if error_code(exc) == TRANSACTION_CANCELED:
                     written = (
                         f"; the first {start} items (PINs in file order, each with its room entry, "
                         "then routes) were written"
@@ -270,14 +267,14 @@ class Admin:
             problems += [
                 f"{where}: the number already has a route (use --replace to overwrite routes)"
                 for where, r in plan.routes
-                if f"ROUTE#{r.number}" in taken
+                if route_key(r.number)["pk"]["S"] in taken
             ]
         for round_ in range(GENERATE_TRIES):
             taken = self._existing([pin_key(new.grant.pin_hash) for _, new in plan.pins])
             in_file = {new.grant.pin_hash for _, new in plan.pins}
             redraw = False
             for index, (where, new) in enumerate(plan.pins):
-                if f"PIN#{new.grant.pin_hash}" not in taken:
+                if pin_key(new.grant.pin_hash)["pk"]["S"] not in taken:
                     continue
                 if not new.generated:
                     if round_ == 0:
@@ -316,7 +313,7 @@ class Admin:
                 TableName=self.table, Key=key, ConditionExpression=EXISTS, ReturnValues="ALL_OLD"
             )
         except ClientError as exc:
-            if _is_conditional_failure(exc):
+            if is_conditional_failure(exc):
                 return None
             raise
         return response.get("Attributes")
@@ -331,21 +328,13 @@ class Admin:
         return records, bad
 
     def _scan(self, kind: str) -> Iterator[dict[str, Any]]:
-        pages = self.client.get_paginator("scan").paginate(
+        return items(
+            self.client.scan,
             TableName=self.table,
             FilterExpression="#t = :t",
             ExpressionAttributeNames={"#t": "type"},
             ExpressionAttributeValues={":t": {"S": kind}},
         )
-        for page in pages:
-            yield from page.get("Items", [])
-
-
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    """Per-action codes of a cancelled transaction ("None" for actions that passed)."""
-    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return []
-    return [str(r.get("Code")) for r in exc.response.get("CancellationReasons") or []]
 
 
 def _expires(item: Mapping[str, Any]) -> int | None:

@@ -1,6 +1,6 @@
 """Directory records (routes and PIN grants) and their DynamoDB item format.
 
-Keys: ``pk`` and ``sk``, both strings, as declared once in template.yaml.
+Keys: ``pk`` and ``sk``, both strings, as declared once in template.yaml (built by ``keys``).
   route: pk = ROUTE#<dialed number, E.164>, sk = ROUTE
   PIN:   pk = PIN#<hex HMAC-SHA256(pepper, PIN)>, sk = PIN
 """
@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .keys import PIN
+from .keys import pin_key as pin_key  # re-exported, as is route_key
+from .keys import route_key as route_key
 from .validation import is_account_sid, is_e164, is_xml_text, name_problem
 
-ROUTE_SK = "ROUTE"
-PIN_SK = "PIN"
 DIRECT = "direct"
 PIN_MODE = "pin"
 ROUTE_MODES = (DIRECT, PIN_MODE)
@@ -37,14 +38,6 @@ MAX_PHONE_LIMIT = 35
 
 class MalformedRecord(ValueError):
     """An item in the table that does not have the documented shape."""
-
-
-def route_key(number: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"ROUTE#{number}"}, "sk": {"S": ROUTE_SK}}
-
-
-def pin_key(pin_hash: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"PIN#{pin_hash}"}, "sk": {"S": PIN_SK}}
 
 
 def _text(item: Mapping[str, Any], name: str, default: str = "") -> str:
@@ -180,7 +173,7 @@ class PinGrant:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> PinGrant:
         pk = _text(item, "pk")
-        if not pk.startswith("PIN#"):
+        if not pk.startswith(PIN):
             raise MalformedRecord("PIN key has the wrong prefix")
         identity = _text(item, "identity")
         if identity:
@@ -191,7 +184,7 @@ class PinGrant:
         if number and not is_e164(number):
             raise MalformedRecord("PIN number scope is not E.164")
         return cls(
-            pin_hash=pk[4:],
+            pin_hash=pk[len(PIN) :],
             room=_room(item, required=True),
             identity=identity,
             on_duplicate=_choice(item, "on_duplicate", DUPLICATE_POLICIES, UNIQUE),

@@ -1,13 +1,13 @@
 """The dial-out function's per-stack call rate: calls placed in a fixed hour, counted in the
-table (pk ``RATE#DIALOUT``; the dial-out role may write no other item)."""
+table (pk ``RATE#DIALOUT``, ``core.keys``; the dial-out role may write no other item)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..core.keys import dial_out_rate_key
 from ..guard.lockout import FailureCounters, LockoutPolicy
 
-RATE_KEY = {"pk": {"S": "RATE#DIALOUT"}, "sk": {"S": "RATE"}}
 WINDOW_SECONDS = 3600
 
 
@@ -22,4 +22,4 @@ class CallRate:
         if per_hour <= 0:
             return False
         policy = LockoutPolicy(max_failures=per_hour + 1, window_seconds=WINDOW_SECONDS, lock_seconds=0)
-        return self.counters.record_failure(RATE_KEY, now, policy).failures <= per_hour
+        return self.counters.record_failure(dial_out_rate_key(), now, policy).failures <= per_hour

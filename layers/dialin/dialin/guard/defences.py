@@ -7,7 +7,7 @@ Cost: the first step reads every counter that applies with the route (one BatchG
 a failed PIN updates the caller's counter and, for an unattested caller, the two budgets.
 
 Items (``FAIL#`` like every counter, so the voice role writes nothing else; numbers are
-never stored, only their HMAC)::
+never stored, only their HMAC; keys built by ``core.keys``)::
 
   pk = FAIL#<HMAC(pepper, From)>,           sk = CALLER         attested caller, stack-wide
   pk = FAIL#<HMAC(pepper, From + " " + To)>, sk = CALLER_NUMBER unattested caller on one number
@@ -21,37 +21,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.config import Settings
+from ..core.keys import caller_number_counter_key, number_budget_key, stack_budget_key
 from ..core.records import MalformedRecord
 from .budgets import Budget, Budgets, Gate, Guard, caller_of
-from .lockout import (
-    FAIL_PREFIX,
-    AlreadyCounted,
-    Counter,
-    FailureCounters,
-    LockoutPolicy,
-    caller_hash,
-    counter_key,
-)
-
-CALLER_NUMBER_SK = "CALLER_NUMBER"
-NUMBER_SK = "NUMBER"
-STACK_SK = "STACK"
+from .lockout import AlreadyCounted, Counter, FailureCounters, LockoutPolicy, caller_hash, counter_key
 
 
 def caller_key(pepper: str, from_number: str, to_number: str, attested: bool) -> dict[str, Any]:
     caller = caller_of(from_number)
     if attested:
         return counter_key(pepper, caller)
-    digest = caller_hash(pepper, f"{caller} {to_number}")
-    return {"pk": {"S": f"{FAIL_PREFIX}{digest}"}, "sk": {"S": CALLER_NUMBER_SK}}
+    return caller_number_counter_key(caller_hash(pepper, f"{caller} {to_number}"))
 
 
 def number_key(pepper: str, to_number: str) -> dict[str, Any]:
-    return {"pk": {"S": f"{FAIL_PREFIX}NUMBER#{caller_hash(pepper, to_number)}"}, "sk": {"S": NUMBER_SK}}
+    return number_budget_key(caller_hash(pepper, to_number))
 
 
 def stack_key() -> dict[str, Any]:
-    return {"pk": {"S": f"{FAIL_PREFIX}STACK"}, "sk": {"S": STACK_SK}}
+    return stack_budget_key()
 
 
 def counting(budget: Budget) -> LockoutPolicy:

@@ -33,11 +33,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..core.keys import CALLER_SK as CALLER_SK  # re-exported
+from ..core.keys import caller_counter_key
 from ..core.records import MalformedRecord, number_attribute
 from ..core.validation import is_e164
+from ..edge.dynamo import is_conditional_failure
 
-FAIL_PREFIX = "FAIL#"
-CALLER_SK = "CALLER"
 # Restart and increment can race with another failure of the same caller; a bounded retry.
 UPDATE_TRIES = 3
 
@@ -47,7 +48,7 @@ def caller_hash(pepper: str, number: str) -> str:
 
 
 def counter_key(pepper: str, number: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"{FAIL_PREFIX}{caller_hash(pepper, number)}"}, "sk": {"S": CALLER_SK}}
+    return caller_counter_key(caller_hash(pepper, number))
 
 
 def dialed_label(number: str) -> str:
@@ -171,13 +172,13 @@ class FailureCounters:
             try:
                 return self._update(key, restart, now, policy, request)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                if not is_conditional_failure(exc):
                     raise
                 restart = not restart  # the other case holds (or a concurrent failure changed it)
         try:
             return self._update(key, restart, now, policy, request)
         except ClientError as exc:
-            if not request or exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not request or not is_conditional_failure(exc):
                 raise
             item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
             if item is None or item.get("last_request", {}).get("S") != request:

@@ -1,4 +1,4 @@
-"""Room state and call items in the table (formats in ``rooms``).
+"""Room state and call items in the table (formats in ``state``, keys in ``core.keys``).
 
 The voice function reads a room's state (batched with the account marker, one request) and
 adds call items (``CALLS#`` keys only: its IAM allows nothing else). The room-events function
@@ -13,18 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .state import (
-    JOINING,
-    PHONE_ONLY_PK,
-    WAITING,
-    Room,
-    WaitingCall,
-    account_key,
-    call_key,
-    calls_pk,
-    phone_only_key,
-    room_key,
-)
+from ..core.keys import PHONE_ONLY, account_key, call_key, calls_pk, phone_only_key, room_key
+from ..edge.dynamo import is_conditional_failure, items
+from .state import JOINING, WAITING, Room, WaitingCall
 
 # Optimistic concurrency on the room state: callbacks of one room can arrive together.
 SAVE_TRIES = 4
@@ -67,7 +58,7 @@ class RoomTable:
         try:
             write(TableName=self.table_name, **request)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_conditional_failure(exc):
                 return False
             raise
         return True
@@ -94,21 +85,13 @@ class RoomTable:
         return saved
 
     def calls(self, account: str, room: str) -> list[WaitingCall]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": calls_pk(account, room)}},
-        }
-        return [WaitingCall.from_item(item) for item in self._all_pages(request)]
-
-    def _all_pages(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**request)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return items
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = items(
+            self.client.query,
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": calls_pk(account, room)}},
+        )
+        return [WaitingCall.from_item(item) for item in found]
 
     def claim(self, call: WaitingCall, now: int) -> bool:
         """Mark a waiting call joining, only if it is still waiting: of concurrent callbacks,
@@ -154,11 +137,12 @@ class RoomTable:
 
     def phone_only_due(self, now: int) -> list[tuple[str, int]]:
         """(sk, due) of the phone-only rooms whose time is up."""
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "FilterExpression": "#d <= :now",
-            "ExpressionAttributeNames": {"#d": "due"},
-            "ExpressionAttributeValues": {":pk": {"S": PHONE_ONLY_PK}, ":now": {"N": str(now)}},
-        }
-        return [(item["sk"]["S"], int(item["due"]["N"])) for item in self._all_pages(request)]
+        found = items(
+            self.client.query,
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="#d <= :now",
+            ExpressionAttributeNames={"#d": "due"},
+            ExpressionAttributeValues={":pk": {"S": PHONE_ONLY}, ":now": {"N": str(now)}},
+        )
+        return [(item["sk"]["S"], int(item["due"]["N"])) for item in found]

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.errors import IncompleteRead
-from ..core.records import PinGrant, Route, pin_key, route_key
+from ..core.keys import pin_key, route_key
+from ..core.records import PinGrant, Route
 
 
 class Directory:
