@@ -1,6 +1,7 @@
 """Faults on our side: each gives a polite 200 TwiML, a `service fault` log line naming it,
 and a Fault<kind> metric. Injected with botocore's Stubber, dead endpoints on 127.0.0.1 and
-corrupt items in moto. (Time to answer is measured by `make bench`, not asserted here.)"""
+corrupt items in moto. (Time to answer is measured by `make bench`, not asserted here.)
+Every other function reports its faults the same way (the end of this file)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,37 @@ import json
 import socket
 import zipfile
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
+from support.admin_events import AdminHandler, admin_module
 from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, fallback_post, twilio_post
+from support.dial_events import calls_event, dial_out_module
 from support.observed import Emitted
+from support.published_metrics import SOURCES
+from support.rooms import SCHEDULED, CallsApi, RoomHandler, room_callback, room_events_app
+from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from support.twiml import parse, said, verbs
-from support.voice import BASE, TABLE, local_settings
+from support.voice import BASE, TABLE, Clock, local_settings
 
+from dialin.admin.api import AdminApp
+from dialin.admin.table import Admin
 from dialin.calls.steps import PinState, Speech, Urls
 from dialin.core.pins import hash_pin
 from dialin.core.records import PinGrant, pin_key, route_key
+from dialin.dialout.app import DialOutApp
+from dialin.dialout.rate import CallRate
+from dialin.dialout.request import DialOutSettings
 from dialin.edge import faults
 from dialin.edge.credentials import Credentials, secrets_config
 from dialin.edge.dynamo import DYNAMODB_CONFIG, dynamodb_client
 from dialin.guard.defences import caller_key, number_key, stack_key
 from dialin.guard.lockout import Counter
+from dialin.rooms.events import RoomEventsApp
+from dialin.rooms.pins import pin_revoker
 from dialin.rooms.state import account_key
 from dialin.speech import messages
 from dialin.voice.app import VoiceApp
@@ -314,3 +328,128 @@ def test_fallback_base64_garbage_body(emitted: Callable[[], Emitted]):
         archive.writestr("x", "not a form")
     event = fallback_post(buffer.getvalue(), base64_body=True)
     assert said(parse(handle(app, event))) == messages.UNAVAILABLE
+
+
+# Every function: one injected fault (DynamoDB throttling each request of one client),
+# through the real handler, is one `service fault` line with its kind and Fault<kind>.
+
+
+def _throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
+    error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
+    return SimpleNamespace(status_code=400), {"Error": error, "ResponseMetadata": {}}
+
+
+def throttled_client() -> Any:
+    """A DynamoDB client whose every request is refused as throttled (before it is sent)."""
+    client = dynamodb_client()
+    client.meta.events.register("before-call.dynamodb", _throttle)
+    return client
+
+
+def assert_reported(out: Emitted, step: str, kind: str = faults.THROTTLED) -> dict[str, Any]:
+    """One `service fault` line (step, kind, cause), ServiceFaults and Fault<kind> in the EMF."""
+    lines = [r for r in out.logs() if r.get("message") == "service fault"]
+    cause = "ThrottlingException" if kind == faults.THROTTLED else "CredentialsUnavailable"
+    assert [(r["step"], r["kind"], r["cause"]) for r in lines] == [(step, kind, cause)]
+    assert "Rate exceeded" not in json.dumps(lines)  # never the fault's message
+    metrics = out.metrics()
+    assert (metrics.get("ServiceFaults"), metrics.get(f"Fault{kind}")) == (1, 1)
+    return lines[0]
+
+
+@pytest.fixture
+def room_events_on(monkeypatch: pytest.MonkeyPatch) -> Callable[[RoomEventsApp], RoomHandler]:
+    """The real functions/room_events/app.py handler, with the app a test gives it."""
+    route = next(r for r in api_routes(load()) if r.path == "/video/status")
+    module, _ = load_handler(route.code_dir, route.handler)
+
+    def wire(app: RoomEventsApp) -> RoomHandler:
+        monkeypatch.setattr(module, "room_events", app)
+        return RoomHandler(module, app)
+
+    return wire
+
+
+NO_CALLS_API = CallsApi("http://127.0.0.1:9")  # never reached: the table fails first
+
+
+def test_voice_function_reports_a_fault(emitted: Callable[[], Emitted]):
+    response = handle(local_app(throttled_client()), twilio_post(INCOMING, To=DIRECT))
+    out = emitted()
+    assert_polite_fault(response, out, faults.THROTTLED)
+    assert_reported(out, "incoming")
+
+
+def test_room_events_function_reports_a_fault_in_a_callback(
+    room_events_on: Callable[[RoomEventsApp], RoomHandler], emitted: Callable[[], Emitted]
+):
+    clock = Clock()
+    rooms = room_events_on(room_events_app(throttled_client(), clock, NO_CALLS_API))
+    response = rooms(room_callback("room-created", "Standup", clock.now))
+    assert (response["statusCode"], response["body"]) == (500, "Unavailable")
+    assert_reported(emitted(), "room event")
+
+
+def test_room_events_function_reports_a_fault_in_the_phone_only_sweep(
+    room_events_on: Callable[[RoomEventsApp], RoomHandler], emitted: Callable[[], Emitted]
+):
+    rooms = room_events_on(room_events_app(throttled_client(), Clock(), NO_CALLS_API))
+    assert rooms(SCHEDULED) == {"ended": 0, "fault": faults.THROTTLED}
+    assert_reported(emitted(), "phone-only sweep")
+
+
+def test_room_events_function_reports_pins_not_revoked(
+    rooms: RoomHandler, clock: Clock, monkeypatch: pytest.MonkeyPatch, emitted: Callable[[], Emitted]
+):
+    """The room's state is saved (the callback answers 200); only revoking its PINs failed."""
+    monkeypatch.setattr(rooms.app, "on_room_ended", pin_revoker(throttled_client(), TABLE))
+    assert rooms(room_callback("room-created", "Standup", clock.now))["statusCode"] == 200
+    emitted()
+    assert rooms(room_callback("room-ended", "Standup", clock.now + 60))["statusCode"] == 200
+    assert assert_reported(emitted(), "pins revocation")["room"] == "Standup"
+
+
+def _dial_out(app: DialOutApp, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    module = dial_out_module()
+    monkeypatch.setattr(module, "dial_out", app)
+    event = calls_event({"to": "+14155550123", "room": "Standup"})
+    return module.lambda_handler(event, LocalContext(function_name="DialOutFunction"))
+
+
+@pytest.mark.parametrize("fault", ["rate", "credentials"])
+def test_dial_out_function_reports_a_fault(
+    monkeypatch: pytest.MonkeyPatch, emitted: Callable[[], Emitted], fault: str
+):
+    account = ACCOUNT_SID if fault == "rate" else ""
+    credentials = Credentials(local_settings(TWILIO_ACCOUNT_SID=account, TWILIO_AUTH_TOKEN=AUTH_TOKEN))
+    settings = DialOutSettings.from_env({"DIALOUT_CALLER_NUMBER": "+14155550100"})
+    rate = CallRate(throttled_client(), TABLE) if fault == "rate" else None
+    twilio = FakeTwilio()
+    response = _dial_out(DialOutApp(settings, credentials, http_client=twilio, rate=rate), monkeypatch)
+    assert response["statusCode"] == 503 and twilio.sent == []
+    if fault == "rate":
+        line = assert_reported(emitted(), "dial-out rate")
+    else:
+        line = assert_reported(emitted(), "dial-out", faults.SECRETS_UNAVAILABLE)
+    assert (line["to"], line["room"]) == ("+1…23", "Standup")
+
+
+def test_admin_function_reports_a_fault(monkeypatch: pytest.MonkeyPatch, emitted: Callable[[], Emitted]):
+    module = admin_module()
+    app = AdminApp(Admin(throttled_client(), TABLE, DEV_PIN_PEPPER))
+    monkeypatch.setattr(module, "admin", app)
+    status, body = AdminHandler(module, app).call("GET", "/admin/routes")
+    assert (status, body["error"]) == (503, "unavailable")
+    assert assert_reported(emitted(), "admin")["route"] == "GET /admin/routes"
+
+
+def test_only_edge_faults_reports_a_fault():
+    """Every function reports through ``edge.faults.report``: a reporter of its own would
+    drift (four did, and counted no Fault<kind>)."""
+    reporters = sorted(
+        str(path.relative_to(folder.parent))
+        for folder in SOURCES
+        for path in folder.rglob("*.py")
+        if any(text in path.read_text(encoding="utf-8") for text in ('"ServiceFaults"', '"service fault"'))
+    )
+    assert reporters == ["dialin/edge/faults.py"]

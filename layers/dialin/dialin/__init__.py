@@ -22,13 +22,13 @@ siblings (the voice function never loads ``twilio.rest``).
 
 One call, traced: Twilio posts /voice/incoming -> ``functions/voice/app.py``
 ``lambda_handler`` (Powertools wraps it) -> ``voice.app.VoiceApp.handle``:
-``edge.apigateway.route_path`` picks the step, ``edge.signature.is_valid`` checks the
-signature with ``edge.credentials`` (403 if wrong) -> ``VoiceApp.incoming``: one
+``edge.apigateway.route_path`` picks the step, ``edge.signature.signed_params`` checks
+the signature with ``edge.credentials`` (403 if wrong) -> ``VoiceApp.incoming``: one
 BatchGetItem through ``voice.directory.Directory.route_and_counters`` (the route, read back
 by ``core.records``, and the FAIL# counters ``guard.defences`` names for this caller,
 judged by ``guard.lockout`` and ``guard.budgets``) -> ``voice.flow.incoming`` builds the
 TwiML with ``calls.verbs`` (<Connect><Room>, or a PIN <Gather> whose action URL carries
 ``calls.steps`` state, spoken through ``speech.prompts``) -> ``edge.http.twiml`` answers
 200 application/xml. Any fault on the way answers a polite 200 ("temporarily unavailable")
-instead, reported by ``edge.faults``.
+instead, reported by ``edge.faults.report`` (as in every function).
 """

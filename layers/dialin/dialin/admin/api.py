@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ..core.errors import CredentialsUnavailable, DialinError, Invalid
-from ..core.records import PIN_MODE, MalformedRecord, Route
+from ..core.errors import DialinError, Invalid
+from ..core.records import PIN_MODE, Route
+from ..edge import faults
 from ..edge.apigateway import lower_headers, route_path
 from ..edge.http import json_response
 from ..edge.observability import count, logger
@@ -26,7 +25,6 @@ from .specs import make_pin_spec, make_route, on
 from .table import Admin
 
 ERROR_KINDS = {400: "invalid_request", 404: "not_found", 409: "conflict"}
-SERVICE_FAULTS = (BotoCoreError, ClientError, CredentialsUnavailable, MalformedRecord)
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -51,9 +49,8 @@ class AdminApp:
             logger.info("admin request refused", extra={**log, "status": exc.status, "field": exc.field})
             count("AdminRejected")
             return json_response(exc.status, _error(exc))
-        except SERVICE_FAULTS as exc:
-            logger.error("admin fault", extra={**log, "fault": type(exc).__name__})
-            count("ServiceFaults")
+        except faults.SERVICE_FAULTS as exc:
+            faults.report("admin", exc, **log)
             unavailable = {"error": "unavailable", "message": "the directory is unavailable; retry"}
             return json_response(503, unavailable)
         except Exception:

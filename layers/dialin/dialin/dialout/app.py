@@ -26,6 +26,7 @@ from twilio.rest import Client
 from ..calls.steps import Speech, Urls
 from ..core.errors import CredentialsUnavailable
 from ..core.validation import is_e164, mask_number
+from ..edge import faults
 from ..edge.apigateway import context_base_url, route_path
 from ..edge.credentials import Credentials
 from ..edge.http import json_response
@@ -190,8 +191,7 @@ class DialOutApp:
         try:
             call = self._rest_client().calls.create(**params)
         except CredentialsUnavailable as exc:
-            logger.error("dial-out unavailable", extra={**log, "fault": str(exc)})
-            count("ServiceFaults")
+            faults.report("dial-out", exc, **log)
             return json_response(
                 503, {"error": "not_configured", "message": f"{exc}: put them in the stack's Twilio secret"}
             )
@@ -224,8 +224,7 @@ class DialOutApp:
         try:
             allowed = self.rate is None or self.rate.allow(int(self.clock()), self.settings.calls_per_hour)
         except (BotoCoreError, ClientError) as exc:
-            logger.error("dial-out rate unavailable", extra={**log, "fault": type(exc).__name__})
-            count("ServiceFaults")
+            faults.report("dial-out rate", exc, **log)
             return json_response(503, {"error": "unavailable", "message": "the call could not be counted"})
         if allowed:
             return None

@@ -1,5 +1,6 @@
 """Where the runtime meets the outside: ``apigateway`` (API Gateway v1/v2 events),
-``signature`` (X-Twilio-Signature), ``http`` (proxy answers), ``credentials`` (Secrets
-Manager), ``observability`` (Powertools logger and metrics), ``faults`` (which failures are
-the service's), ``rest`` (Twilio's REST client, one base URL), ``dynamo`` (the DynamoDB
-client and its helpers)."""
+``signature`` (X-Twilio-Signature: ``signed_params``, every webhook's preamble), ``http``
+(proxy answers), ``credentials`` (Secrets Manager), ``observability`` (Powertools logger and
+metrics), ``faults`` (which failures are the service's, and ``report``, the one fault
+reporter of every function), ``rest`` (Twilio's REST client, one base URL), ``dynamo``
+(the DynamoDB client and its helpers)."""

@@ -1,7 +1,11 @@
 """Faults on our side, named for logs and metrics. The caller hears the same polite
-"temporarily unavailable" for each; operators see which one it was."""
+"temporarily unavailable" for each; operators see which one it was. ``report`` is the one
+reporter every function uses: a ``service fault`` log line and the metrics ``ServiceFaults``
+and ``Fault<kind>``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -14,6 +18,7 @@ from botocore.exceptions import (
 
 from ..core.errors import BadState, CredentialsUnavailable, IncompleteRead
 from ..core.records import MalformedRecord
+from .observability import count, logger
 
 THROTTLED = "Throttled"
 TIMEOUT = "Timeout"
@@ -35,6 +40,15 @@ THROTTLING_CODES = frozenset(
 )
 ACCESS_DENIED_CODES = frozenset(
     {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "KMSAccessDeniedException"}
+)
+# What the functions catch as a fault on our side (each adds its own, e.g. a room conflict).
+SERVICE_FAULTS = (
+    BotoCoreError,
+    ClientError,
+    CredentialsUnavailable,
+    MalformedRecord,
+    BadState,
+    IncompleteRead,
 )
 
 
@@ -75,3 +89,15 @@ def root_cause(exc: BaseException, depth: int = 6) -> str:
             return type(current).__name__
         current = current.__cause__ or current.__context__
     return type(exc).__name__
+
+
+def report(where: str, exc: BaseException, **context: Any) -> str:
+    """Log a ``service fault`` (the step, the fault's type, its kind and root cause, never
+    its message) and count ``ServiceFaults`` and ``Fault<kind>``; returns the kind.
+    ``context`` is logged with it: never a PIN or a full phone number."""
+    kind = classify(exc)
+    extra = {**context, "step": where, "fault": type(exc).__name__, "kind": kind, "cause": root_cause(exc)}
+    logger.error("service fault", extra=extra)
+    count("ServiceFaults")
+    count(f"Fault{kind}")
+    return kind

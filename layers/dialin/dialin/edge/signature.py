@@ -4,17 +4,29 @@ Twilio signs the exact public URL it requested plus the sorted POST parameters. 
 API Gateway that URL is not in the event as such, so it is rebuilt here: from the
 configured public base URL when there is one, else from the Host header and the path
 API Gateway saw (``requestContext.path`` keeps the stage and any base path mapping).
+
+``signed_params`` is the one preamble of every Twilio webhook (voice steps, room callbacks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from twilio.request_validator import RequestValidator
 
-from .apigateway import FormParams, is_http_api, lower_headers, public_base_url, query_pairs, route_path
+from ..core.errors import BadRequest
+from .apigateway import (
+    FormParams,
+    form_params,
+    is_http_api,
+    lower_headers,
+    public_base_url,
+    query_pairs,
+    route_path,
+)
+from .observability import count, logger
 
 SIGNATURE_HEADER = "x-twilio-signature"
 
@@ -83,3 +95,21 @@ def is_valid(
     except ValueError:  # a URL no request of Twilio's has: bad port in Host, lone surrogates
         return False
     return False
+
+
+def signed_params(
+    event: Mapping[str, Any], tokens_for: Callable[[str], Iterable[str]], configured_base: str = ""
+) -> FormParams | None:
+    """The form parameters of a request Twilio signed (with a token ``tokens_for`` gives for
+    its AccountSid), or None: refused, logged and counted (``SignatureRejected``); the
+    caller answers 403. A fault reading the tokens is raised, for the caller's fault answer."""
+    route = route_path(event)
+    try:
+        params = form_params(event)
+        if is_valid(event, params, tokens_for(params.get("AccountSid")), configured_base):
+            return params
+        logger.warning("signature rejected", extra={"route": route})
+    except BadRequest:
+        logger.warning("unreadable request rejected", extra={"route": route})
+    count("SignatureRejected")
+    return None

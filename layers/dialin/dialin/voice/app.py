@@ -12,14 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from ..calls import verbs
 from ..calls.call import Call, Limits
 from ..calls.steps import ConfirmState, PinState, Speech, Urls, WaitState, single_values
 from ..core.config import Settings
-from ..core.errors import BadRequest, BadState, CredentialsUnavailable, IncompleteRead
+from ..core.errors import BadRequest
 from ..core.identity import caller_identity, grant_identity
 from ..core.pins import hash_pin, looks_like_pin
 from ..core.records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
@@ -37,7 +36,7 @@ from ..edge.apigateway import (
 from ..edge.credentials import Credentials
 from ..edge.http import forbidden, not_found, twiml
 from ..edge.observability import count, count_by, logger
-from ..edge.signature import is_valid
+from ..edge.signature import signed_params
 from ..guard.budgets import Gate, Guard, is_attested
 from ..guard.defences import Caller, Defences, parse_counter, policies
 from ..guard.lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
@@ -51,14 +50,7 @@ from .status import record_status
 
 IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
-SERVICE_FAULTS = (
-    BotoCoreError,
-    ClientError,
-    CredentialsUnavailable,
-    MalformedRecord,
-    BadState,
-    IncompleteRead,
-)
+SERVICE_FAULTS = faults.SERVICE_FAULTS
 
 
 @dataclass
@@ -83,9 +75,7 @@ class VoiceApp:
         )
         self.lockout, budgets = policies(self.settings)
         self.defences = Defences(self.counters, self.lockout, budgets)
-        self.rooms = RoomSteps(
-            self.directory, self.limits, self.settings.hold_music_url, report=self._report_fault
-        )
+        self.rooms = RoomSteps(self.directory, self.limits, self.settings.hold_music_url)
 
     @classmethod
     def on_table(
@@ -108,19 +98,12 @@ class VoiceApp:
         if step is None:
             return not_found()
         try:
-            params = form_params(event)
-            tokens = self.credentials.auth_tokens_for(params.get("AccountSid"))
-            if not is_valid(event, params, tokens, self.settings.public_base_url):
-                logger.warning("signature rejected", extra={"route": path})
-                count("SignatureRejected")
-                return forbidden()
-        except BadRequest:
-            logger.warning("unreadable request rejected", extra={"route": path})
-            count("SignatureRejected")
-            return forbidden()
+            params = signed_params(event, self.credentials.auth_tokens_for, self.settings.public_base_url)
         except SERVICE_FAULTS as exc:
             # Without the token nothing can be verified; the answer reveals nothing either.
             return self._unavailable("credentials", exc)
+        if params is None:
+            return forbidden()
 
         call = Call(
             sid=params.get("CallSid"),
@@ -149,15 +132,8 @@ class VoiceApp:
             return twiml(verbs.unavailable())
         return twiml(response)
 
-    def _report_fault(self, where: str, exc: Exception) -> None:
-        kind = faults.classify(exc)
-        extra = {"step": where, "fault": type(exc).__name__, "kind": kind, "cause": faults.root_cause(exc)}
-        logger.error("service fault", extra=extra)
-        count("ServiceFaults")
-        count(f"Fault{kind}")
-
     def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
-        self._report_fault(where, exc)
+        faults.report(where, exc)
         return twiml(verbs.unavailable())
 
     # Steps. Each makes one read (one round trip); a failed PIN adds one counter update.
@@ -285,7 +261,7 @@ class VoiceApp:
         try:
             return parse_counter(item)
         except MalformedRecord as exc:
-            self._report_fault("incoming", exc)
+            faults.report("incoming", exc)
             return None
 
     def _count_failure(self, call: Call, state: PinState, now: int) -> Guard:
