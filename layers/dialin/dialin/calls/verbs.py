@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ..core.records import Route
 from ..speech import messages
@@ -32,16 +32,26 @@ def spoken_seconds(text: str) -> int:
     return (len(text) + 13) // 14 if text else 0
 
 
-def localized(text: str, speech: Speech) -> str:
-    """A prompt of ``messages`` in the call's language (any other text as it is)."""
-    return localize(text, speech.language, speech.prompts)
+# What a <Say> speaks: one text, or parts said one after the other (each a prompt or not).
+Text = str | tuple[str, ...]
 
 
-def say(response: VoiceResponse, text: str, speech: Speech) -> None:
-    response.say(localized(text, speech), voice=speech.voice or None, language=speech.language or None)
+def localized(text: Text, speech: Speech, **values: object) -> str:
+    """What the caller hears for ``text``: each prompt of ``messages`` in the call's language
+    or the route's own text for it (other text as it is), parts joined by a space."""
+    if isinstance(text, str):
+        return localize(text, speech.language, speech.prompts, **values)
+    return " ".join(localized(part, speech, **values) for part in text if part)
 
 
-def goodbye(text: str, speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
+def say(response: VoiceResponse | Gather, text: Text, speech: Speech, **values: object) -> None:
+    """The one <Say> of every builder: the call's language, voice and the route's own texts."""
+    response.say(
+        localized(text, speech, **values), voice=speech.voice or None, language=speech.language or None
+    )
+
+
+def goodbye(text: Text, speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
     response = VoiceResponse()
     say(response, text, speech)
     response.hangup()
@@ -72,14 +82,15 @@ def join(
 
 
 def connect(
-    response: VoiceResponse, urls: Urls, state: WaitState, now: float, text: str = ""
+    response: VoiceResponse, urls: Urls, state: WaitState, now: float, text: Text = ""
 ) -> VoiceResponse:
     """Say ``text``, then <Connect> to ``state``'s room (its fall-through times from now)."""
-    if text:
+    heard = localized(text, state.speech)
+    if heard:
         say(response, text, state.speech)
     room = response.connect()
     room.room(state.room, participant_identity=state.identity)
-    after = replace(state, connected_at=int(now) + spoken_seconds(text), held=False)
+    after = replace(state, connected_at=int(now) + spoken_seconds(heard), held=False)
     response.redirect(urls.wait(after), method="POST")
     return response
 

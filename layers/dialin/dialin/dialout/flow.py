@@ -28,12 +28,12 @@ class Invite:
 
 def _invitation(invite: Invite, speech: Speech) -> str:
     parts = [
-        localized(messages.DIAL_OUT_INVITE_BY, speech).format(caller=invite.caller)
+        localized(messages.DIAL_OUT_INVITE_BY, speech, caller=invite.caller)
         if invite.caller
         else localized(messages.DIAL_OUT_INVITE, speech)
     ]
     if invite.room:
-        parts.append(localized(messages.DIAL_OUT_ROOM, speech).format(room=invite.room))
+        parts.append(localized(messages.DIAL_OUT_ROOM, speech, room=invite.room))
     parts.append(localized(messages.DIAL_OUT_PRESS_ONE, speech))
     return " ".join(parts)
 
@@ -67,7 +67,7 @@ def dial_out_answered(
             method="POST",
             action_on_empty_result=True,
         )
-        gather.say(_invitation(invite, speech), voice=speech.voice or None, language=speech.language or None)
+        say(gather, _invitation(invite, speech), speech)
         response.hangup()  # reached only if Twilio does not call the confirm step
         return response
     say(response, messages.CONNECTING, speech)

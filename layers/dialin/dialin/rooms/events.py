@@ -16,21 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.exceptions import BotoCoreError, ClientError
 from twilio.twiml.voice_response import VoiceResponse
 
 from ..calls import verbs
 from ..calls.steps import Speech, Urls, WaitState
 from ..core.config import Settings, api_base_url_setting
-from ..core.errors import BadRequest, CredentialsUnavailable
-from ..core.records import MalformedRecord
 from ..core.validation import is_account_sid, name_problem
-from ..edge.apigateway import FormParams, form_params, public_base_url, route_path
+from ..edge import faults
+from ..edge.apigateway import FormParams, public_base_url, route_path
 from ..edge.credentials import Credentials
 from ..edge.http import forbidden, not_found, twiml
 from ..edge.observability import count, logger, metrics
 from ..edge.rest import GONE, MOVED, ClientCache, update_call
-from ..edge.signature import is_valid
+from ..edge.signature import signed_params
 from ..speech import messages
 from . import state as rooms
 from .pins import pin_revoker
@@ -41,7 +39,7 @@ ROUTE = "/video/status"
 MAX_TWIML_CHARS = 4000
 # Calls moved at once; Twilio's default REST concurrency per account is far above this.
 MOVE_WORKERS = 10
-SERVICE_FAULTS = (BotoCoreError, ClientError, CredentialsUnavailable, MalformedRecord, Conflict)
+SERVICE_FAULTS = (*faults.SERVICE_FAULTS, Conflict)
 # What a hook for the first room-ended of a room gets: (AccountSid, room name, when it
 # ended in epoch seconds).
 RoomEndedHook = Callable[[str, str, float], None]
@@ -82,15 +80,16 @@ def moved_twiml(call: rooms.WaitingCall, urls: Urls, now: float) -> str:
         int(now),
         call.started or int(now),
         0,
-        Speech(call.voice, call.language),
+        call.speech(),
         cap=call.cap if call.cap < rooms.MAX_PHONE_PARTICIPANTS else 0,
         aware=True,
     )
     return verbs.connect(VoiceResponse(), urls, state, now).to_xml(xml_declaration=False)
 
 
-def ended_twiml() -> str:
-    return verbs.goodbye(messages.EVERYONE_LEFT).to_xml(xml_declaration=False)
+def ended_twiml(speech: Speech = verbs.DEFAULT_SPEECH) -> str:
+    """What a phone caller left alone hears, spoken as the voice function spoke to them."""
+    return verbs.goodbye(messages.EVERYONE_LEFT, speech).to_xml(xml_declaration=False)
 
 
 @dataclass
@@ -113,22 +112,18 @@ class RoomEventsApp:
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
-            ended = self.end_phone_only_rooms()
-            return {"ended": ended}
+            try:
+                return {"ended": self.end_phone_only_rooms()}
+            except SERVICE_FAULTS as exc:  # the rooms stay listed: the next run retries
+                return {"ended": 0, "fault": faults.report("phone-only sweep", exc)}
         if route_path(event) != ROUTE:
             return not_found()
         try:
-            params = form_params(event)
-            tokens = self.credentials.auth_tokens_for(params.get("AccountSid"))
-            if not is_valid(event, params, tokens, self.settings.public_base_url):
-                logger.warning("signature rejected", extra={"route": ROUTE})
-                count("SignatureRejected")
-                return forbidden()
-        except BadRequest:
-            count("SignatureRejected")
-            return forbidden()
+            params = signed_params(event, self.credentials.auth_tokens_for, self.settings.public_base_url)
         except SERVICE_FAULTS as exc:
             return self._fault("signature", exc)
+        if params is None:
+            return forbidden()
         try:
             self._callback(params, Urls(public_base_url(event, self.settings.public_base_url)))
         except SERVICE_FAULTS as exc:
@@ -136,8 +131,7 @@ class RoomEventsApp:
         return twiml(VoiceResponse())
 
     def _fault(self, where: str, exc: Exception) -> dict[str, Any]:
-        logger.error("service fault", extra={"step": where, "fault": type(exc).__name__})
-        count("ServiceFaults")
+        faults.report(where, exc)
         # Twilio does not retry a room callback; a 500 at least shows in its debugger.
         return {"statusCode": 500, "headers": {"Content-Type": "text/plain"}, "body": "Unavailable"}
 
@@ -247,8 +241,9 @@ class RoomEventsApp:
                 self.table.set_phone_only(account, name, None, 0)
                 continue
             client = self.clients.get(account)  # a fault here keeps the room listed: the next run retries
+            speech = {call.call_sid: call.speech() for call in self.table.calls(account, name)}
             for call_sid in room.phone.values():
-                update_call(client, call_sid, ended_twiml())
+                update_call(client, call_sid, ended_twiml(speech.get(call_sid, verbs.DEFAULT_SPEECH)))
             self.table.set_phone_only(account, name, None, 0)
             ended += 1
             count("PhoneOnlyRoomsEnded")

@@ -19,7 +19,6 @@ from ..calls.call import Limits
 from ..calls.steps import Speech, Urls, WaitState
 from ..core.records import PinGrant
 from ..speech import messages
-from ..speech.prompts import localize
 from .state import (
     CONNECT,
     FULL,
@@ -52,25 +51,19 @@ def pin_window(grant: PinGrant | None, dialed: str, now: float, max_wait_seconds
     return OPEN
 
 
-def opens_in(seconds: float, language: str) -> str:
-    """When an early PIN opens, in whole minutes rounded up, in the caller's language."""
+def opens_in(seconds: float, speech: Speech) -> str:
+    """When an early PIN opens, in whole minutes rounded up, as the caller hears it."""
     minutes = max(1, int((seconds + 59) // 60))
     if minutes == 1:
-        return localize(messages.PIN_OPENS_SOON, language)
-    return localize(messages.PIN_OPENS_IN, language).format(minutes=minutes)
+        return verbs.localized(messages.PIN_OPENS_SOON, speech)
+    return verbs.localized(messages.PIN_OPENS_IN, speech, minutes=minutes)
 
 
-def _say(response: VoiceResponse, text: str, speech: Speech) -> None:
-    response.say(
-        localize(text, speech.language), voice=speech.voice or None, language=speech.language or None
-    )
-
-
-def hold(state: WaitState, urls: Urls, limits: Limits, music: str, text: str = "") -> VoiceResponse:
+def hold(state: WaitState, urls: Urls, limits: Limits, music: str, text: verbs.Text = "") -> VoiceResponse:
     """Say ``text``, play the hold music (or pause), then come back to the wait step."""
     response = VoiceResponse()
-    if text:
-        _say(response, text, state.speech)
+    if verbs.localized(text, state.speech):
+        verbs.say(response, text, state.speech)
     if music:
         response.play(music)
     else:
@@ -100,15 +93,14 @@ def attempt(
     """A caller about to join: <Connect> (CONNECT, TIMER) or hold (NOT_STARTED, FULL)."""
     if decision in (CONNECT, TIMER):
         return verbs.connect(VoiceResponse(), urls, state, now, lead)
-    text = " ".join(part for part in (lead, _announcement(decision, state.loops)) if part)
-    return hold(state, urls, limits, music, text)
+    return hold(state, urls, limits, music, (lead, _announcement(decision, state.loops)))
 
 
 def early_pin(state: WaitState, urls: Urls, now: float, limits: Limits, music: str) -> VoiceResponse:
     """Hold until an early PIN's window opens, saying when every few loops."""
     text = ""
     if state.loops % verbs.REMIND_EVERY_LOOPS == 0:
-        text = opens_in(state.not_before - now, state.speech.language)
+        text = opens_in(state.not_before - now, state.speech)
     return hold(state, urls, limits, music, text)
 
 

@@ -19,20 +19,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..core.records import MalformedRecord, PinGrant, number_attribute, pin_key
+from ..core.keys import PIN, membership_key, pin_key, room_pins_pk
+from ..core.records import MalformedRecord, PinGrant, number_attribute
+from ..edge import faults
+from ..edge.dynamo import TRANSACTION_CANCELED, error_code, items
 from ..edge.observability import count, logger
 
-ROOM_PREFIX = "ROOMPINS#"
-PIN_PREFIX = "PIN#"
 ENTRY_TYPE = "room-pin"
-
-
-def room_partition(room: str) -> str:
-    return f"{ROOM_PREFIX}{room}"
-
-
-def membership_key(room: str, pin_hash: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": room_partition(room)}, "sk": {"S": f"{PIN_PREFIX}{pin_hash}"}}
 
 
 @dataclass(frozen=True)
@@ -62,7 +55,7 @@ class RoomPin:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> RoomPin:
         sk = item.get("sk", {}).get("S", "")
-        if not isinstance(sk, str) or not sk.startswith(PIN_PREFIX):
+        if not isinstance(sk, str) or not sk.startswith(PIN):
             raise MalformedRecord("room PIN entry has the wrong sort key")
         grant = PinGrant.from_item({**item, "pk": {"S": sk}})
         created = number_attribute(item, "created_at")
@@ -78,14 +71,13 @@ class RoomPin:
 
 
 def room_items(client: Any, table: str, room: str) -> Iterator[dict[str, Any]]:
-    pages = client.get_paginator("query").paginate(
+    return items(
+        client.query,
         TableName=table,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": room_partition(room)}},
+        ExpressionAttributeValues={":pk": {"S": room_pins_pk(room)}},
         ConsistentRead=True,
     )
-    for page in pages:
-        yield from page.get("Items", [])
 
 
 def room_pins(client: Any, table: str, room: str) -> tuple[list[RoomPin], int]:
@@ -128,7 +120,7 @@ def delete_entries(
         try:
             client.transact_write_items(TransactItems=actions(entry))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            if error_code(exc) != TRANSACTION_CANCELED:
                 raise
             continue
         deleted.append(entry)
@@ -146,8 +138,7 @@ def pin_revoker(client: Any, table: str) -> Callable[[str, str, float], None]:
         try:
             revoked = revoke_ended_room_pins(client, table, account, room, ended_at)
         except (BotoCoreError, ClientError, MalformedRecord) as exc:
-            logger.error("pins not revoked", extra={"room": room, "fault": type(exc).__name__})
-            count("ServiceFaults")
+            faults.report("pins revocation", exc, room=room)
             return
         if revoked:
             logger.info("pins ended with their room", extra={"room": room, "pins": len(revoked)})

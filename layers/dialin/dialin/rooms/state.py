@@ -1,7 +1,8 @@
 """Room state from Twilio's room status callbacks, the calls waiting for a room, and the pure
 decisions made on them. No table, no clock: callers pass both in.
 
-Items (all carry ``expires_at``, the table's TTL; room names are unique per account only):
+Items (all carry ``expires_at``, the table's TTL; room names are unique per account only;
+keys built by ``core.keys``):
   account marker  pk = ROOMS#<AccountSid>, sk = ACCOUNT         this account sends room callbacks
   room state      pk = ROOM#<AccountSid>#<room>, sk = STATE     in progress, who is connected
   call            pk = CALLS#<AccountSid>#<room>, sk = <CallSid> a phone leg the bridge let at the room
@@ -17,15 +18,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..calls.steps import Speech
+from ..core.keys import CALLS, ROOM, call_key, room_key
+from ..core.keys import account_key as account_key  # re-exported, as are the next two
+from ..core.keys import calls_pk as calls_pk
+from ..core.keys import split_phone_only as split_phone_only
 from ..core.records import MalformedRecord, number_attribute
 from ..core.validation import is_account_sid, name_problem
+from ..speech import messages
 
-ACCOUNT_PREFIX = "ROOMS#"
-ROOM_PREFIX = "ROOM#"
-CALLS_PREFIX = "CALLS#"
-PHONE_ONLY_PK = "PHONEONLY"
-ACCOUNT_SK = "ACCOUNT"
-STATE_SK = "STATE"
 # Twilio's cap on PSTN participants in one room.
 MAX_PHONE_PARTICIPANTS = 35
 # How long the table keeps what the callbacks told us.
@@ -47,30 +48,6 @@ TIMER = "timer"  # no room callbacks for this account: join and time the fall-th
 CONNECT = "connect"
 NOT_STARTED = "not-started"
 FULL = "full"
-
-
-def account_key(account: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"{ACCOUNT_PREFIX}{account}"}, "sk": {"S": ACCOUNT_SK}}
-
-
-def room_key(account: str, room: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"{ROOM_PREFIX}{account}#{room}"}, "sk": {"S": STATE_SK}}
-
-
-def calls_pk(account: str, room: str) -> str:
-    return f"{CALLS_PREFIX}{account}#{room}"
-
-
-def call_key(account: str, room: str, call_sid: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": calls_pk(account, room)}, "sk": {"S": call_sid}}
-
-
-def phone_only_key(account: str, room: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": PHONE_ONLY_PK}, "sk": {"S": f"{account}#{room}"}}
-
-
-def split_phone_only(sk: str) -> tuple[str, str]:
-    return sk[:34], sk[35:]
 
 
 def is_call_sid(value: str) -> bool:
@@ -137,8 +114,8 @@ class Room:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Room:
         pk = _text(item, "pk")
-        account, _, name = pk.removeprefix(ROOM_PREFIX).partition("#")
-        if not pk.startswith(ROOM_PREFIX) or not is_account_sid(account) or name_problem(name, "room"):
+        account, _, name = pk.removeprefix(ROOM).partition("#")
+        if not pk.startswith(ROOM) or not is_account_sid(account) or name_problem(name, "room"):
             raise MalformedRecord("room state key is malformed")
         return cls(
             account=account,
@@ -187,6 +164,13 @@ class WaitingCall:
     not_before: int = 0  # epoch seconds: an early PIN's window opens then
     moved_at: int = 0
     started: int = 0  # epoch seconds: when the caller first tried to join (the wait's start)
+    custom: bool = False  # the route has texts of its own (the voice steps read them again)
+    farewell: str = ""  # the route's own text for EVERYONE_LEFT: this function cannot read routes
+
+    def speech(self) -> Speech:
+        """How this caller is spoken to, as the voice function spoke to them."""
+        prompts = {messages.EVERYONE_LEFT.key: self.farewell} if self.farewell else {}
+        return Speech(self.voice, self.language, self.custom, prompts)
 
     def to_item(self, expires_at: int) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -198,20 +182,20 @@ class WaitingCall:
             "cap": {"N": str(self.cap)},
             "expires_at": {"N": str(expires_at)},
         }
-        for name in ("voice", "language"):
+        for name in ("voice", "language", "farewell"):
             if getattr(self, name):
                 item[name] = {"S": getattr(self, name)}
-        for name in ("not_before", "moved_at", "started"):
+        for name in ("not_before", "moved_at", "started", "custom"):
             if getattr(self, name):
-                item[name] = {"N": str(getattr(self, name))}
+                item[name] = {"N": str(int(getattr(self, name)))}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> WaitingCall:
         pk, sid = _text(item, "pk"), _text(item, "sk")
-        account, _, room = pk.removeprefix(CALLS_PREFIX).partition("#")
+        account, _, room = pk.removeprefix(CALLS).partition("#")
         identity = _text(item, "identity")
-        if not pk.startswith(CALLS_PREFIX) or not is_call_sid(sid) or name_problem(identity, "identity"):
+        if not pk.startswith(CALLS) or not is_call_sid(sid) or name_problem(identity, "identity"):
             raise MalformedRecord("call item is malformed")
         return cls(
             account=account,
@@ -226,6 +210,8 @@ class WaitingCall:
             not_before=number_attribute(item, "not_before") or 0,
             moved_at=number_attribute(item, "moved_at") or 0,
             started=number_attribute(item, "started") or 0,
+            custom=bool(number_attribute(item, "custom")),
+            farewell=_text(item, "farewell"),
         )
 
 

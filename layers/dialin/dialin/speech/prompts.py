@@ -1,8 +1,8 @@
 """Prompts in the caller's language.
 
-The English constants of ``dialin.speech.messages`` are the catalogue's keys: the flow keeps saying
-``messages.PIN_PROMPT`` and ``localize`` turns it into the route's language (or the route's
-own text for that prompt) as it is spoken. Any other text (a route's greeting) is said as is.
+The flow says ``messages.PIN_PROMPT``, a ``messages.Prompt``; ``localize`` looks its name up in
+the route's own texts, then in the catalogue of the route's language, as it is spoken. Any
+other text (a route's greeting) is said as is.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ENGLISH = "en"
 
 
 def _english() -> dict[str, str]:
-    return {name: text for name, text in vars(messages).items() if name.isupper() and isinstance(text, str)}
+    return {p.key: str(p) for p in vars(messages).values() if isinstance(p, messages.Prompt)}
 
 
 CATALOGUES: dict[str, Mapping[str, str]] = {
@@ -28,7 +28,6 @@ CATALOGUES: dict[str, Mapping[str, str]] = {
     "pt": pt.TEXTS,
 }
 PROMPT_NAMES = tuple(CATALOGUES[ENGLISH])
-_NAME_OF = {text: name for name, text in CATALOGUES[ENGLISH].items()}
 
 # Amazon Polly voices Twilio offers (standard, not neural), by locale and by language alone.
 DEFAULT_VOICES = {
@@ -76,12 +75,15 @@ def catalogue(language: str) -> Mapping[str, str]:
     return CATALOGUES.get(language_code(language), CATALOGUES[ENGLISH])
 
 
-def localize(text: str, language: str = "", overrides: Mapping[str, str] | None = None) -> str:
-    """``text`` as the caller hears it: the route's own text for that prompt, else the
-    catalogue of ``language`` (English when there is none for it). Other text is kept."""
-    name = _NAME_OF.get(text)
-    if name is None:
-        return text
-    if overrides and name in overrides:
-        return overrides[name]
-    return catalogue(language).get(name, text)
+def localize(
+    text: str, language: str = "", overrides: Mapping[str, str] | None = None, **values: object
+) -> str:
+    """``text`` as the caller hears it: for a prompt, the route's own text for it, else the
+    catalogue of ``language`` (English when there is none for it); other text is kept.
+    ``values`` fill the prompt's ``{placeholders}`` once it is in the caller's language."""
+    if isinstance(text, messages.Prompt):
+        if overrides and text.key in overrides:
+            text = overrides[text.key]
+        else:
+            text = catalogue(language).get(text.key, str(text))
+    return text.format(**values) if values else str(text)

@@ -44,8 +44,7 @@ def _gather(response: VoiceResponse, urls: Urls, state: PinState, lead: str = ""
         **spoken,
     )
     prompt = messages.PIN_PROMPT_SPOKEN if state.spoken else messages.PIN_PROMPT
-    text = " ".join(localized(part, state.speech) for part in (lead, prompt) if part)
-    gather.say(text, voice=state.speech.voice or None, language=state.speech.language or None)
+    say(gather, (lead, prompt), state.speech)
     return response
 
 
@@ -55,17 +54,16 @@ def incoming(
     urls: Urls,
     now: float,
     limits: Limits,
-    locked: bool = False,
     guard: Guard | None = None,
     aware: bool = False,
 ) -> VoiceResponse:
-    """First webhook of a call: the dialed number decides. ``locked`` (or ``guard.locked``):
+    """First webhook of a call: the dialed number decides. ``guard.locked``:
     the caller is locked out of PIN entry (a direct number still connects: it asks for no
     PIN); a spent budget slows or closes PIN entry for callers it applies to. ``aware``: the
     account sends room callbacks (carried to the PIN step)."""
     if route is None:
         return goodbye(messages.UNKNOWN_NUMBER)
-    guard = guard or Guard(locked=locked)
+    guard = guard or Guard()
     speech = speech_of(route)
     if guard.locked and route.mode != DIRECT:
         return locked_out(speech)
@@ -119,13 +117,12 @@ def pin_entered(
     grant: PinGrant | None,
     urls: Urls,
     now: float,
-    locked: bool = False,
     guard: Guard | None = None,
 ) -> VoiceResponse:
-    """The <Gather> action. ``grant`` is the record for the entered PIN, if any; ``locked``
-    (or ``guard.locked``): this failure locked the caller out, so no further attempt is
+    """The <Gather> action. ``grant`` is the record for the entered PIN, if any;
+    ``guard.locked``: this failure locked the caller out, so no further attempt is
     offered; a budget this failure spent ends the call (one attempt per call from then on)."""
-    guard = guard or Guard(locked=locked, attested=state.attested)
+    guard = guard or Guard(attested=state.attested)
     if grant is not None and pin_accepted(call, grant, now):
         response = VoiceResponse()
         say(response, messages.PIN_ACCEPTED, state.speech)

@@ -8,7 +8,6 @@ path of ``flow``, exactly as without this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -19,21 +18,16 @@ from ..calls.call import Call, Limits
 from ..calls.steps import Urls, WaitState
 from ..core.records import MalformedRecord
 from ..core.validation import is_account_sid
+from ..edge import faults
 from ..edge.observability import count, logger
 from ..rooms import flow as room_flow
 from ..rooms import state as rooms
 from ..rooms.table import RoomTable
+from ..speech import messages
 from .directory import Directory
 
 # Call items outlive the longest wait by this much.
 CALL_TTL_MARGIN_SECONDS = 3600
-# (where, fault): the voice app logs and counts it (VoiceApp._report_fault).
-FaultReport = Callable[[str, Exception], None]
-
-
-def _log_fault(where: str, exc: Exception) -> None:
-    logger.error("service fault", extra={"step": where, "fault": type(exc).__name__})
-    count("ServiceFaults")
 
 
 @dataclass
@@ -41,7 +35,6 @@ class RoomSteps:
     directory: Directory  # the table is reached through its client, on first use
     limits: Limits
     music: str = ""
-    report: FaultReport = _log_fault
 
     @cached_property
     def table(self) -> RoomTable:
@@ -98,7 +91,7 @@ class RoomSteps:
             joining = replace(waiting, status=rooms.JOINING, moved_at=int(now))
             claimed = self.table.claim_waiting(joining, self._expires(now, waiting.started))
         except (BotoCoreError, ClientError, MalformedRecord) as exc:
-            self.report("room recheck", exc)  # the caller waits, to be moved or joined at a hold loop
+            faults.report("room recheck", exc)  # the caller waits, to be moved or joined at a hold loop
             return held
         return rooms.CONNECT if claimed else held
 
@@ -132,11 +125,13 @@ class RoomSteps:
             not_before=state.not_before,
             moved_at=int(now) if status == rooms.JOINING else 0,
             started=state.since,
+            custom=state.speech.custom,
+            farewell=state.speech.prompts.get(messages.EVERYONE_LEFT.key, ""),
         )
         try:
             self.table.add_call(item, self._expires(now, state.since))
         except (BotoCoreError, ClientError) as exc:
             if status == rooms.WAITING:
                 raise  # a waiting caller nobody can move: the step answers "unavailable"
-            self.report("record call", exc)  # joining needs no write: connect anyway
+            faults.report("record call", exc)  # joining needs no write: connect anyway
         return item if status == rooms.WAITING else None
