@@ -28,11 +28,6 @@ def served() -> Iterator[Served]:
         yield running
 
 
-@pytest.fixture(autouse=True)
-def dev_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
-
-
 def dial(served: Served, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = cli.main(["call", *args, "--url", served.url])
     captured = capsys.readouterr()

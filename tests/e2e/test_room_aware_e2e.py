@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from support.processes import Running
-from support.served import Served, dialin_serve
+from support.served import Served, dialin_serve, room
 
 from dialin.speech import messages
 from dialin_tools import cli
@@ -20,16 +20,6 @@ WAIT = "60"  # seconds a held call waits for its move: a bound, not an expectati
 def served() -> Iterator[Served]:
     with dialin_serve() as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def dev_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def room(served: Served, *args: str) -> None:
-    assert cli.main(["room", *args, "--url", served.url]) == 0
 
 
 def call(served: Served, *args: str) -> Running:

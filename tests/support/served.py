@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dialin_tools import cli
+
 STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
 DIALIN = Path(sys.executable).with_name("dialin")
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,3 +111,8 @@ def _url(line: str) -> str:
     found = LOCAL_URL.search(line)
     assert found is not None, line
     return found.group(0)
+
+
+def room(served: Served, *args: str) -> None:
+    """``dialin room ARGS`` against ``served``: a signed room callback, answered 200."""
+    assert cli.main(["room", *args, "--url", served.url]) == 0

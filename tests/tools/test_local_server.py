@@ -4,7 +4,6 @@ the environment it gives the handlers (all in-process, no sockets used for reque
 from __future__ import annotations
 
 import base64
-import json
 import types
 from collections.abc import Iterator
 from dataclasses import replace
@@ -214,10 +213,3 @@ def test_the_twilio_stand_in_answers_a_calls_update_and_keeps_the_twiml(api: Loc
     assert lines == [
         f"Calls API (stand-in): {call_sid[:8]}… moved: <Connect> to room Board as phone-0123-k3fa2"
     ]
-    rooms = "/_twilio/v1/Rooms/Board%20Room"
-    assert api.invoke("GET", rooms, [], b"", "127.0.0.1")[0] == 404  # not in progress
-    api.standin.observe({"StatusCallbackEvent": "room-created", "RoomName": "Board Room", "RoomSid": "RM1"})
-    status, _, body = api.invoke("GET", rooms, [], b"", "127.0.0.1")
-    assert status == 200 and json.loads(body)["sid"] == "RM1"
-    api.standin.observe({"StatusCallbackEvent": "room-ended", "RoomName": "Board Room", "RoomSid": "RM1"})
-    assert api.invoke("GET", rooms, [], b"", "127.0.0.1")[0] == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,26 +76,64 @@ class ApiRoute:
     auth: str  # "" or "AWS_IAM"
 
 
-def api_routes(template: dict[str, Any], root: Path = ROOT) -> list[ApiRoute]:
-    routes = []
+def function_events(
+    template: dict[str, Any], kind: str
+) -> Iterator[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """(function's logical id, its properties, event id, event properties) for each event of ``kind``."""
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]
         for event_id, event in (props.get("Events") or {}).items():
-            if event.get("Type") != "Api":
-                continue
-            ev = event["Properties"]
-            auth = (ev.get("Auth") or {}).get("Authorizer", "")
-            routes.append(
-                ApiRoute(
-                    function=logical_id,
-                    event=event_id,
-                    method=str(ev["Method"]).upper(),
-                    path=ev["Path"],
-                    code_dir=root / props["CodeUri"],
-                    handler=props["Handler"],
-                    auth=auth,
-                )
+            if event.get("Type") == kind:
+                yield logical_id, props, event_id, event.get("Properties") or {}
+
+
+def api_routes(template: dict[str, Any], root: Path = ROOT) -> list[ApiRoute]:
+    return [
+        ApiRoute(
+            function=logical_id,
+            event=event_id,
+            method=str(ev["Method"]).upper(),
+            path=ev["Path"],
+            code_dir=root / props["CodeUri"],
+            handler=props["Handler"],
+            auth=(ev.get("Auth") or {}).get("Authorizer", ""),
+        )
+        for logical_id, props, event_id, ev in function_events(template, "Api")
+    ]
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    function: str  # logical id
+    event: str  # the event's logical id
+    seconds: int  # its rate
+    code_dir: Path
+    handler: str  # module.function
+
+
+RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86_400, "days": 86_400}
+
+
+def rate_seconds(expression: str) -> int | None:
+    """``rate(1 minute)`` -> 60; None for a cron() expression or anything else."""
+    inner = expression.strip()
+    if not (inner.startswith("rate(") and inner.endswith(")")):
+        return None
+    value, _, unit = inner[5:-1].strip().partition(" ")
+    if not value.isdigit() or unit.strip() not in RATE_UNITS:
+        return None
+    return int(value) * RATE_UNITS[unit.strip()]
+
+
+def schedules(template: dict[str, Any], root: Path = ROOT) -> list[ScheduleEvent]:
+    """The functions' Schedule events that run at a rate (EventBridge invokes them)."""
+    found = []
+    for logical_id, props, event_id, event in function_events(template, "Schedule"):
+        seconds = rate_seconds(str(event.get("Schedule", "")))
+        if seconds:
+            found.append(
+                ScheduleEvent(logical_id, event_id, seconds, root / props["CodeUri"], props["Handler"])
             )
-    return routes
+    return found

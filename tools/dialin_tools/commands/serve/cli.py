@@ -27,6 +27,7 @@ from dialin_tools.commands.admin.targets import (
 )
 from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.room.cli import callback_params
+from dialin_tools.commands.serve.schedules import Schedules
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
 from dialin_tools.commands.serve.server import (
     ROOM_STATUS_PATH,
@@ -95,6 +96,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--no-seed", action="store_true", help="start with an empty embedded table")
     parser.add_argument("--verbose", action="store_true", help="also show the handlers' logs and metrics")
+    parser.add_argument(
+        "--schedule-seconds",
+        type=float,
+        default=float(os.environ.get("DIALIN_SCHEDULE_SECONDS") or 0) or None,
+        metavar="SECONDS",
+        help="run the template's schedules this often, not at their rate (e.g. the phone-only check)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -153,6 +161,24 @@ def _dial_out_dry_run() -> dict[str, str]:
     }
 
 
+def _local_environment(
+    verbose: bool, public_url: str, table: str, endpoint: str, token: str, pepper: str
+) -> dict[str, str]:
+    """What the handlers read locally instead of the deployed stack's resources."""
+    return {
+        "TABLE_NAME": table,
+        "PUBLIC_BASE_URL": public_url,
+        "TWILIO_SECRET_ARN": "",
+        "PIN_PEPPER_SECRET_ARN": "",
+        "TWILIO_AUTH_TOKEN": token,
+        "PIN_PEPPER": pepper,
+        "DYNAMODB_ENDPOINT_URL": endpoint,
+        **_dial_out_dry_run(),
+        "POWERTOOLS_LOG_LEVEL": "INFO" if verbose else "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "false" if verbose else "true",
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     refuse_public_dev_secrets(args, os.environ)  # before anything listens
     public_url = _public_url(args.public_url)
@@ -167,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{args.port} ({exc.strerror}); pick another --port"
         ) from None
     db: EmbeddedDynamoDB | None = None
+    schedules: Schedules | None = None
     try:
         local_url = f"http://{args.host}:{api.port}"
         token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
@@ -180,27 +207,24 @@ def run(args: argparse.Namespace) -> int:
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(EMBEDDED_AWS_ENV)
             plan = _seed_embedded(args, template, endpoint)
-        local = {
-            "TABLE_NAME": table,
-            "PUBLIC_BASE_URL": public_url or local_url,
-            "TWILIO_SECRET_ARN": "",
-            "PIN_PEPPER_SECRET_ARN": "",
-            "TWILIO_AUTH_TOKEN": token,
-            "PIN_PEPPER": pepper,
-            "DYNAMODB_ENDPOINT_URL": endpoint,
-            **_dial_out_dry_run(),
-            "POWERTOOLS_LOG_LEVEL": "INFO" if args.verbose else "WARNING",
-            "POWERTOOLS_METRICS_DISABLED": "false" if args.verbose else "true",
-        }
+        local = _local_environment(args.verbose, public_url or local_url, table, endpoint, token, pepper)
         local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
         api.mount(loaded := load_routes(template, routes))
-        print(banner(args, api, loaded, table, endpoint, plan, public_url, token), flush=True)
+        locks = {r.route.function: r.lock for r in loaded}
+        schedules = Schedules(tpl.schedules(template), args.schedule_seconds, locks.__getitem__)
+        shown = banner(
+            args, api, loaded, table, endpoint, plan, public_url, token, _schedules_line(schedules)
+        )
+        print(shown, flush=True)
+        schedules.start()
         _stop_on_sigterm()
         api.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        if schedules is not None:
+            schedules.stop()
         api.close()
         if db is not None:
             db.stop()
@@ -299,6 +323,14 @@ def demo_calls(plan: ImportPlan | None, url: str) -> list[tuple[str, str]]:
     return calls
 
 
+def _schedules_line(schedules: Schedules) -> str:
+    runs = [
+        f"{event.event} every {schedules.every or event.seconds:g} s ({event.function})"
+        for event in schedules.events
+    ]
+    return "Schedules: " + (", ".join(runs) if runs else "none")
+
+
 def _joins_as(identity: str, on_duplicate: str) -> str:
     if not identity:
         return "as a guest"
@@ -314,6 +346,7 @@ def banner(
     plan: ImportPlan | None,
     public_url: str,
     token: str,
+    schedules: str = "",
 ) -> str:
     local_url = f"http://{args.host}:{api.port}"
     lines = [f"dialin serve: template.yaml's API on {local_url} (stage-less paths, as `sam local start-api`)"]
@@ -328,6 +361,8 @@ def banner(
         lines.append(f"DynamoDB: table {table} with your AWS credentials")
     token_name = "the dev auth token" if token == DEV_AUTH_TOKEN else "TWILIO_AUTH_TOKEN"
     lines.append(f"Signatures: checked for {public_url or local_url} with {token_name}")
+    if schedules:
+        lines.append(schedules)
     calls = demo_calls(plan, public_url or local_url)
     if calls:
         width = max(len(command) for command, _ in calls)

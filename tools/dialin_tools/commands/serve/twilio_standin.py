@@ -2,8 +2,7 @@
 
 - Twilio's REST API, reached by the room-events and dial-out functions through
   TWILIO_API_BASE_URL: a Calls API update is answered as Twilio would, logged, kept for the
-  call, and calls nobody; ``GET /v1/Rooms/{UniqueName}`` answers the room while it is in
-  progress (as the room callbacks that reached `dialin serve` tell), else 404, as Twilio does.
+  call, and calls nobody.
 - For `dialin call`, what Twilio's media side would do to a call: ``GET
   /_twilio/local/Calls/{CallSid}/next?wait=S`` answers the call's next change within S
   seconds (new TwiML from a Calls API update, or ``left``: its room session ended), or 204;
@@ -20,14 +19,13 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 PREFIX = "/_twilio"
 SID = r"(CA[0-9a-zA-Z]{32})"
 CALL_UPDATE = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-zA-Z]{32})/Calls/" + SID + r"\.json$")
 NEXT = re.compile(r"^/local/Calls/" + SID + r"/next$")
 JOINED = re.compile(r"^/local/Calls/" + SID + r"/joined$")
-ROOM = re.compile(r"^/v1/Rooms/(?P<name>[^/]+)$")
 NOT_FOUND = {"code": 20404, "message": "The requested resource was not found", "status": 404}
 MAX_WAIT_SECONDS = 120.0
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -63,7 +61,6 @@ class CallsStandIn:
         self.pending: dict[str, list[dict[str, str]]] = {}  # changes not yet fetched by the call
         self.joined: dict[str, tuple[str, str]] = {}  # CallSid -> (room, identity)
         self.callbacks_seen = False
-        self.rooms: dict[str, str] = {}  # rooms in progress: UniqueName -> RoomSid
         self.changed = threading.Condition()
 
     def handle(self, method: str, path: str, query: str, body: bytes) -> Answer:
@@ -75,10 +72,6 @@ class CallsStandIn:
             return self._next(waiting.group(1), query)
         if method == "POST" and joined:
             return self._joined(joined.group(1), _form(body))
-        room = ROOM.match(local)
-        if method == "GET" and room and unquote(room["name"]) in self.rooms:
-            name = unquote(room["name"])
-            return _json(200, {"sid": self.rooms[name], "unique_name": name, "status": "in-progress"})
         return _json(404, NOT_FOUND)
 
     def _push(self, call_sid: str, change: dict[str, str]) -> None:
@@ -126,10 +119,6 @@ class CallsStandIn:
         ended, takes its phone calls out of the room (Twilio moves on past their <Connect>)."""
         self.callbacks_seen = True
         event, room = form.get("StatusCallbackEvent", ""), form.get("RoomName", "")
-        if event == "room-created":
-            self.rooms[room] = form.get("RoomSid", "")
-        elif event == "room-ended":
-            self.rooms.pop(room, None)
         identity = form.get("ParticipantIdentity", "")
         for call_sid, (joined_room, joined_identity) in list(self.joined.items()):
             gone = event == "room-ended" or (
