@@ -24,6 +24,7 @@ import pytest
 from moto import mock_aws
 from support.observed import Emitted
 from support.rooms import CallsApi, RoomHandler, calls_api, room_events_app
+from support.routes import api_route
 from support.voice import TABLE, Clock, Handler, local_settings
 
 from dialin.edge.credentials import Credentials
@@ -45,10 +46,19 @@ def aws() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.Session:
+    """One session for the suite: it keeps botocore's loaded service models, which
+    ``mock_aws`` drops from the default session at every start (about 150 ms a client).
+    Created after moto is imported, so its clients are mocked whenever a mock is active."""
+    return boto3.Session(region_name="us-east-1")
+
+
 @pytest.fixture
-def empty_table(aws: None, template: dict[str, Any]) -> Any:
-    """A moto client with the directory table created from template.yaml, empty."""
-    client = boto3.client("dynamodb", region_name="us-east-1")
+def empty_table(aws: None, template: dict[str, Any], boto_session: boto3.Session) -> Any:
+    """A moto client of its own (event hooks die with the test) with the directory table
+    created from template.yaml, empty."""
+    client = boto_session.client("dynamodb")
     tpl.create_table(client, template, TABLE)
     return client
 
@@ -73,7 +83,7 @@ def voice_app(dynamodb: Any, clock: Clock) -> VoiceApp:
 
 @pytest.fixture
 def voice_handler(voice_app: VoiceApp, monkeypatch: pytest.MonkeyPatch) -> Handler:
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/voice/incoming")
+    route = api_route("/voice/incoming")
     module, _ = load_handler(route.code_dir, route.handler)
     monkeypatch.setattr(module, "voice", voice_app)
     return Handler(module, voice_app)
@@ -91,7 +101,7 @@ def rooms(
     dynamodb: Any, clock: Clock, calls_stand_in: CallsApi, monkeypatch: pytest.MonkeyPatch
 ) -> RoomHandler:
     """The real functions/room_events/app.py handler on moto, moving calls through the stand-in."""
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
+    route = api_route("/video/status")
     module, _ = load_handler(route.code_dir, route.handler)
     monkeypatch.setattr(module, "room_events", room_events_app(dynamodb, clock, calls_stand_in))
     return RoomHandler(module, module.room_events)

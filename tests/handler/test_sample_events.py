@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.routes import api_route
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Handler
 
@@ -84,12 +85,11 @@ def test_room_event_file_through_the_room_events_handler(dynamodb: Any, monkeypa
     from dialin.rooms.events import RoomEventsApp, RoomEventsSettings
     from dialin.rooms.table import RoomTable
     from dialin_tools.commands.serve.handlers import LocalContext, load_handler
-    from dialin_tools.lib import template as tpl
 
     env = json.loads((EVENTS / "env.json").read_text())["RoomEventsFunction"]
     env["TABLE_NAME"] = TABLE
     settings = Settings.from_env(env)
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/video/status")
+    route = api_route("/video/status")
     module, _ = load_handler(route.code_dir, route.handler)
     options = RoomEventsSettings.from_env(env)
     assert options.api_base_url == "http://host.docker.internal:3000/_twilio"

@@ -10,8 +10,8 @@ from typing import Any
 from dialin.admin.api import AdminApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.commands.serve.server import match_path
-from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import rest_event
+from support.routes import api_route, api_routes
 
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 CALLER_ARN = "arn:aws:iam::123456789012:role/clinic-backend"
@@ -28,7 +28,7 @@ def admin_event(
 ) -> dict[str, Any]:
     """An event for ``path`` (``/admin/pins/abc``), its declared route found in template.yaml."""
     declared, parameters = path, {}
-    for route in tpl.api_routes(tpl.load()):
+    for route in api_routes():
         found = match_path(route.path, path)
         if route.method == method and found is not None and route.path.startswith("/admin"):
             declared, parameters = route.path, found
@@ -50,7 +50,7 @@ def admin_event(
 
 
 def admin_module() -> Any:
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/admin/pins")
+    route = api_route("/admin/pins")
     module, _ = load_handler(route.code_dir, route.handler)
     return module
 

@@ -15,8 +15,8 @@ from dialin.guard.budgets import ATTESTED_VERSTAT
 from dialin.speech import messages
 from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import load_handler
-from dialin_tools.lib import template as tpl
 from support.callers import INCOMING, gather_action, twilio_post
+from support.routes import api_route
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, Handler, local_settings
 
@@ -33,7 +33,7 @@ def voice_handler_with(client: Any, clock: Clock, monkeypatch: Any, **env: Any) 
     """The real functions/voice/app.py handler on ``client``, with these settings."""
     settings = local_settings(**env)
     app = VoiceApp.on_table(settings, client, Credentials(settings), clock=clock)
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/voice/incoming")
+    route = api_route("/voice/incoming")
     module, _ = load_handler(route.code_dir, route.handler)
     monkeypatch.setattr(module, "voice", app)
     return Handler(module, app)

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from dialin_tools.commands.serve.handlers import load_handler
-from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import rest_event
+from support.routes import api_route
 
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 CALLER_ARN = "arn:aws:iam::123456789012:user/ops"
@@ -38,6 +38,6 @@ def calls_event(
 
 def dial_out_module() -> Any:
     """functions/dial_out/app.py, loaded as Lambda (and `dialin serve`) would load it."""
-    route = next(r for r in tpl.api_routes(tpl.load()) if r.path == "/calls")
+    route = api_route("/calls")
     module, _ = load_handler(route.code_dir, route.handler)
     return module
