@@ -13,6 +13,7 @@ from dialin.calls.call import Call, Limits
 from dialin.calls.steps import PinState, Speech, Urls, WaitState
 from dialin.core.identity import caller_identity, grant_identity
 from dialin.core.records import ANONYMOUS, PIN_MODE, REPLACE, PinGrant, Route
+from dialin.guard.budgets import Gate, Guard
 from dialin.speech import messages
 from dialin.voice import flow
 
@@ -31,14 +32,16 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def test_unknown_number_says_sorry_and_hangs_up():
-    root = xml(flow.incoming(CALL, None, URLS, NOW, LIMITS))
+    answer = flow.incoming(CALL, None, URLS, NOW, LIMITS)
+    root = xml(answer.twiml)
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.UNKNOWN_NUMBER
+    assert answer.outcome == flow.UNKNOWN_NUMBER
 
 
 def test_direct_number_connects_with_generated_identity_then_waits():
     route = Route(number=CALL.to_number, room="Daily <Standup> & co", voice="Polly.Amy", language="en-GB")
-    root = xml(flow.incoming(CALL, route, URLS, NOW, LIMITS))
+    root = xml(flow.incoming(CALL, route, URLS, NOW, LIMITS).twiml)
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     room = root.find("Connect/Room")
     assert room is not None and room.text == "Daily <Standup> & co"  # escaped by the builder
@@ -56,7 +59,7 @@ def test_direct_number_connects_with_generated_identity_then_waits():
 
 def test_pin_number_gathers_dtmf_ending_in_pound_in_route_voice():
     route = Route(number=CALL.to_number, mode=PIN_MODE, voice="Polly.Joanna", language="en-US", attempts=4)
-    root = xml(flow.incoming(CALL, route, URLS, NOW, LIMITS))
+    root = xml(flow.incoming(CALL, route, URLS, NOW, LIMITS).twiml)
     assert verbs(root) == ["Gather"]
     gather = root.find("Gather")
     assert gather.get("input") == "dtmf" and gather.get("finishOnKey") == "#"
@@ -76,7 +79,7 @@ def _pin_state(attempt: int = 1, max_attempts: int = 3) -> PinState:
 
 def test_correct_personal_pin_joins_with_its_identity():
     grant = _grant(identity="alice", on_duplicate=REPLACE)
-    root = xml(flow.pin_entered(CALL, _pin_state(), grant, URLS, NOW))
+    root = xml(flow.pin_entered(CALL, _pin_state(), grant, URLS, NOW).twiml)
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     assert root.find("Connect/Room").get("participantIdentity") == "alice"
     assert root.find("Connect/Room").text == "Clinic"
@@ -92,7 +95,7 @@ def test_personal_pin_unique_policy_adds_a_per_call_suffix():
 
 
 def test_guest_pin_gets_generated_identity():
-    root = xml(flow.pin_entered(CALL, _pin_state(), _grant(), URLS, NOW))
+    root = xml(flow.pin_entered(CALL, _pin_state(), _grant(), URLS, NOW).twiml)
     identity = root.find("Connect/Room").get("participantIdentity")
     assert identity.startswith("guest-0123-")
 
@@ -108,7 +111,7 @@ def test_identity_is_at_most_128_characters():
 @pytest.mark.parametrize("digits", ["123456", ""])
 def test_wrong_or_missing_pin_reprompts_with_next_attempt(digits: str):
     call = Call(CALL.sid, CALL.from_number, CALL.to_number, digits)
-    root = xml(flow.pin_entered(call, _pin_state(1), None, URLS, NOW))
+    root = xml(flow.pin_entered(call, _pin_state(1), None, URLS, NOW).twiml)
     assert verbs(root) == ["Gather"]
     text = said(root)
     assert (messages.PIN_WRONG if digits else messages.PIN_MISSING) in text
@@ -117,9 +120,11 @@ def test_wrong_or_missing_pin_reprompts_with_next_attempt(digits: str):
 
 
 def test_last_wrong_pin_says_goodbye_and_hangs_up():
-    root = xml(flow.pin_entered(CALL, _pin_state(3, 3), None, URLS, NOW))
+    answer = flow.pin_entered(CALL, _pin_state(3, 3), None, URLS, NOW)
+    root = xml(answer.twiml)
     assert verbs(root) == ["Say", "Hangup"]
     assert said(root) == messages.PIN_FAILED
+    assert answer.outcome == flow.PIN_FAILED
 
 
 @pytest.mark.parametrize(
@@ -131,13 +136,13 @@ def test_last_wrong_pin_says_goodbye_and_hangs_up():
     ],
 )
 def test_pin_outside_its_window_or_scope_is_refused(grant: PinGrant, why: str):
-    root = xml(flow.pin_entered(CALL, _pin_state(1), grant, URLS, NOW))
+    root = xml(flow.pin_entered(CALL, _pin_state(1), grant, URLS, NOW).twiml)
     assert verbs(root) == ["Gather"], why
 
 
 def test_pin_inside_window_and_scope_is_accepted():
     grant = _grant(valid_from=int(NOW) - 60, valid_until=int(NOW) + 60, number=CALL.to_number)
-    assert verbs(xml(flow.pin_entered(CALL, _pin_state(1), grant, URLS, NOW))) == [
+    assert verbs(xml(flow.pin_entered(CALL, _pin_state(1), grant, URLS, NOW).twiml)) == [
         "Say",
         "Connect",
         "Redirect",
@@ -186,7 +191,43 @@ def test_session_that_ended_normally_hears_goodbye_not_not_started():
 def test_state_never_carries_the_pin():
     call = Call(CALL.sid, CALL.from_number, CALL.to_number, "246810")
     for response in (
-        flow.pin_entered(call, _pin_state(1), None, URLS, NOW),
-        flow.pin_entered(call, _pin_state(1), _grant(identity="alice"), URLS, NOW),
+        flow.pin_entered(call, _pin_state(1), None, URLS, NOW).twiml,
+        flow.pin_entered(call, _pin_state(1), _grant(identity="alice"), URLS, NOW).twiml,
     ):
         assert "246810" not in response.to_xml()
+
+
+@pytest.mark.parametrize(
+    ("mode", "guard", "outcome"),
+    [
+        (PIN_MODE, Guard(), flow.PIN_ASKED),
+        (PIN_MODE, Guard(locked=True), flow.LOCKED_OUT),
+        (PIN_MODE, Guard(gate=Gate.SLOW), flow.BUDGET_SLOWED),
+        (PIN_MODE, Guard(gate=Gate.CLOSED), flow.BUDGET_REFUSED),
+        (PIN_MODE, Guard(attested=True, gate=Gate.CLOSED), flow.PIN_ASKED),  # budgets spare attested callers
+        ("direct", Guard(locked=True, gate=Gate.CLOSED), flow.CONNECTED),  # a direct number asks no PIN
+    ],
+)
+def test_the_first_step_says_what_it_decided(mode, guard, outcome):
+    route = Route(number=CALL.to_number, mode=mode, room="Board")
+    answer = flow.incoming(CALL, route, URLS, NOW, LIMITS, guard=guard)
+    assert answer.outcome == outcome
+    expected = {
+        flow.PIN_ASKED: ["Gather"],
+        flow.LOCKED_OUT: ["Say", "Hangup"],
+        flow.BUDGET_SLOWED: ["Say", "Pause", "Gather"],
+        flow.BUDGET_REFUSED: ["Say", "Hangup"],
+        flow.CONNECTED: ["Say", "Connect", "Redirect"],
+    }[outcome]
+    assert verbs(xml(answer.twiml)) == expected
+
+
+def test_the_pin_step_says_what_it_decided():
+    wrong = Call(CALL.sid, CALL.from_number, CALL.to_number, "999999")
+    assert flow.pin_entered(wrong, _pin_state(1), None, URLS, NOW).outcome == flow.PIN_ASKED
+    assert flow.pin_entered(wrong, _pin_state(1), _grant(), URLS, NOW).outcome == flow.CONNECTED
+    locked = flow.pin_entered(wrong, _pin_state(1), None, URLS, NOW, guard=Guard(locked=True))
+    assert locked.outcome == flow.LOCKED_OUT
+    closed = flow.pin_entered(wrong, _pin_state(1), None, URLS, NOW, guard=Guard(gate=Gate.CLOSED))
+    assert closed.outcome == flow.BUDGET_REFUSED
+    assert flow.pin_step_expired(_pin_state(1)).outcome == flow.STEP_EXPIRED

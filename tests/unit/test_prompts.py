@@ -83,18 +83,18 @@ def test_default_voice_follows_the_locale_then_the_language():
 
 def test_a_german_pin_route_asks_and_retries_in_german_with_the_german_voice():
     route = Route(number=CALL.to_number, mode=PIN_MODE, language="de-DE")
-    root = ET.fromstring(flow.incoming(CALL, route, URLS, NOW, LIMITS).to_xml())
+    root = ET.fromstring(flow.incoming(CALL, route, URLS, NOW, LIMITS).twiml.to_xml())
     say = root.find("Gather/Say")
     assert say.text == de.TEXTS["PIN_PROMPT"]
     assert (say.get("voice"), say.get("language")) == ("Polly.Vicki", "de-DE")
     state = PinState.from_query(dict(parse_qsl(urlsplit(root.find("Gather").get("action")).query)))
     wrong = Call(CALL.sid, CALL.from_number, CALL.to_number, digits="111111")
-    retry = ET.fromstring(flow.pin_entered(wrong, state, None, URLS, NOW).to_xml())
+    retry = ET.fromstring(flow.pin_entered(wrong, state, None, URLS, NOW).twiml.to_xml())
     assert said(retry) == f"{de.TEXTS['PIN_WRONG']} {de.TEXTS['PIN_PROMPT']}"
 
 
 def test_a_route_voice_is_kept_and_the_greeting_is_said_as_written():
     route = Route(number=CALL.to_number, room="R", voice="Polly.Hans", language="de-DE", greeting="Hallo!")
-    root = ET.fromstring(flow.incoming(CALL, route, URLS, NOW, LIMITS).to_xml())
+    root = ET.fromstring(flow.incoming(CALL, route, URLS, NOW, LIMITS).twiml.to_xml())
     assert verbs(root) == ["Say", "Connect", "Redirect"]
     assert root.find("Say").text == "Hallo!" and root.find("Say").get("voice") == "Polly.Hans"

@@ -19,7 +19,7 @@ import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
 from dialin.calls import verbs
-from dialin.calls.call import Call, Limits
+from dialin.calls.call import Answer, Call, Limits
 from dialin.calls.steps import ConfirmState, PinState, Speech, Urls, WaitState
 from dialin.core.records import DIRECT, PIN_MODE, PinGrant, Route
 from dialin.dialout import flow as dialout_flow
@@ -94,11 +94,13 @@ def waiting(speech: Speech) -> rooms.WaitingCall:
     )
 
 
-def xml(twiml: VoiceResponse | str) -> str:
+def xml(twiml: VoiceResponse | Answer | str) -> str:
+    if isinstance(twiml, Answer):
+        twiml = twiml.twiml
     return twiml if isinstance(twiml, str) else twiml.to_xml()
 
 
-Builder = Callable[[Speech], "VoiceResponse | str"]
+Builder = Callable[[Speech], "VoiceResponse | Answer | str"]
 WRONG = replace(CALL, digits="999999")
 RIGHT = replace(CALL, digits="123456")
 BUILDERS: dict[str, Builder] = {

@@ -1,8 +1,10 @@
-"""One webhook's call parameters, and the limits a call is held to."""
+"""One webhook's call parameters, the limits a call is held to, and a step's answer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from twilio.twiml.voice_response import VoiceResponse
 
 
 @dataclass(frozen=True)
@@ -29,3 +31,11 @@ class Limits:
     max_wait_seconds: int = 600
     hold_seconds: int = 20
     slow_path_seconds: int = 20
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a pure flow step decided: the TwiML, and the outcome its app counts and logs."""
+
+    twiml: VoiceResponse
+    outcome: str

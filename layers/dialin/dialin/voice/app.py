@@ -18,10 +18,10 @@ from ..calls import verbs
 from ..calls.call import Call, Limits
 from ..calls.steps import ConfirmState, PinState, Speech, Urls, WaitState, single_values
 from ..core.config import Settings
-from ..core.errors import BadRequest
+from ..core.errors import BadRequest, BadState
 from ..core.identity import caller_identity, grant_identity
 from ..core.pins import hash_pin, looks_like_pin
-from ..core.records import DIRECT, LAST_DIGITS, PIN_MODE, MalformedRecord, Route
+from ..core.records import DIRECT, LAST_DIGITS, MalformedRecord, Route
 from ..core.validation import mask_number
 from ..dialout import flow as dialout_flow
 from ..edge import faults
@@ -37,7 +37,7 @@ from ..edge.credentials import Credentials
 from ..edge.http import forbidden, not_found, twiml
 from ..edge.observability import count, count_by, logger
 from ..edge.signature import signed_params
-from ..guard.budgets import Gate, Guard, is_attested
+from ..guard.budgets import Guard, is_attested
 from ..guard.defences import Caller, Defences, parse_counter, policies
 from ..guard.lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
 from ..rooms import flow as room_flow
@@ -49,8 +49,27 @@ from .room_aware import RoomSteps
 from .status import record_status
 
 IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
+ANSWERED, BUDGET_SPENT = "call answered", "failure budget spent"
+# The first step's outcomes (``voice.flow``): the metric each counts, and its log line.
+INCOMING_OUTCOMES: dict[str, tuple[str, bool, str]] = {  # (metric, a warning, message)
+    flow.UNKNOWN_NUMBER: ("UnknownNumbers", False, "unknown number"),
+    flow.LOCKED_OUT: ("LockedOutCalls", True, "caller locked out"),
+    flow.BUDGET_SLOWED: ("BudgetSlowedCalls", True, BUDGET_SPENT),
+    flow.BUDGET_REFUSED: ("BudgetRefusedCalls", True, BUDGET_SPENT),
+    flow.CONNECTED: ("Connects", False, ANSWERED),
+    flow.PIN_ASKED: ("", False, ANSWERED),
+}
 # Faults that end in "temporarily unavailable" rather than an error the caller would hear.
 SERVICE_FAULTS = faults.SERVICE_FAULTS
+
+
+def _spoken_as(query: Mapping[str, str]) -> Speech:
+    """A later step's language and voice, from its signed URL, for a fault's goodbye (the
+    route's own texts are not read again: the table may be what failed)."""
+    try:
+        return Speech.from_query(query)
+    except BadState:
+        return verbs.DEFAULT_SPEECH
 
 
 @dataclass
@@ -121,20 +140,23 @@ class VoiceApp:
         )
         logger.set_correlation_id(call.sid or None)
         urls = Urls(public_base_url(event, self.settings.public_base_url))
+        query: dict[str, str] = {}
         try:
             query = single_values(signed_query_pairs(event))
             response = step(self, call, query, urls)
         except SERVICE_FAULTS as exc:
-            return self._unavailable(step.__name__, exc)
+            return self._unavailable(step.__name__, exc, _spoken_as(query))
         except Exception:  # never let the caller hear "an application error has occurred"
             logger.exception("unexpected error", extra={"step": step.__name__})
             count("Errors")
-            return twiml(verbs.unavailable())
+            return twiml(verbs.unavailable(_spoken_as(query)))
         return twiml(response)
 
-    def _unavailable(self, where: str, exc: Exception) -> dict[str, Any]:
+    def _unavailable(
+        self, where: str, exc: Exception, speech: Speech = verbs.DEFAULT_SPEECH
+    ) -> dict[str, Any]:
         faults.report(where, exc)
-        return twiml(verbs.unavailable())
+        return twiml(verbs.unavailable(speech))
 
     # Steps. Each makes one read (one round trip); a failed PIN adds one counter update.
 
@@ -155,22 +177,19 @@ class VoiceApp:
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
         aware = bool(found)
         room_aware = route is not None and route.mode == DIRECT and (aware or bool(self.rooms.music))
-        if route is None:
-            count("UnknownNumbers")
-            logger.info("unknown number", extra=log)
-        elif guard.locked and route.mode == PIN_MODE:
-            count("LockedOutCalls")
-            logger.warning("caller locked out", extra=log)
-        elif guard.effective_gate is not Gate.OPEN and route.mode == PIN_MODE:
-            count("BudgetSlowedCalls" if guard.effective_gate is Gate.SLOW else "BudgetRefusedCalls")
-            logger.warning("failure budget spent", extra={**log, "gate": guard.effective_gate.value})
-        else:
-            if route.mode == "direct" and not room_aware:
-                count("Connects")  # the room-aware path counts its own
-            logger.info("call answered", extra={**log, "mode": route.mode, "attested": caller.attested})
+        answered = {**log, "mode": route.mode if route else "", "attested": caller.attested}
         if room_aware and route is not None:
+            logger.info("call answered", extra=answered)  # the room-aware path counts its own
             return self._join_direct(call, route, aware, urls, now)
-        return flow.incoming(call, route, urls, now, self.limits, guard=guard, aware=aware)
+        answer = flow.incoming(call, route, urls, now, self.limits, guard=guard, aware=aware)
+        metric, warning, message = INCOMING_OUTCOMES[answer.outcome]
+        if metric:
+            count(metric)
+        extra = {**log, "gate": guard.effective_gate.value} if message == BUDGET_SPENT else log
+        (logger.warning if warning else logger.info)(
+            message, extra=answered if message == ANSWERED else extra
+        )
+        return answer.twiml
 
     def _join_direct(self, call: Call, route: Route, aware: bool, urls: Urls, now: float) -> VoiceResponse:
         """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
@@ -190,7 +209,7 @@ class VoiceApp:
         if state.expires and now > state.expires:
             count("PinStepsExpired")
             logger.warning("pin step expired", extra={"step": "pin", "attempt": state.attempt})
-            return flow.pin_step_expired(state)
+            return flow.pin_step_expired(state).twiml
         grant, aware = None, False
         # Before the slow path's pause has passed (only a scripted request can be early),
         # the PIN is not looked up: a wrong PIN without a lookup.
@@ -204,15 +223,17 @@ class VoiceApp:
             count("LatePins")
             logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "window": window})
             return verbs.goodbye(messages.PIN_EXPIRED, state.speech)
-        accepted = flow.pin_accepted(call, grant, now)
         guard = Guard(attested=state.attested)
+        if call.digits and not flow.pin_accepted(call, grant, now):
+            # Silence is no guess: only entered digits count towards the lock.
+            guard = self._count_failure(call, state, int(now))
+        answer = flow.pin_entered(call, state, grant, urls, now, guard=guard)
+        accepted = answer.outcome == flow.CONNECTED
         if accepted:
             count("Connects")
         else:
             count("PinFailures")
             count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
-            if call.digits:  # silence is no guess: only entered digits count towards the lock
-                guard = self._count_failure(call, state, int(now))
         logger.info(
             "pin entered",
             extra={
@@ -222,9 +243,10 @@ class VoiceApp:
                 "entered": bool(call.digits),
                 "locked": guard.locked,
                 "gate": guard.effective_gate.value,
+                "outcome": answer.outcome,
             },
         )
-        return flow.pin_entered(call, state, grant, urls, now, guard=guard)
+        return answer.twiml
 
     def _admit(
         self, call: Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
@@ -250,7 +272,7 @@ class VoiceApp:
             return self.rooms.early(call, wait, aware, urls, now)
         if not aware and not self.rooms.music:
             count("Connects")
-            return flow.pin_entered(call, state, grant, urls, now)
+            return flow.pin_entered(call, state, grant, urls, now).twiml
         wait = WaitState(grant.room, identity, start, start, 0, state.speech, cap=state.cap, aware=aware)
         return self.rooms.join(call, wait, aware, urls, now, text)
 

@@ -1,4 +1,4 @@
-"""The PIN call flow as pure functions: (call, directory records, clock) -> TwiML.
+"""The PIN call flow as pure functions: (call, directory records, clock) -> TwiML and an outcome.
 
 Nothing here reads the table, the clock or the environment; the handler passes them in.
 """
@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ..calls.call import Call, Limits
+from ..calls.call import Answer, Call, Limits
 from ..calls.steps import PinState, Speech, Urls
 from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, localized, say, speech_of, spoken_seconds
 from ..core.identity import caller_identity, grant_identity
@@ -24,6 +24,15 @@ GATHER_TIMEOUT_SECONDS = 8
 # How long a PIN step URL is accepted after it was made: the prompt, the pause of the slow
 # path and a PIN typed slowly (the <Gather> waits up to 8 s between digits) fit well inside.
 PIN_STEP_SECONDS = 300
+# Outcomes of the steps, which the voice app counts and logs (``voice.app.OUTCOMES``).
+CONNECTED = "connected"
+PIN_ASKED = "pin-asked"
+PIN_FAILED = "pin-failed"
+LOCKED_OUT = "locked-out"
+BUDGET_SLOWED = "budget-slowed"
+BUDGET_REFUSED = "budget-refused"
+UNKNOWN_NUMBER = "unknown-number"
+STEP_EXPIRED = "step-expired"
 
 
 def locked_out(speech: Speech = DEFAULT_SPEECH) -> VoiceResponse:
@@ -56,28 +65,29 @@ def incoming(
     limits: Limits,
     guard: Guard | None = None,
     aware: bool = False,
-) -> VoiceResponse:
+) -> Answer:
     """First webhook of a call: the dialed number decides. ``guard.locked``:
     the caller is locked out of PIN entry (a direct number still connects: it asks for no
     PIN); a spent budget slows or closes PIN entry for callers it applies to. ``aware``: the
     account sends room callbacks (carried to the PIN step)."""
     if route is None:
-        return goodbye(messages.UNKNOWN_NUMBER)
+        return Answer(goodbye(messages.UNKNOWN_NUMBER), UNKNOWN_NUMBER)
     guard = guard or Guard()
     speech = speech_of(route)
     if guard.locked and route.mode != DIRECT:
-        return locked_out(speech)
+        return Answer(locked_out(speech), LOCKED_OUT)
     if guard.effective_gate is Gate.CLOSED and route.mode != DIRECT:
-        return goodbye(messages.TRY_LATER, speech)
+        return Answer(goodbye(messages.TRY_LATER, speech), BUDGET_REFUSED)
     response = VoiceResponse()
     if route.mode == DIRECT:
         text = route.greeting or messages.CONNECTING
         say(response, text, speech)
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)
         start = int(now) + spoken_seconds(localized(text, speech))
-        return join(
+        joined = join(
             response, urls, room=route.room, identity=identity, speech=speech, connect_at=start, since=start
         )
+        return Answer(joined, CONNECTED)
     slow = guard.effective_gate is Gate.SLOW
     pause = limits.slow_path_seconds if slow else 0
     state = PinState(
@@ -95,7 +105,7 @@ def incoming(
     if slow:
         say(response, messages.SLOW_PATH, speech)
         response.pause(length=pause)
-    return _gather(response, urls, state, lead=route.greeting)
+    return Answer(_gather(response, urls, state, lead=route.greeting), BUDGET_SLOWED if slow else PIN_ASKED)
 
 
 def with_spoken_pin(call: Call, state: PinState) -> Call:
@@ -118,7 +128,7 @@ def pin_entered(
     urls: Urls,
     now: float,
     guard: Guard | None = None,
-) -> VoiceResponse:
+) -> Answer:
     """The <Gather> action. ``grant`` is the record for the entered PIN, if any;
     ``guard.locked``: this failure locked the caller out, so no further attempt is
     offered; a budget this failure spent ends the call (one attempt per call from then on)."""
@@ -128,7 +138,7 @@ def pin_entered(
         say(response, messages.PIN_ACCEPTED, state.speech)
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
         start = int(now) + spoken_seconds(localized(messages.PIN_ACCEPTED, state.speech))
-        return join(
+        joined = join(
             response,
             urls,
             room=grant.room,
@@ -137,17 +147,18 @@ def pin_entered(
             connect_at=start,
             since=start,
         )
+        return Answer(joined, CONNECTED)
     if guard.locked:
-        return locked_out(state.speech)
+        return Answer(locked_out(state.speech), LOCKED_OUT)
     gate = guard.effective_gate
     if gate is Gate.CLOSED:
-        return goodbye(messages.TRY_LATER, state.speech)
+        return Answer(goodbye(messages.TRY_LATER, state.speech), BUDGET_REFUSED)
     if state.attempt >= state.max_attempts or gate is Gate.SLOW:
-        return goodbye(messages.PIN_FAILED, state.speech)
+        return Answer(goodbye(messages.PIN_FAILED, state.speech), PIN_FAILED)
     lead = messages.PIN_WRONG if call.digits else messages.PIN_MISSING
     retry = replace(state, attempt=state.attempt + 1, not_before=0, expires=int(now) + PIN_STEP_SECONDS)
-    return _gather(VoiceResponse(), urls, retry, lead=lead)
+    return Answer(_gather(VoiceResponse(), urls, retry, lead=lead), PIN_ASKED)
 
 
-def pin_step_expired(state: PinState) -> VoiceResponse:
-    return goodbye(messages.STEP_EXPIRED, state.speech)
+def pin_step_expired(state: PinState) -> Answer:
+    return Answer(goodbye(messages.STEP_EXPIRED, state.speech), STEP_EXPIRED)

@@ -1,0 +1,60 @@
+"""A fault during a later step says "temporarily unavailable" in the caller's language and
+voice (carried by the step's signed URL), through the real voice handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from support.callers import PIN_NUMBER, twilio_post
+from support.observed import Emitted
+from support.routes import api_route
+from support.twiml import parse, said, verbs
+from support.voice import BASE, local_settings
+
+from dialin.calls.steps import PinState, Speech, Urls, WaitState
+from dialin.edge.credentials import Credentials
+from dialin.edge.dynamo import dynamodb_client
+from dialin.speech import messages
+from dialin.speech.catalogues import de, fr
+from dialin.voice.app import VoiceApp
+from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+
+
+def _throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
+    return SimpleNamespace(status_code=400), {
+        "Error": {"Code": "ThrottlingException"},
+        "ResponseMetadata": {},
+    }
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    client = dynamodb_client()
+    client.meta.events.register("before-call.dynamodb", _throttle)  # every read refused
+    settings = local_settings()
+    route = api_route("/voice/incoming")
+    module, handler = load_handler(route.code_dir, route.handler)
+    original, module.voice = module.voice, VoiceApp.on_table(settings, client, Credentials(settings))
+    try:
+        return handler(event, LocalContext(function_name="VoiceFunction"))
+    finally:
+        module.voice = original
+
+
+def test_a_french_pin_step_that_cannot_read_the_table_says_so_in_french(emitted: Callable[[], Emitted]):
+    url = Urls(BASE).pin(PinState(1, 3, Speech("Polly.Lea", "fr-FR")))
+    root = parse(handle(twilio_post(url, To=PIN_NUMBER, Digits="999999")))
+    assert verbs(root) == ["Say", "Hangup"]
+    say = root.find("Say")
+    assert say is not None and (say.get("voice"), say.get("language")) == ("Polly.Lea", "fr-FR")
+    assert said(root) == fr.TEXTS["UNAVAILABLE"]
+    assert emitted().metrics().get("FaultThrottled") == 1
+
+
+def test_a_german_wait_step_fault_is_german_and_a_first_step_fault_english():
+    state = WaitState("Board", "phone-0123", 1, 1, 0, Speech("Polly.Vicki", "de-DE"), held=True, aware=True)
+    waited = parse(handle(twilio_post(Urls(BASE).wait(state), To=PIN_NUMBER, AccountSid="AC" + "a" * 32)))
+    assert said(waited) == de.TEXTS["UNAVAILABLE"]
+    first = parse(handle(twilio_post(f"{BASE}/voice/incoming", To=PIN_NUMBER)))  # no route read yet
+    assert said(first) == messages.UNAVAILABLE and first.find("Say").get("language") is None
