@@ -28,7 +28,9 @@ BatchGetItem through ``voice.directory.Directory.route_and_counters`` (the route
 by ``core.records``, and the FAIL# counters ``guard.defences`` names for this caller,
 judged by ``guard.lockout`` and ``guard.budgets``) -> ``voice.flow.incoming`` builds the
 TwiML with ``calls.verbs`` (<Connect><Room>, or a PIN <Gather> whose action URL carries
-``calls.steps`` state, spoken through ``speech.prompts``) -> ``edge.http.twiml`` answers
+``calls.steps`` state, said by ``calls.verbs.say`` through ``speech.prompts``) and returns
+it with its outcome (``calls.call.Answer``), which ``VoiceApp`` counts and logs in one
+place -> ``edge.http.twiml`` answers
 200 application/xml. Any fault on the way answers a polite 200 ("temporarily unavailable")
 instead, reported by ``edge.faults.report`` (as in every function).
 """
