@@ -65,6 +65,9 @@ def test_a_french_caller_hears_french_held_full_moved_and_left_alone(served: Ser
     code, removed = first.finish()
     assert code == 1, removed
     assert "moved by the Calls API" in removed
+    sid = re.search(r"^CallSid (CA[0-9a-f]{32}) ", removed, re.M)  # printed, to find it in the log
+    assert sid is not None, removed
+    served.read(re.compile(rf"POST /voice/incoming 200 \d+ ms {sid.group(1)}$"), 5)
     assert spoken(removed)[-1] == f"hears (Polly.Lea, fr-FR): {fr.TEXTS['SESSION_ENDED']}", removed
 
     second.read(r"joins room Salle as phone-0999-")  # the freed place goes to the held caller

@@ -199,9 +199,11 @@ def test_a_room_given_to_a_pin_number_is_ignored_with_a_warning(served: Served, 
 
 
 def test_one_log_line_per_request_without_bodies(served: Served, capsys):
-    code, _ = dial(served, capsys, "--to", "+15555550101", "--digits", "246810")
+    code, out = dial(served, capsys, "--to", "+15555550101", "--digits", "246810")
     assert code == 0
-    pattern = re.compile(r"^\d\d:\d\d:\d\d POST /voice/pin 200 \d+ ms$")
+    sid = re.search(r"^CallSid (CA[0-9a-f]{32}) ", out, re.M)
+    assert sid is not None, out  # `dialin call` says which call it is
+    pattern = re.compile(rf"^\d\d:\d\d:\d\d POST /voice/pin 200 \d+ ms {sid.group(1)}$")
     served.read(pattern, 10)
     requests = served.lines[served.banner_end :]
     assert all("246810" not in line and "Digits" not in line for line in requests)

@@ -15,6 +15,7 @@ from typing import Any
 from ..core.errors import Invalid
 from ..core.pins import MIN_PIN_LENGTH
 from ..core.records import Route
+from ..core.validation import MAX_JSON_DEPTH, json_too_deep
 from .specs import NewPin, issue_pin, make_pin_spec, make_route
 
 MAX_PROBLEMS_SHOWN = 20
@@ -64,7 +65,7 @@ def rows_from_json(data: Any) -> list[Row]:
 
 
 def rows_from_csv(text: str) -> list[Row]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), strict=True)
     header = [name.strip() for name in reader.fieldnames or []]
     if not header:
         raise Invalid(f"a CSV import needs a header row with these columns: {', '.join(CSV_COLUMNS)}")
@@ -75,14 +76,20 @@ def rows_from_csv(text: str) -> list[Row]:
             f"columns are: {', '.join(CSV_COLUMNS)}"
         )
     reader.fieldnames = header
-    rows = []
-    for record in reader:
+    rows: list[Row] = []
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:  # strict: an unclosed quote is an error, not a long cell
+            raise Invalid(f"line {reader.line_num}: the CSV does not parse ({exc})") from None
         line = f"line {reader.line_num}"
         if None in record:
             raise Invalid(f"{line}: more cells than columns")
         cells = {k: (v or "").strip() for k, v in record.items() if k != "kind" and (v or "").strip()}
         rows.append(Row(line, (record.get("kind") or "").strip().lower(), cells))
-    return rows
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -91,6 +98,8 @@ def read_rows(path: Path) -> list[Row]:
     except (OSError, UnicodeDecodeError) as exc:
         raise Invalid(f"cannot read {path}: {exc}") from None
     if path.suffix.lower() == ".json" or (path.suffix.lower() != ".csv" and text.lstrip().startswith("{")):
+        if json_too_deep(text):
+            raise Invalid(f"{path} nests arrays or objects deeper than {MAX_JSON_DEPTH} levels")
         try:
             return rows_from_json(json.loads(text))
         except json.JSONDecodeError as exc:

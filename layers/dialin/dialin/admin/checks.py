@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from ..core.errors import Invalid
 from ..core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
 from ..core.records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
-from ..core.validation import has_control, is_account_sid, is_e164, name_problem
+from ..core.validation import has_control, is_account_sid, is_e164, new_name_problem
 
 # Limits that keep values usable in TwiML and in our signed step URLs (see dialin.calls.steps).
 MAX_GREETING = 1000
@@ -25,7 +25,7 @@ def check_number(value: str, what: str = "number") -> str:
 
 
 def check_name(value: str, what: str) -> str:
-    problem = name_problem(value, what)
+    problem = new_name_problem(value, what)
     if problem:
         raise Invalid(problem)
     return value

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..core.errors import BadRequest, Invalid
 from ..core.records import Route
+from ..core.validation import MAX_JSON_DEPTH, json_too_deep
 from ..edge.apigateway import decoded_body
 from ..rooms.pins import RoomPin
 from .checks import format_time
@@ -39,8 +40,14 @@ class Body:
 
     def __init__(self, event: Mapping[str, Any], allowed: frozenset[str]) -> None:
         try:
-            data = json.loads(decoded_body(event) or "null")
-        except (BadRequest, ValueError):
+            text = decoded_body(event) or "null"
+        except BadRequest:
+            raise Invalid("the body must be a JSON object", "body") from None
+        if json_too_deep(text):
+            raise Invalid(f"the body nests deeper than {MAX_JSON_DEPTH} levels", "body")
+        try:
+            data = json.loads(text)
+        except ValueError:
             raise Invalid("the body must be a JSON object", "body") from None
         if not isinstance(data, dict):
             raise Invalid("the body must be a JSON object", "body")

@@ -12,6 +12,11 @@ ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters XML 1.0 cannot carry at all, escaped or not (TwiML with one does not parse).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# JSON bodies of our APIs nest at most 3 levels (an import's rows, a route's prompts): deeper
+# is refused before parsing (json.loads would recurse until RecursionError).
+MAX_JSON_DEPTH = 8
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+JSON_BRACKET = re.compile(r"[\[\]{}]")
 # Twilio Video: room UniqueName and participant identity, at most 128 characters.
 MAX_NAME_LENGTH = 128
 
@@ -26,6 +31,16 @@ def is_account_sid(value: str) -> bool:
 
 def is_xml_text(value: str) -> bool:
     return not NOT_XML.search(value)
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """``text`` (JSON or not) opens more than ``limit`` arrays or objects inside each other."""
+    depth = 0
+    for bracket in JSON_BRACKET.finditer(JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def has_control(value: str) -> bool:
@@ -46,6 +61,30 @@ def name_problem(value: str, what: str) -> str | None:
         return f"{what} is not valid UTF-8"
     if not is_xml_text(value):
         return f"{what} contains characters TwiML cannot carry"
+    return None
+
+
+# Joiners that Persian, Hindi and emoji need inside a word (Unicode format characters, Cf).
+JOINERS = frozenset("\u200c\u200d")
+
+
+def new_name_problem(value: str, what: str) -> str | None:
+    """Why ``value`` cannot be given as a new room name or identity (admin input, dial-out
+    requests): ``name_problem``, or spaces at either end, or an invisible format character
+    (Unicode Cf, e.g. U+200B) outside a word, where it would look like another name."""
+    problem = name_problem(value, what)
+    if problem:
+        return problem
+    if value != value.strip():
+        return f"{what} has {'leading' if value[0].isspace() else 'trailing'} whitespace"
+    import unicodedata  # only admin input and dial-out requests get here, not the voice webhooks
+
+    for at, char in enumerate(value):
+        if unicodedata.category(char) != "Cf":
+            continue
+        inside = 0 < at < len(value) - 1 and not (value[at - 1].isspace() or value[at + 1].isspace())
+        if char not in JOINERS or not inside:
+            return f"{what} contains an invisible character U+{ord(char):04X} at position {at + 1}"
     return None
 
 

@@ -16,7 +16,14 @@ from ..core.config import api_base_url_setting, public_base_url_setting
 from ..core.errors import BadRequest
 from ..core.identity import DIALOUT_PREFIX, caller_identity
 from ..core.records import LAST_DIGITS
-from ..core.validation import MAX_NAME_LENGTH, is_e164, name_problem
+from ..core.validation import (
+    MAX_JSON_DEPTH,
+    MAX_NAME_LENGTH,
+    is_e164,
+    json_too_deep,
+    name_problem,
+    new_name_problem,
+)
 from ..edge.apigateway import decoded_body
 
 FIELDS = ("to", "room", "identity", "from", "caller", "language", "confirm", "announceRoom")
@@ -171,8 +178,11 @@ def _phone_number(data: Mapping[str, Any], name: str, default: str = "") -> str:
 
 def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_id: str) -> DialRequest:
     """The JSON body ``{"to", "room", "identity", "from"}``, checked; raises BadDialRequest."""
+    text = _body_text(event)
+    if json_too_deep(text):
+        raise BadDialRequest(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        data = json.loads(_body_text(event))
+        data = json.loads(text)
     except ValueError:
         raise BadDialRequest("the body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -206,7 +216,7 @@ def parse_request(event: Mapping[str, Any], settings: DialOutSettings, request_i
     if "room" not in data:
         raise BadDialRequest("room is required (the Video room's unique name)", "room")
     room = data["room"]
-    problem = name_problem(room, "room")
+    problem = new_name_problem(room, "room")
     if problem:
         raise BadDialRequest(problem, "room")
     if not _room_allowed(room, settings.room_pattern):
@@ -247,7 +257,7 @@ def _identity(data: Mapping[str, Any], to: str, request_id: str) -> str:
     if "identity" not in data:
         return caller_identity(LAST_DIGITS, to, request_id, prefix=DIALOUT_PREFIX.rstrip("-"))
     identity = data["identity"]
-    problem = name_problem(identity, "identity")
+    problem = new_name_problem(identity, "identity")
     if problem:
         raise BadDialRequest(problem, "identity")
     if not identity.startswith(DIALOUT_PREFIX):

@@ -139,6 +139,7 @@ class Phone:
     def call(self, url: str) -> Outcome:
         base = url[: -len(ENTRY_PATH)] if url.endswith(ENTRY_PATH) else url
         self.standin = f"{base}{STANDIN_CALLS}/{self.params['CallSid']}"
+        self.out(f"CallSid {self.params['CallSid']} (find the call in `dialin serve --verbose` logs)")
         request = Request(url)
         status = "ringing"  # the first webhook of an inbound call; then the call is answered
         for step in range(1, self.max_steps + 1):

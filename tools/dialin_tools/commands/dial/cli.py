@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from dialin.core.validation import is_e164, name_problem
+from dialin.core.validation import is_e164, new_name_problem
 from dialin_tools.errors import BadArguments, DialinError, Invalid, Refused
 from dialin_tools.lib.sigv4 import HttpResult, Signer, post_json, region_from_url
 from dialin_tools.lib.stack import cloudformation_client, route_url, stack_outputs
@@ -74,11 +74,11 @@ def _problems(args: argparse.Namespace) -> list[str]:
         problems.append("--to must be an E.164 number such as +14155550123")
     if args.from_number is not None and not is_e164(args.from_number):
         problems.append("--from must be an E.164 number such as +14155550123")
-    problem = name_problem(args.room, "--room")
+    problem = new_name_problem(args.room, "--room")
     if problem:
         problems.append(problem)
     if args.identity is not None:
-        problem = name_problem(args.identity, "--identity")
+        problem = new_name_problem(args.identity, "--identity")
         if problem:
             problems.append(problem)
     return problems

@@ -55,6 +55,12 @@ EMBEDDED_AWS_ENV = {
 }
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError("must be a TCP port, 0 to 65535 (0: any free port)")
+    return int(text)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -68,7 +74,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default=LOCAL_HOST, help=f"address to listen on (default {LOCAL_HOST})")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT}; 0: any)"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT}; 0: any)"
     )
     parser.add_argument(
         "--public-url",
@@ -78,7 +84,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--dynamodb-port",
-        type=int,
+        type=_port,
         default=LOCAL_DYNAMODB_PORT,
         help=f"embedded DynamoDB port (default {LOCAL_DYNAMODB_PORT}; 0: any)",
     )

@@ -8,6 +8,7 @@ import contextlib
 import fnmatch
 import json
 import logging
+import re
 import socket
 import sys
 import threading
@@ -33,6 +34,7 @@ from dialin_tools.lib.template import ApiRoute
 
 ROOM_STATUS_PATH = "/video/status"  # Twilio's room callbacks: the stand-in follows them
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+CALL_SID = re.compile(r"(?:^|&)CallSid=(CA[0-9a-fA-F]{32})(?:&|$)")
 DEFAULT_STAGE = "Prod"  # SAM's implicit API stage
 # What the local IAM-authorised routes see as their caller (no IAM check is made locally).
 LOCAL_IAM_IDENTITY = {
@@ -273,6 +275,7 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
                 length = -1
+            body = b""
             if not 0 <= length <= MAX_BODY_BYTES:
                 status, headers, payload = _json(413 if length > 0 else 400, "Bad request body")
             else:
@@ -288,9 +291,12 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
-            # One line per request, never the body or the query (it carries call state).
+            # One line per request, never the body or the query (it carries call state); the
+            # CallSid of a Twilio webhook, so `dialin call`'s printed CallSid finds its requests.
             elapsed = (time.perf_counter() - started) * 1000
-            api.log(f"{time.strftime('%H:%M:%S')} {self.command} {path} {status} {elapsed:.0f} ms")
+            sid = CALL_SID.search(body.decode("ascii", "replace"))
+            tail = f" {sid.group(1)}" if sid else ""
+            api.log(f"{time.strftime('%H:%M:%S')} {self.command} {path} {status} {elapsed:.0f} ms{tail}")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
 

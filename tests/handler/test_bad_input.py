@@ -1,0 +1,112 @@
+"""Bad input an operator or a client can send gets a clear refusal, never a 500 or a
+silent acceptance: deeply nested JSON, names with invisible or edge spaces, a CSV that does
+not parse (issue 20)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.admin_events import AdminHandler, admin_module
+from support.dial_events import calls_event
+from support.voice import TABLE, Clock
+
+from dialin.admin.api import AdminApp
+from dialin.admin.bulk import read_rows
+from dialin.admin.table import Admin
+from dialin.core.errors import Invalid
+from dialin.core.validation import MAX_JSON_DEPTH, json_too_deep, new_name_problem
+from dialin.dialout.request import BadDialRequest, DialOutSettings, parse_request
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
+
+DEEP = "[" * 100_000 + "]" * 100_000  # 200 KB: json.loads alone raises RecursionError
+
+
+@pytest.fixture
+def api(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AdminHandler:
+    module = admin_module()
+    monkeypatch.setattr(module, "admin", AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock)))
+    return AdminHandler(module, module.admin)
+
+
+def test_json_loads_alone_would_crash_on_the_deep_body():
+    with pytest.raises(RecursionError):
+        json.loads(DEEP)
+
+
+@pytest.mark.parametrize(
+    "body", [DEEP, '{"room": ' + DEEP + "}", '{"prompts": {"a": ' + "[" * 9 + "]" * 9 + "}}"]
+)
+def test_a_deeply_nested_admin_body_is_400_and_changes_nothing(api: AdminHandler, dynamodb: Any, body: str):
+    before = dynamodb.scan(TableName=TABLE)["Count"]
+    status, answer = api.call("POST", "/admin/pins", raw=body)
+    assert status == 400 and f"deeper than {MAX_JSON_DEPTH} levels" in answer["message"], answer
+    assert dynamodb.scan(TableName=TABLE)["Count"] == before
+
+
+def test_a_deeply_nested_dial_out_body_is_refused_before_parsing():
+    with pytest.raises(BadDialRequest, match=f"deeper than {MAX_JSON_DEPTH} levels"):
+        parse_request(calls_event(None, raw=DEEP), DialOutSettings(caller_number="+15555550100"), "req-1")
+
+
+def test_nesting_is_counted_outside_strings_only():
+    assert not json_too_deep('{"room": "[[[[[[[[[[[[[[[[[[", "x": [[1]]}')
+    assert not json_too_deep('{"a\\\\": "\\"[[[[[[[[[[[["}')
+    assert json_too_deep("[" * (MAX_JSON_DEPTH + 1))
+    assert not json_too_deep("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("Board\u200b", "invisible character U+200B at position 6"),
+        ("\u200dBoard", "invisible character U+200D at position 1"),  # a joiner outside a word
+        ("Bo\ufeffard", "invisible character U+FEFF at position 3"),
+        (" Board", "leading whitespace"),
+        ("Board ", "trailing whitespace"),
+    ],
+)
+def test_names_that_look_like_others_are_refused_saying_which_character(name: str, problem: str):
+    assert problem in (new_name_problem(name, "room") or "")
+
+
+@pytest.mark.parametrize("name", ["Board", "می\u200cخواهم", "क्\u200dष", "👩\u200d💻 team", "Board Room"])
+def test_joiners_inside_words_and_inner_spaces_stay_allowed(name: str):
+    assert new_name_problem(name, "room") is None
+
+
+def test_the_admin_api_refuses_an_invisible_room_name_and_creates_nothing(api: AdminHandler, dynamodb: Any):
+    before = dynamodb.scan(TableName=TABLE)["Count"]
+    status, answer = api.call("POST", "/admin/pins", {"room": "Board\u200b", "identity": "alice"})
+    assert status == 400 and "U+200B" in answer["message"], answer
+    assert dynamodb.scan(TableName=TABLE)["Count"] == before
+
+
+def test_a_dial_out_to_a_room_with_a_trailing_space_is_refused():
+    body = {"to": "+15555550123", "room": "Board "}
+    with pytest.raises(BadDialRequest, match="trailing whitespace"):
+        parse_request(
+            calls_event(body),
+            DialOutSettings(
+                caller_number="+15555550100", allowed_prefixes=("+1",), from_numbers=("+15555550100",)
+            ),
+            "req-1",
+        )
+
+
+def test_a_csv_with_an_unclosed_quote_is_refused_with_its_line(tmp_path: Path):
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        'kind,room,identity\npin,Board,alice\npin,"Board,bob\npin,Clinic,carol\n', encoding="utf-8"
+    )
+    with pytest.raises(Invalid, match=r"line \d+: the CSV does not parse"):
+        read_rows(path)
+
+
+def test_a_deeply_nested_json_import_file_is_refused(tmp_path: Path):
+    path = tmp_path / "rows.json"
+    path.write_text('{"pins": ' + DEEP + "}", encoding="utf-8")
+    with pytest.raises(Invalid, match="deeper than"):
+        read_rows(path)
