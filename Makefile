@@ -13,22 +13,28 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test lint pytest unit e2e attacks validate scan bench bench-faults build events dashboard clean
 
+# Installs say what they do; pip shows its progress on a terminal and stays quiet in CI.
+PIP_QUIET := $(if $(CI),--quiet,)
+
 $(BIN)/.installed: pyproject.toml
+	@echo "make: installing the bridge and its dev tools into $(VENV)/ (about 500 MB, 1-3 minutes, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install $(PIP_QUIET) -e ".[dev]"
 	touch $@
 
 $(SAM_VENV)/.installed:
+	@echo "make: installing AWS SAM CLI into $(SAM_VENV)/ (about 340 MB, 1-2 minutes, once)"
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	$(SAM_VENV)/bin/pip install $(PIP_QUIET) aws-sam-cli
 	touch $@
 
 $(CHECKOV_VENV)/.installed:
+	@echo "make: installing checkov into $(CHECKOV_VENV)/ (about 290 MB, 1-2 minutes, once)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	$(CHECKOV_VENV)/bin/pip install $(PIP_QUIET) checkov==3.3.30
 	touch $@
 
 # `make run PORT=3001 DYNAMODB_PORT=8001` when the default ports are taken.
