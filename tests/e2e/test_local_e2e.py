@@ -388,3 +388,19 @@ def test_admin_commands_through_the_api_with_url(served: Served, capsys):
     capsys.readouterr()
     assert cli.main(["route", "remove", "+15555550166", *api]) == 1
     assert "404" in capsys.readouterr().err
+
+
+def test_two_variables_point_every_command_at_another_local_server(
+    served: Served, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    """`dialin serve` on other ports: DIALIN_URL and DIALIN_DYNAMODB_URL, set once, serve every
+    command; none needs --url or --endpoint-url."""
+    monkeypatch.setenv("DIALIN_URL", served.url)
+    monkeypatch.setenv("DIALIN_DYNAMODB_URL", served.dynamodb)
+    assert cli.main(["route", "add", "+15555550168", "--room", "EnvRoom", "--local"]) == 0
+    assert cli.main(["route", "list", "--local"]) == 0
+    assert "EnvRoom" in capsys.readouterr().out
+    assert cli.main(["call", "--to", "+15555550168"]) == 0
+    assert "Joined room EnvRoom as phone-0123-" in capsys.readouterr().out
+    assert cli.main(["dial", "--to", "+15555550143", "--room", "EnvRoom"]) == 0
+    assert "no call was placed" in capsys.readouterr().out

@@ -4,6 +4,7 @@ argparse glue over the admin core (dialin.admin)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from dialin.core.records import DIRECT, LAST_DIGITS, PIN_MODE, UNIQUE
 from dialin_tools.commands.admin.prompt_options import add_prompt_options, pin_input, read_prompts
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
+    DYNAMODB_URL_ENV,
     LOCAL_ENDPOINT,
     Target,
     aws_errors,
@@ -50,7 +52,7 @@ def target_options() -> argparse.ArgumentParser:
         "--endpoint-url",
         default=argparse.SUPPRESS,
         metavar="URL",
-        help=f"with --local: where `dialin serve` runs its DynamoDB (default {LOCAL_ENDPOINT})",
+        help=f"with --local: `dialin serve`'s DynamoDB (default ${DYNAMODB_URL_ENV}, {LOCAL_ENDPOINT})",
     )
     group.add_argument("--stack", default=argparse.SUPPRESS, metavar="NAME", help="a deployed stack")
     group.add_argument(
@@ -181,7 +183,8 @@ def resolve_target(args: argparse.Namespace) -> Target:
         admin = RemoteAdmin(url, signer_for(url, aws_session(region), region))
         return Target(admin, f"the admin API at {url}", local=False, remote=True)
     if local:
-        return local_target(getattr(args, "endpoint_url", LOCAL_ENDPOINT))
+        endpoint = getattr(args, "endpoint_url", "") or os.environ.get(DYNAMODB_URL_ENV) or LOCAL_ENDPOINT
+        return local_target(endpoint)
     if getattr(args, "endpoint_url", ""):
         raise Invalid("--endpoint-url goes with --local")
     default_stack, default_region = samconfig_defaults()

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 LOCAL_HOST = "127.0.0.1"
 LOCAL_DYNAMODB_PORT = 8000  # the port DynamoDB Local uses
 LOCAL_ENDPOINT = f"http://{LOCAL_HOST}:{LOCAL_DYNAMODB_PORT}"
+# Points every `--local` command at another `dialin serve`'s DynamoDB (as DIALIN_URL does --url).
+DYNAMODB_URL_ENV = "DIALIN_DYNAMODB_URL"
 LOCAL_REGION = "us-east-1"
 SAMCONFIG = ROOT / "samconfig.toml"
 

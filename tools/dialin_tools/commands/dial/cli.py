@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -47,10 +48,12 @@ def register(
     parser.add_argument(
         "--no-confirm", action="store_true", help="join at once, without asking the callee to press 1"
     )
-    target = parser.add_mutually_exclusive_group(required=True)
+    target = parser.add_mutually_exclusive_group()
     target.add_argument("--stack", metavar="NAME", help="the deployed stack's name")
     target.add_argument(
-        "--url", metavar="BASE", help="base URL of a local `dialin serve`, e.g. http://127.0.0.1:3000"
+        "--url",
+        metavar="BASE",
+        help="base URL of a local `dialin serve`, e.g. http://127.0.0.1:3000 (default $DIALIN_URL)",
     )
     parser.add_argument(
         "--region", help="the stack's AWS region (default: from the URL or your AWS configuration)"
@@ -133,6 +136,10 @@ def run(
     problems = _problems(args)
     if problems:
         raise BadArguments("; ".join(problems))
+    if not args.stack and not args.url:
+        args.url = os.environ.get("DIALIN_URL", "")
+        if not args.url:
+            raise BadArguments("give --stack NAME (a deployed stack) or --url BASE (or set DIALIN_URL)")
     if args.url:
         result = post_json(_calls_url(args.url), _payload(args))
     else:
