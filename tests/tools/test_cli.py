@@ -11,11 +11,12 @@ import pytest
 
 from dialin_tools import cli
 from dialin_tools.commands.admin import cli as cmd_admin
-from dialin_tools.commands.admin.targets import LOCAL_ENDPOINT, LOCAL_TABLE, samconfig_defaults
+from dialin_tools.commands.admin.targets import LOCAL_ENDPOINT, LOCAL_TABLE
 from dialin_tools.commands.call import cli as cmd_call
 from dialin_tools.commands.serve import cli as cmd_serve
 from dialin_tools.errors import Invalid
 from dialin_tools.lib import template as tpl
+from dialin_tools.lib.stack import samconfig_defaults
 
 
 def parse(*argv: str):

@@ -4,8 +4,10 @@ traceback (issue 20)."""
 from __future__ import annotations
 
 import pytest
+from moto import mock_aws
 
 from dialin_tools import cli
+from dialin_tools.lib.stack import cloudformation_client, samconfig_defaults
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "http", "65536"])
@@ -16,3 +18,35 @@ def test_serve_refuses_a_port_that_is_not_one(option: str, port: str, capsys: py
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert "must be a TCP port, 0 to 65535" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def no_region(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """A shell with no AWS region anywhere (as a new operator's may be)."""
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "aws-config"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+
+
+def test_without_a_region_the_stack_commands_take_samconfigs(no_region: None):
+    assert cloudformation_client().meta.region_name == samconfig_defaults()[1] == "us-east-1"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dial", "--to", "+15555550142", "--room", "Board", "--stack", "no-such-stack"],
+        ["configure-number", "+15555550100", "--stack", "no-such-stack"],
+    ],
+)
+def test_a_stack_command_without_a_region_says_what_is_wrong_in_one_line(
+    no_region: None, argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-a-real-token")
+    with mock_aws():
+        code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code != 0 and "no-such-stack" in err and "Traceback" not in err and "NoRegionError" not in err, err

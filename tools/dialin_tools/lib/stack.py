@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dialin_tools.errors import DialinError
+from dialin_tools.lib.template import ROOT
+
+SAMCONFIG = ROOT / "samconfig.toml"
 
 
 class StackError(DialinError):
     """The stack or one of its outputs cannot be read; the message says which."""
 
 
+def samconfig_defaults(path: Path = SAMCONFIG) -> tuple[str, str]:
+    """``(stack_name, region)`` from samconfig.toml's default environment, or empty strings."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "", ""
+    params = data.get("default", {}).get("global", {}).get("parameters", {})
+    deploy = data.get("default", {}).get("deploy", {}).get("parameters", {})
+    stack = deploy.get("stack_name") or params.get("stack_name") or ""
+    region = deploy.get("region") or params.get("region") or ""
+    return str(stack), str(region)
+
+
+def default_region(region: str | None = None) -> str | None:
+    """``region``, else the AWS configuration's, else samconfig.toml's (where `sam deploy` went)."""
+    if region:
+        return region
+    import boto3
+
+    return boto3.Session().region_name or samconfig_defaults()[1] or None
+
+
 def cloudformation_client(region: str | None = None) -> Any:
     import boto3
 
-    return boto3.client("cloudformation", region_name=region)
+    return boto3.client("cloudformation", region_name=default_region(region))
 
 
 def stack_outputs(client: Any, stack_name: str) -> dict[str, str]:

@@ -26,10 +26,10 @@ from dialin_tools.commands.admin.targets import (
     aws_errors,
     aws_session,
     local_target,
-    samconfig_defaults,
     stack_target,
 )
 from dialin_tools.errors import Invalid
+from dialin_tools.lib.stack import samconfig_defaults
 
 ADMIN_COMMANDS = ("route", "pin", "import")
 

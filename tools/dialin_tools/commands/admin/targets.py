@@ -5,10 +5,8 @@ secret holding the PIN pepper; without --stack, the stack named in samconfig.tom
 from __future__ import annotations
 
 import contextlib
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
@@ -25,7 +23,6 @@ from dialin_tools.errors import Invalid, NotFound, Unreachable
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 from dialin_tools.lib.sample_events import LOCAL_TABLE
 from dialin_tools.lib.stack import describe_stack
-from dialin_tools.lib.template import ROOT
 
 if TYPE_CHECKING:
     from dialin_tools.commands.admin.remote import RemoteAdmin
@@ -36,7 +33,6 @@ LOCAL_ENDPOINT = f"http://{LOCAL_HOST}:{LOCAL_DYNAMODB_PORT}"
 # Points every `--local` command at another `dialin serve`'s DynamoDB (as DIALIN_URL does --url).
 DYNAMODB_URL_ENV = "DIALIN_DYNAMODB_URL"
 LOCAL_REGION = "us-east-1"
-SAMCONFIG = ROOT / "samconfig.toml"
 
 
 @dataclass
@@ -65,19 +61,6 @@ def local_client(endpoint: str = LOCAL_ENDPOINT) -> Any:
 def local_target(endpoint: str = LOCAL_ENDPOINT, table: str = LOCAL_TABLE) -> Target:
     admin = Admin(local_client(endpoint), table, DEV_PIN_PEPPER)
     return Target(admin, f"the local table {table} at {endpoint}", local=True)
-
-
-def samconfig_defaults(path: Path = SAMCONFIG) -> tuple[str, str]:
-    """``(stack_name, region)`` from samconfig.toml's default environment, or empty strings."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return "", ""
-    params = data.get("default", {}).get("global", {}).get("parameters", {})
-    deploy = data.get("default", {}).get("deploy", {}).get("parameters", {})
-    stack = deploy.get("stack_name") or params.get("stack_name") or ""
-    region = deploy.get("region") or params.get("region") or ""
-    return str(stack), str(region)
 
 
 def stack_target(stack: str, session: Any) -> Target:
