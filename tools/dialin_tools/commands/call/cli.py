@@ -135,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
     )
     outcome = phone.call(url)
     if outcome.joined:
-        print(f"Joined room {outcome.room} as {outcome.identity or '(an identity Twilio picks)'}.")
+        joined = f"Joined room {outcome.room} as {outcome.identity or '(an identity Twilio picks)'}"
+        print(f"{joined}, then left it; the call ended: {outcome.reason}." if outcome.left else f"{joined}.")
         return 0
     print(f"Did not join a room: {outcome.reason}.")
     return 1

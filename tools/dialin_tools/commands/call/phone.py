@@ -89,8 +89,9 @@ class Outcome:
     joined: bool
     room: str = ""
     identity: str = ""
-    reason: str = ""  # why the call ended without joining
+    reason: str = ""  # why the call ended without joining (or, once it had joined, why it ended)
     requests: int = 0
+    left: bool = False  # it joined, then left the room (removed, or the room ended) and ended
 
 
 class Phone:
@@ -125,6 +126,7 @@ class Phone:
         self.out = out
         self.transport = transport
         self.simulated_seconds = 0
+        self.was_in: tuple[str, str] | None = None  # the room it joined and left, while staying
         self.params = {
             "AccountSid": account_sid,
             "ApiVersion": "2010-04-01",
@@ -149,6 +151,9 @@ class Phone:
             if isinstance(result, Request):
                 request = result
                 continue
+            if not result.joined and self.was_in is not None:  # joined, then left and ended
+                room, identity = self.was_in
+                return replace(result, joined=True, room=room, identity=identity, left=True, requests=step)
             return replace(result, requests=step)
         return Outcome(
             joined=False, reason=f"stopped after {self.max_steps} requests", requests=self.max_steps
@@ -286,6 +291,7 @@ class Phone:
             return self._follow(change, document_url)
         if change == "left":
             self.out(f"    leaves room {name} (removed, or the room ended), so Twilio moves on")
+            self.was_in = (name, identity)
             return None
         return Outcome(joined=True, room=name, identity=identity)
 
