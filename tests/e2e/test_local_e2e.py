@@ -404,3 +404,37 @@ def test_two_variables_point_every_command_at_another_local_server(
     assert "Joined room EnvRoom as phone-0123-" in capsys.readouterr().out
     assert cli.main(["dial", "--to", "+15555550143", "--room", "EnvRoom"]) == 0
     assert "no call was placed" in capsys.readouterr().out
+
+
+def test_an_operator_sees_and_lifts_a_callers_lockout_without_the_pepper(served: Served, capsys):
+    """Ten wrong PINs lock a caller out (the template's LockoutFailures); `dialin lockout list`
+    says so and until when, `clear` lifts it, and their next call hears the PIN prompt."""
+    number, caller = "+15555550169", "+14155550169"
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["route", "add", number, "--pin", *local]) == 0
+    for _ in range(4):  # three wrong PINs a call
+        dial(served, capsys, "--to", number, "--from", caller, "--digits", "111111", "222222", "333333")
+    code, out = dial(served, capsys, "--to", number, "--from", caller)
+    assert code == 1 and messages.LOCKED_OUT in out, out
+    assert cli.main(["lockout", "list", "--caller", caller, "--number", number, *local]) == 0
+    listed = capsys.readouterr().out
+    assert re.search(
+        rf"^{re.escape(number)}: 1[0-2] failed PIN\(s\), LOCKED OUT until 20\d\d-", listed, re.M
+    ), listed
+    assert "attested calls, any number: no failed PINs" in listed
+    assert cli.main(["lockout", "clear", "--caller", caller, *local]) == 0  # every PIN number
+    assert "Cleared 1 counter(s)" in capsys.readouterr().out
+    code, out = dial(served, capsys, "--to", number, "--from", caller, "--digits", "246810")
+    assert code == 0 and messages.PIN_PROMPT in out and messages.LOCKED_OUT not in out, out
+    assert cli.main(["lockout", "list", "--caller", caller, *local]) == 0
+    assert "is locked out on 0 of" in capsys.readouterr().out
+
+
+def test_lockout_refuses_a_bad_number_and_the_admin_api(served: Served, capsys):
+    assert (
+        cli.main(["lockout", "list", "--caller", "4155550169", "--local", "--endpoint-url", served.dynamodb])
+        != 0
+    )
+    assert "caller must be an E.164 phone number" in capsys.readouterr().err
+    assert cli.main(["lockout", "clear", "--caller", "+14155550169", "--url", served.url]) != 0
+    assert "lockout works with --local or --stack" in capsys.readouterr().err

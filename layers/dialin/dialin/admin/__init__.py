@@ -4,6 +4,7 @@
 - ``specs``: validated records: ``make_route``, ``make_pin_spec``, ``issue_pin``.
 - ``bulk``: import files (JSON, CSV) planned row by row before any write.
 - ``table``: ``Admin``, the operations on the directory table (conditional writes).
+- ``lockouts``: a caller's failed-PIN counters: locked out until when, and lifting it.
 - ``idempotency``: the admin API's Idempotency-Key records.
 - ``api`` + ``payload``: the admin API's router and its JSON bodies.
 

@@ -5,8 +5,9 @@ secret holding the PIN pepper; without --stack, the stack named in samconfig.tom
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
@@ -19,6 +20,7 @@ from botocore.exceptions import (
 
 from dialin.admin.table import Admin
 from dialin.core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH
+from dialin.guard.lockout import LockoutPolicy
 from dialin_tools.errors import Invalid, NotFound, Unreachable
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 from dialin_tools.lib.sample_events import LOCAL_TABLE
@@ -41,6 +43,9 @@ class Target:
     where: str  # for messages: "the local table dialin-local", "table X of stack Y"
     local: bool
     remote: bool = False  # through the admin API (--url): ``admin`` is a RemoteAdmin
+    lockout: LockoutPolicy = field(
+        default_factory=LockoutPolicy
+    )  # the stack's Lockout* parameters (defaults locally)
 
 
 def local_client(endpoint: str = LOCAL_ENDPOINT) -> Any:
@@ -58,9 +63,19 @@ def local_client(endpoint: str = LOCAL_ENDPOINT) -> Any:
     )
 
 
+# The stack parameters of the lockout rules, and the environment variables they set.
+LOCKOUT_PARAMETERS = {
+    "LockoutFailures": "LOCKOUT_FAILURES",
+    "LockoutWindowSeconds": "LOCKOUT_WINDOW_SECONDS",
+    "LockoutSeconds": "LOCKOUT_SECONDS",
+}
+
+
 def local_target(endpoint: str = LOCAL_ENDPOINT, table: str = LOCAL_TABLE) -> Target:
     admin = Admin(local_client(endpoint), table, DEV_PIN_PEPPER)
-    return Target(admin, f"the local table {table} at {endpoint}", local=True)
+    # `dialin serve` takes LOCKOUT_* from its environment, else the template's defaults.
+    policy = _lockout_policy({name: os.environ.get(env, "") for name, env in LOCKOUT_PARAMETERS.items()})
+    return Target(admin, f"the local table {table} at {endpoint}", local=True, lockout=policy)
 
 
 def stack_target(stack: str, session: Any) -> Target:
@@ -88,7 +103,19 @@ def stack_target(stack: str, session: Any) -> Target:
         return value
 
     admin = Admin(session.client("dynamodb"), table, pepper, min_pin_length=min_length, pin_length=pin_length)
-    return Target(admin, f"table {table} of stack {stack}", local=False)
+    return Target(admin, f"table {table} of stack {stack}", local=False, lockout=_lockout_policy(params))
+
+
+def _lockout_policy(params: dict[str, str]) -> LockoutPolicy:
+    defaults = LockoutPolicy()
+    try:
+        return LockoutPolicy(
+            max_failures=int(params.get("LockoutFailures") or defaults.max_failures),
+            window_seconds=int(params.get("LockoutWindowSeconds") or defaults.window_seconds),
+            lock_seconds=int(params.get("LockoutSeconds") or defaults.lock_seconds),
+        )
+    except ValueError:
+        return defaults
 
 
 def aws_session(region: str = "") -> Any:

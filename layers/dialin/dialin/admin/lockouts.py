@@ -1,0 +1,59 @@
+"""A caller's failed-PIN counters, as an admin sees them: whether the caller is locked out and
+until when, and lifting it. Counter keys hold only HMACs of the numbers, so this is the one
+way to find them (it needs the pepper, as the voice function does).
+
+Which counters a caller has (``guard.defences``): one stack-wide for attested calls, and one
+per PIN number for every other call. Without a number, every PIN number of the table is
+looked at. The per-number and per-stack budgets are shared by every caller and are not
+touched here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.records import PIN_MODE
+from ..guard.defences import caller_key
+from ..guard.lockout import Counter, LockoutPolicy
+from .checks import check_number
+from .table import Admin
+
+ATTESTED = "attested calls, any number"
+
+
+@dataclass(frozen=True)
+class CallerCounter:
+    scope: str  # ATTESTED, or the PIN number the unattested calls dialed
+    key: dict[str, Any]
+    counter: Counter | None
+
+    def locked_until(self, policy: LockoutPolicy, now: float) -> int | None:
+        until = policy.locked_until(self.counter)
+        return until if until is not None and now < until else None
+
+
+def caller_counters(admin: Admin, caller: str, number: str = "") -> list[CallerCounter]:
+    """The caller's counters (none read as ``counter=None``): stack-wide, then per number."""
+    check_number(caller, "caller")
+    if number:
+        numbers = [check_number(number)]
+    else:
+        numbers = sorted(route.number for route in admin.list_routes()[0] if route.mode == PIN_MODE)
+    scopes = [(ATTESTED, caller_key(admin.pepper, caller, "", attested=True))]
+    scopes += [(dialed, caller_key(admin.pepper, caller, dialed, attested=False)) for dialed in numbers]
+    found = []
+    for scope, key in scopes:
+        item = admin.client.get_item(TableName=admin.table, Key=key, ConsistentRead=True).get("Item")
+        found.append(CallerCounter(scope, key, Counter.from_item(item) if item else None))
+    return found
+
+
+def clear_counters(admin: Admin, counters: list[CallerCounter]) -> int:
+    """Delete the counters that exist; the caller's next call is asked for a PIN again."""
+    cleared = 0
+    for entry in counters:
+        if entry.counter is not None:
+            admin.client.delete_item(TableName=admin.table, Key=entry.key)
+            cleared += 1
+    return cleared
