@@ -40,7 +40,7 @@ def test_table_is_on_demand_with_pitr_sse_and_ttl(template: dict[str, Any]):
 
 
 def test_voice_function_grants_only_what_it_uses(template: dict[str, Any]):
-    # The statements as written; tests/test_iam.py checks the role SAM builds from them.
+    # The statements as written; tests/infra/test_iam.py checks the role SAM builds from them.
     fn = template["Resources"]["VoiceFunction"]["Properties"]
     statements = [s for policy in fn["Policies"] for s in policy["Statement"]]
     actions = sorted(

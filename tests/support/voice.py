@@ -8,8 +8,9 @@ from typing import Any
 
 from dialin.core.config import Settings
 from dialin.voice.app import VoiceApp
-from dialin_tools.commands.serve.handlers import LocalContext
+from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
+from dialin_tools.lib.template import api_routes, load
 
 TABLE = "dialin-test"
 BASE = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
@@ -38,3 +39,14 @@ class Handler:
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         return self.module.lambda_handler(event, LocalContext(function_name="VoiceFunction"))
+
+
+def handle(app: VoiceApp, event: dict[str, Any]) -> dict[str, Any]:
+    """Through the real handler (Powertools decorators and all), with ``app`` as its VoiceApp."""
+    route = next(r for r in api_routes(load()) if r.path == "/voice/incoming")
+    module, handler = load_handler(route.code_dir, route.handler)
+    original, module.voice = module.voice, app
+    try:
+        return handler(event, LocalContext(function_name="VoiceFunction"))
+    finally:
+        module.voice = original

@@ -24,7 +24,7 @@ from support.published_metrics import SOURCES
 from support.rooms import SCHEDULED, CallsApi, RoomHandler, room_callback, room_events_app
 from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from support.twiml import parse, said, verbs
-from support.voice import BASE, TABLE, Clock, local_settings
+from support.voice import BASE, TABLE, Clock, handle, local_settings
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
@@ -53,17 +53,6 @@ TWILIO_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dialin-twilio
 PEPPER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dialin-pepper-AbCdEf"
 PIN_URL = Urls(BASE).pin(PinState(1, 3, Speech()))
 WRONG = "999999"
-
-
-def handle(app: VoiceApp, event: dict[str, Any]) -> dict[str, Any]:
-    """Through the real handler (Powertools decorators and all), with ``app`` as its VoiceApp."""
-    route = next(r for r in api_routes(load()) if r.path == "/voice/incoming")
-    module, handler = load_handler(route.code_dir, route.handler)
-    original, module.voice = module.voice, app
-    try:
-        return handler(event, LocalContext(function_name="VoiceFunction"))
-    finally:
-        module.voice = original
 
 
 def local_app(client: Any, credentials: Credentials | None = None, **settings: Any) -> VoiceApp:

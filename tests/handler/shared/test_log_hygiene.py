@@ -30,8 +30,7 @@ from support.callers import (
 )
 from support.observed import Emitted
 from support.twiml import parse, verbs
-from support.voice import BASE, TABLE, local_settings
-from test_faults import handle
+from support.voice import BASE, TABLE, handle, local_settings
 
 from dialin.calls.steps import Speech, Urls, WaitState
 from dialin.core.pins import hash_pin
