@@ -1,13 +1,10 @@
 """The brute-force rules, pure: who is attested, withheld numbers as one caller, the budgets'
-gates, and the state the PIN step carries in its signed URL."""
+gates."""
 
 from __future__ import annotations
 
 import pytest
 
-from dialin.calls.steps import PinState, Speech, single_values
-from dialin.core.errors import BadState
-from dialin.core.pins import group_digits
 from dialin.guard.budgets import ATTESTED_VERSTAT, WITHHELD, Budget, Budgets, Gate, caller_of, is_attested
 from dialin.guard.lockout import Counter
 
@@ -42,24 +39,3 @@ def test_the_stricter_budget_decides():
     assert budgets.gate(Counter(20, 0, 0), Counter(0, 0, 0), 10) is Gate.SLOW
     assert budgets.gate(Counter(20, 0, 0), Counter(240, 0, 0), 10) is Gate.CLOSED
     assert budgets.gate(None, Counter(60, 0, 0), 10) is Gate.SLOW
-
-
-def test_pin_state_round_trips_attestation_not_before_and_expiry():
-    state = PinState(1, 1, Speech(), "", attested=True, not_before=1_800_000_020, expires=1_800_000_320)
-    query = {k: str(v) for k, v in state.query().items() if v != ""}
-    assert PinState.from_query(query) == state
-    with pytest.raises(BadState):
-        PinState.from_query({**query, "k": "2"})
-
-
-def test_a_repeated_state_key_is_refused():
-    assert single_values([("a", "1"), ("m", "3")]) == {"a": "1", "m": "3"}
-    with pytest.raises(BadState):
-        single_values([("a", "1"), ("m", "3"), ("m", "10")])
-
-
-@pytest.mark.parametrize(
-    ("pin", "spoken"), [("123456", "123 456"), ("1234567", "123 4567"), ("1234567890", "123 456 7890")]
-)
-def test_pins_are_read_aloud_in_groups(pin: str, spoken: str):
-    assert group_digits(pin) == spoken
