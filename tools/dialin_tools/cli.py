@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args))
     except DialinError as exc:
-        print(f"dialin {args.command}: {exc}", file=sys.stderr)
+        print(f"dialin {args.command}: {exc.for_cli()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -16,7 +16,8 @@ from support.voice import TABLE, Clock
 from dialin.admin.api import AdminApp
 from dialin.admin.bulk import read_rows
 from dialin.admin.table import Admin
-from dialin.core.errors import Invalid
+from dialin.core.errors import Conflict, Invalid
+from dialin.core.records import Route
 from dialin.core.validation import MAX_JSON_DEPTH, json_too_deep, new_name_problem
 from dialin.dialout.request import BadDialRequest, DialOutSettings, parse_request
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
@@ -110,3 +111,19 @@ def test_a_deeply_nested_json_import_file_is_refused(tmp_path: Path):
     path.write_text('{"pins": ' + DEEP + "}", encoding="utf-8")
     with pytest.raises(Invalid, match="deeper than"):
         read_rows(path)
+
+
+def test_admin_api_messages_speak_the_api_and_the_cli_its_flags(api: AdminHandler):
+    route = {"number": "+15555550177", "mode": "direct", "room": "Board"}
+    assert api.call("POST", "/admin/routes", route)[0] in (200, 201)
+    status, answer = api.call("POST", "/admin/routes", route)
+    assert status == 409 and "PUT /admin/routes/{number} replaces it" in answer["message"], answer
+    assert "--" not in answer["message"]
+    status, answer = api.call("POST", "/admin/routes", {"number": "+15555550178", "mode": "direct"})
+    assert status == 400 and "--room" not in answer["message"] and "needs a room" in answer["message"]
+    try:
+        Admin(api.app.admin.client, TABLE, DEV_PIN_PEPPER).add_route(Route("+15555550177", room="Board"))
+    except Conflict as exc:
+        assert "use --replace to overwrite it" in exc.for_cli() and "--replace" not in str(exc)
+    else:
+        pytest.fail("a second route for one number must be refused")

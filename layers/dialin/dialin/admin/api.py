@@ -135,7 +135,7 @@ class AdminApp:
 
 
 def _error(exc: DialinError) -> dict[str, Any]:
-    answer = {"error": ERROR_KINDS.get(exc.status, "invalid_request"), "message": str(exc)}
+    answer = {"error": ERROR_KINDS.get(exc.status, "invalid_request"), "message": exc.for_api()}
     if exc.field:
         answer["field"] = exc.field
     return answer

@@ -80,11 +80,13 @@ def make_route(
     on(FIELD_NUMBER, check_number, number)
     on("mode", check_choice, mode, "mode", ROUTE_MODES)
     if mode == DIRECT and not room:
-        raise Invalid("a direct number needs a room (--room ROOM)", "room")
+        raise Invalid("a direct number needs a room", "room", cli_hint="--room ROOM")
     if room:
         on("room", check_name, room, "room")
     if mode == DIRECT and pin_input != DTMF:
-        raise Invalid("a spoken PIN applies to PIN numbers (--pin)", "pin_input")
+        raise Invalid(
+            "a spoken PIN applies to PIN numbers", "pin_input", cli_hint="--pin", api_hint='mode "pin"'
+        )
     route = Route(
         number=number,
         mode=mode,

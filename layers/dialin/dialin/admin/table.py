@@ -73,8 +73,9 @@ class Admin:
         except ClientError as exc:
             if is_conditional_failure(exc):
                 raise Conflict(
-                    "that number already has a route; nothing was changed "
-                    "(use --replace to overwrite it, or `dialin route remove` it first)"
+                    "that number already has a route; nothing was changed",
+                    cli_hint="use --replace to overwrite it, or `dialin route remove` it first",
+                    api_hint="PUT /admin/routes/{number} replaces it",
                 ) from None
             raise
         return route
@@ -130,7 +131,12 @@ class Admin:
             return new, entry
         if pin is not None:
             raise Conflict("that PIN is already in use; choose another (nothing was changed)", "pin")
-        raise Conflict(f"{tries} generated PINs were all in use; try a longer --length", "length")
+        raise Conflict(
+            f"{tries} generated PINs were all in use; try a longer one",
+            "length",
+            cli_hint="--length",
+            api_hint="length",
+        )
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": NOT_EXISTS}}
@@ -151,7 +157,7 @@ class Admin:
         value = pin_or_hash.strip()
         if not hash_prefix:
             if not (value.isascii() and value.isdigit() and len(value) <= MAX_PIN_LENGTH):
-                raise Invalid("give the PIN (digits), or a hash prefix with --hash-prefix")
+                raise Invalid("give the PIN (digits), or a hash prefix", cli_hint="with --hash-prefix")
             old = self._delete_pin(hash_pin(self.pepper, value))
             if old is None:
                 raise NotFound("no PIN matches; nothing was changed")

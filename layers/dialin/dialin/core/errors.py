@@ -12,14 +12,24 @@ from __future__ import annotations
 
 
 class DialinError(Exception):
-    """A problem the user can act on."""
+    """A problem the user can act on. The message names no door's syntax: ``cli_hint`` and
+    ``api_hint`` say how to act on it with the `dialin` command or through the admin API,
+    and each door adds its own (``for_cli``, ``for_api``)."""
 
     exit_code = 1
     status = 400
 
-    def __init__(self, message: str, field: str = "") -> None:
+    def __init__(self, message: str, field: str = "", *, cli_hint: str = "", api_hint: str = "") -> None:
         super().__init__(message)
         self.field = field  # the input field at fault, when there is one
+        self.cli_hint = cli_hint
+        self.api_hint = api_hint
+
+    def for_cli(self) -> str:
+        return f"{self} ({self.cli_hint})" if self.cli_hint else str(self)
+
+    def for_api(self) -> str:
+        return f"{self} ({self.api_hint})" if self.api_hint else str(self)
 
 
 class Invalid(DialinError):
