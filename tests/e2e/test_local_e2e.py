@@ -438,3 +438,13 @@ def test_lockout_refuses_a_bad_number_and_the_admin_api(served: Served, capsys):
     assert "caller must be an E.164 phone number" in capsys.readouterr().err
     assert cli.main(["lockout", "clear", "--caller", "+14155550169", "--url", served.url]) != 0
     assert "lockout works with --local or --stack" in capsys.readouterr().err
+
+
+def test_localhost_instead_of_the_printed_address_says_why_it_is_refused(served: Served, capsys):
+    """The signature covers the host name: `dialin serve` checks it for 127.0.0.1."""
+    url = served.url.replace("127.0.0.1", "localhost")
+    assert cli.main(["call", "--to", "+15555550100", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert "HTTP 403" in err and "use that, not localhost" in err, err
+    assert cli.main(["room", "start", "Anywhere", "--url", url]) == 2
+    assert "not localhost" in capsys.readouterr().err

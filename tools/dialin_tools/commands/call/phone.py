@@ -51,6 +51,19 @@ class CallFailed(DialinError):
     exit_code = 2
 
 
+def forbidden_reason(url: str) -> str:
+    """Why a signed request may have got 403, naming the usual cause first."""
+    reason = (
+        "the endpoint refused the request (HTTP 403): sign with the auth token it checks "
+        "(TWILIO_AUTH_TOKEN; locally the dev token) for the URL it expects (--url)"
+    )
+    if urlsplit(url).hostname == "localhost":
+        # The signature covers the URL, host name included: `dialin serve` checks it for the
+        # URL it printed (127.0.0.1), so localhost signs another URL.
+        reason += "; `dialin serve` checks signatures for http://127.0.0.1:PORT, so use that, not localhost"
+    return reason
+
+
 def entry_url(url: str) -> str:
     """The incoming-call webhook: ``url`` itself if it is one, else ``url`` + /voice/incoming."""
     url = url.strip().rstrip("/")
@@ -181,10 +194,7 @@ class Phone:
         elapsed = (time.perf_counter() - started) * 1000
         self.out(f"[{step}] {request.method} {urlsplit(request.url).path} -> {status} ({elapsed:.0f} ms)")
         if status == 403:
-            raise CallFailed(
-                "the endpoint refused the request (HTTP 403): sign with the auth token it checks "
-                "(TWILIO_AUTH_TOKEN; locally the dev token) for the URL it expects (--url)"
-            )
+            raise CallFailed(forbidden_reason(url))
         if status != 200:
             raise CallFailed(f"the endpoint answered HTTP {status}; Twilio would play an application error")
         try:

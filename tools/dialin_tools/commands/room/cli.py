@@ -10,7 +10,13 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID, CallFailed, http_request
+from dialin_tools.commands.call.phone import (
+    DEFAULT_URL,
+    FAKE_ACCOUNT_SID,
+    CallFailed,
+    forbidden_reason,
+    http_request,
+)
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, FORM, twilio_signature
 
 ROUTE = "/video/status"
@@ -70,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
     headers = {"Content-Type": FORM, "X-Twilio-Signature": twilio_signature(url, params, token)}
     status, _ = http_request("POST", url, headers, urlencode(params).encode(), 15.0)
     print(f"{params['StatusCallbackEvent']} {args.name} -> HTTP {status}")
+    if status == 403:
+        raise CallFailed(forbidden_reason(url))
     return 0 if status == 200 else 2
