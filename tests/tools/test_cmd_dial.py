@@ -186,7 +186,7 @@ def test_stack_and_url_are_exclusive(capsys: pytest.CaptureFixture[str]):
 def test_unreachable_url(capsys: pytest.CaptureFixture[str]):
     with closed_endpoint() as url:
         code, _, err = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM, "--url", url)
-    assert code == 1
+    assert code == 2  # every "cannot reach" is exit 2, as dialin call and the admin commands
     assert err.startswith(f"dialin dial: cannot reach {url}/calls")
 
 

@@ -7,6 +7,7 @@ import pytest
 from moto import mock_aws
 
 from dialin_tools import cli
+from dialin_tools.lib.faultinject import closed_endpoint
 from dialin_tools.lib.stack import cloudformation_client, samconfig_defaults
 
 
@@ -50,3 +51,16 @@ def test_a_stack_command_without_a_region_says_what_is_wrong_in_one_line(
         code = cli.main(argv)
     err = capsys.readouterr().err
     assert code != 0 and "no-such-stack" in err and "Traceback" not in err and "NoRegionError" not in err, err
+
+
+def test_cannot_reach_is_exit_2_in_every_command(capsys: pytest.CaptureFixture[str]):
+    with closed_endpoint() as url:
+        codes = {
+            "call": cli.main(["call", "--to", "+15555550100", "--url", url]),
+            "dial": cli.main(["dial", "--to", "+15555550142", "--room", "Board", "--url", url]),
+            "route list": cli.main(["route", "list", "--local", "--endpoint-url", url]),
+            "pin list (admin API)": cli.main(["pin", "list", "--room", "Board", "--url", url]),
+        }
+    err = capsys.readouterr().err
+    assert codes == dict.fromkeys(codes, 2), (codes, err)
+    assert "Traceback" not in err

@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from dialin_tools.errors import DialinError
+from dialin_tools.errors import Unreachable
 
 SERVICE = "execute-api"
 EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
-class RequestFailed(DialinError):
-    """The URL could not be reached at all."""
+class RequestFailed(Unreachable):
+    """The URL could not be reached at all (exit status 2, as every "cannot reach")."""
 
 
 @dataclass(frozen=True)
