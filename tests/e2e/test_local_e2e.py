@@ -448,3 +448,16 @@ def test_localhost_instead_of_the_printed_address_says_why_it_is_refused(served:
     assert "HTTP 403" in err and "use that, not localhost" in err, err
     assert cli.main(["room", "start", "Anywhere", "--url", url]) == 2
     assert "not localhost" in capsys.readouterr().err
+
+
+def test_pin_add_warns_only_about_a_pin_it_made(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["pin", "add", "--room", "Board", "--pin", "246810", *local]) == 1  # alice's PIN
+    err = capsys.readouterr().err
+    assert "already in use" in err and "warning" not in err, err  # refused: no warning before it
+    assert cli.main(["pin", "add", "--room", "Board", "--pin", "80241357", *local]) == 0
+    assert "warning: a 8-digit PIN is below the recommended" in capsys.readouterr().err
+    assert cli.main(["pin", "add", "--room", "Board", "--number", "+15555550199", *local]) == 0
+    assert "warning: --number +15555550199 has no route" in capsys.readouterr().err
+    assert cli.main(["pin", "add", "--room", "Board", "--number", "+15555550101", *local]) == 0
+    assert "warning" not in capsys.readouterr().err  # a routed PIN number

@@ -7,9 +7,9 @@
   ``handlers``: loading the real Lambda handlers; ``seed``; ``twilio_standin``: Twilio's
   REST API and media side under /_twilio; ``schedules``: the template's Schedule events),
   ``call`` (``phone``: the Twilio-like call player), ``admin`` (``route``/``pin``/``import``
-  over ``dialin.admin``; ``targets``: which table; ``remote``: through the admin API, `--url`),
-  ``lockout`` (a caller's failed-PIN lockout), ``configure_number`` (``numbers``), ``dial``,
-  ``room`` (signed room callbacks).
+  over ``dialin.admin``; ``targets``: which table; ``output``: listings, warnings;
+  ``remote``: through the admin API, `--url`), ``lockout`` (a caller's failed-PIN lockout),
+  ``configure_number`` (``numbers``), ``dial``, ``room`` (signed room callbacks).
 - ``lib``: shared pieces: ``apigw`` (API Gateway events, Twilio signing, the documented dev
   token), ``template`` (template.yaml reader), ``stack`` (stack outputs), ``sigv4``,
   ``sample_events`` (events/), ``faultinject``, ``simulated_time`` (serve follows call's clock),

@@ -6,17 +6,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dialin.admin.bulk import CSV_COLUMNS, ImportPlan, read_rows
-from dialin.admin.checks import check_number, check_pin, format_time
+from dialin.admin.checks import check_number, check_pin
 from dialin.admin.specs import language_note, make_pin_spec, make_route
 from dialin.admin.table import HASH_SHOWN
 from dialin.core import records
 from dialin.core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH, RECOMMENDED_PIN_LENGTH, group_digits
 from dialin.core.records import DIRECT, LAST_DIGITS, PIN_MODE, UNIQUE
+from dialin_tools.commands.admin.output import print_listing, short, validity, warn
 from dialin_tools.commands.admin.prompt_options import add_prompt_options, pin_input, read_prompts
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
 from dialin_tools.commands.admin.targets import (
@@ -200,22 +201,6 @@ def _run(args: argparse.Namespace, action: Callable[[Target], int]) -> int:
         return action(resolve_target(args))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-        for line in [headers, *rows]
-    ]
-    return "\n".join(lines)
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# Routes
-
-
 def route_add(args: argparse.Namespace) -> int:
     if args.pin and args.room:
         # Each PIN names its own room; a PIN number's room would never be used.
@@ -258,21 +243,14 @@ def route_list(args: argparse.Namespace) -> int:
                 r.identity_policy,
                 str(r.attempts or ""),
                 " ".join(filter(None, (r.voice, r.language))),
-                _short(r.greeting),
+                short(r.greeting),
             ]
             for r in routes
         ]
         headers = ["NUMBER", "MODE", "ROOM", "IDENTITIES", "ATTEMPTS", "VOICE", "GREETING"]
-        return _print_listing(headers, rows, f"{len(routes)} route(s)", target, bad)
+        return print_listing(headers, rows, f"{len(routes)} route(s)", target, bad)
 
     return _run(args, action)
-
-
-def _print_listing(headers: list[str], rows: list[list[str]], counted: str, target: Target, bad: int) -> int:
-    if rows:
-        print(_table(headers, rows))
-    print(f"{counted} in {target.where}." + (f" {bad} unreadable item(s) skipped." if bad else ""))
-    return 0
 
 
 def route_remove(args: argparse.Namespace) -> int:
@@ -289,12 +267,6 @@ def route_remove(args: argparse.Namespace) -> int:
 # PINs
 
 
-def _window(valid_from: int | None, valid_until: int | None) -> str:
-    if valid_from is None and valid_until is None:
-        return "always"
-    return f"{format_time(valid_from) or '…'} to {format_time(valid_until) or '…'}"
-
-
 def pin_add(args: argparse.Namespace) -> int:
     spec = make_pin_spec(
         args.room,
@@ -309,17 +281,19 @@ def pin_add(args: argparse.Namespace) -> int:
         check_pin(args.pin)  # before any AWS call; the target may require more digits
 
     chosen = len(args.pin) if args.pin is not None else args.length
-    if chosen is not None and chosen < RECOMMENDED_PIN_LENGTH:
-        print(
-            f"warning: a {chosen}-digit PIN is below the recommended {RECOMMENDED_PIN_LENGTH} digits; "
-            "see docs/brute-force.md (a --number scope and a validity window shrink the target)",
-            file=sys.stderr,
-        )
 
     def action(target: Target) -> int:
         new = target.admin.add_pin(spec, pin=args.pin, length=args.length)
+        # Warnings only once the PIN exists: never just before a refusal of the same command.
+        if chosen is not None and chosen < RECOMMENDED_PIN_LENGTH:
+            warn(
+                f"a {chosen}-digit PIN is below the recommended {RECOMMENDED_PIN_LENGTH} digits; see "
+                "docs/brute-force.md (a --number scope and a validity window shrink the target)"
+            )
+        if spec.number and spec.number not in {r.number for r in target.admin.list_routes()[0]}:
+            warn(f"--number {spec.number} has no route: the PIN works only once that number is routed")
         who = f"as {spec.identity}" if spec.identity else "as a guest"
-        window = _window(spec.valid_from, spec.valid_until)
+        window = validity(spec.valid_from, spec.valid_until)
         print(f"PIN {group_digits(new.pin)} -> room {spec.room} {who}, valid {window}.")
         shown = new.grant.pin_hash[:HASH_SHOWN]
         print(f"Shown once: only its hash ({shown}) is stored, in {target.where}.")
@@ -335,7 +309,7 @@ def pin_list(args: argparse.Namespace) -> int:
         shown = 64 if target.remote else HASH_SHOWN  # the API revokes by the full id
         rows = []
         for grant, _expires in grants:
-            window = _window(grant.valid_from, grant.valid_until)
+            window = validity(grant.valid_from, grant.valid_until)
             if grant.valid_until is not None and grant.valid_until <= now:
                 window += " (expired)"
             identity = grant.identity or "(guest)"
@@ -348,11 +322,11 @@ def pin_list(args: argparse.Namespace) -> int:
                     identity,
                     grant.number or "any",
                     window,
-                    _short(grant.label),
+                    short(grant.label),
                 ]
             )
         headers = ["HASH", "ROOM", "IDENTITY", "NUMBER", "VALID", "LABEL"]
-        return _print_listing(headers, rows, f"{len(grants)} PIN(s)", target, bad)
+        return print_listing(headers, rows, f"{len(grants)} PIN(s)", target, bad)
 
     return _run(args, action)
 
