@@ -435,7 +435,7 @@ def test_a_spoken_pin_needs_a_pin_number():
 def test_unknown_languages_get_a_note_and_known_ones_none():
     assert specs.language_note("de-DE") == specs.language_note("") == ""
     note = specs.language_note("ja-JP")
-    assert note.startswith("Note: no prompts in ja-JP: callers hear English prompts")
+    assert note.startswith("no prompts in ja-JP: callers hear English prompts")  # each door adds its how-to
     assert "de, en, es, fr, pt" in note
 
 

@@ -127,3 +127,22 @@ def test_admin_api_messages_speak_the_api_and_the_cli_its_flags(api: AdminHandle
         assert "use --replace to overwrite it" in exc.for_cli() and "--replace" not in str(exc)
     else:
         pytest.fail("a second route for one number must be refused")
+
+
+def test_the_admin_api_warns_of_what_it_accepts_but_will_not_do(api: AdminHandler):
+    status, saved = api.call(
+        "POST", "/admin/routes", {"number": "+15555550179", "room": "Board", "language": "xx-YY"}
+    )
+    assert status == 201 and saved["language"] == "xx-YY"
+    assert saved["warnings"] == [
+        "no prompts in xx-YY: callers hear English prompts (catalogues: de, en, es, fr, pt); "
+        "give the route its own texts in prompts"
+    ]
+    status, saved = api.call("PUT", "/admin/routes/+15555550179", {"room": "Board", "language": "fr-FR"})
+    assert status == 200 and "warnings" not in saved
+    status, created = api.call("POST", "/admin/pins", {"room": "Board", "number": "+15555550198"})
+    assert status == 201 and created["warnings"] == [
+        "number +15555550198 has no PIN route: the PIN works once it has one"
+    ]
+    status, created = api.call("POST", "/admin/pins", {"room": "Board", "number": "+15555550101"})
+    assert status == 201 and "warnings" not in created

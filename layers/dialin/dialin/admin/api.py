@@ -21,7 +21,7 @@ from ..edge.observability import count, logger
 from . import idempotency
 from .checks import check_account
 from .payload import PIN_FIELDS, ROUTE_FIELDS, Body, pin_created, pin_listed, route_answer
-from .specs import make_pin_spec, make_route, on
+from .specs import language_note, make_pin_spec, make_route, on
 from .table import Admin
 
 ERROR_KINDS = {400: "invalid_request", 404: "not_found", 409: "conflict"}
@@ -86,7 +86,11 @@ class AdminApp:
             idempotency_key=idempotency.check_key(key) if key is not None else "",
         )
         count("AdminPinsCreated")
-        return 201, pin_created(new, entry, self._numbers(spec.number, account))
+        numbers = self._numbers(spec.number, account)
+        answer = pin_created(new, entry, numbers)
+        if spec.number and not numbers:
+            answer["warnings"] = [f"number {spec.number} has no PIN route: the PIN works once it has one"]
+        return 201, answer
 
     def list_pins(self, event: Mapping[str, Any]) -> Answer:
         entries, unreadable = self.admin.room_pins(_room_query(event))
@@ -120,7 +124,7 @@ class AdminApp:
         return 200, {"routes": [route_answer(r) for r in routes], "unreadable": unreadable}
 
     def create_route(self, event: Mapping[str, Any]) -> Answer:
-        return 201, route_answer(self.admin.add_route(_route(Body(event, ROUTE_FIELDS))))
+        return 201, _with_warnings(self.admin.add_route(_route(Body(event, ROUTE_FIELDS))))
 
     def replace_route(self, event: Mapping[str, Any]) -> Answer:
         body = Body(event, ROUTE_FIELDS)
@@ -128,10 +132,19 @@ class AdminApp:
         if body.data.get("number", number) != number:
             raise Invalid("number in the body differs from the number in the path", "number")
         body.data["number"] = number
-        return 200, route_answer(self.admin.add_route(_route(body), replace=True))
+        return 200, _with_warnings(self.admin.add_route(_route(body), replace=True))
 
     def remove_route(self, event: Mapping[str, Any]) -> Answer:
         return 200, route_answer(self.admin.remove_route(_path_parameter(event, "number")))
+
+
+def _with_warnings(route: Route) -> dict[str, Any]:
+    """The saved route, with what it accepted but will not do as asked (an unknown language)."""
+    answer = route_answer(route)
+    note = language_note(route.language)
+    if note:
+        answer["warnings"] = [f"{note}; give the route its own texts in prompts"]
+    return answer
 
 
 def _error(exc: DialinError) -> dict[str, Any]:

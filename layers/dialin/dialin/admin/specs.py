@@ -140,10 +140,7 @@ def language_note(language: str) -> str:
     if is_supported(language):
         return ""
     spoken = ", ".join(sorted(CATALOGUES))
-    return (
-        f"Note: no prompts in {language}: callers hear English prompts (catalogues: {spoken}); "
-        "give the route its own with --prompt NAME=TEXT."
-    )
+    return f"no prompts in {language}: callers hear English prompts (catalogues: {spoken})"
 
 
 def make_pin_spec(

@@ -226,7 +226,7 @@ def route_add(args: argparse.Namespace) -> int:
         print(f"Route {route.number} -> {joins} saved in {target.where}.")
         note = language_note(route.language)
         if note:
-            print(note)
+            print(f"Note: {note}; give the route its own with --prompt NAME=TEXT.")
         return 0
 
     return _run(args, action)
