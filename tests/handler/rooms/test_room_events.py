@@ -463,8 +463,8 @@ def test_a_phone_only_room_stays_listed_until_its_calls_were_ended(
         def get(self, account: str = "") -> Any:
             raise CredentialsUnavailable("the secret could not be read")
 
-    with pytest.raises(CredentialsUnavailable):
-        replace(rooms.app, clients=SecretUnreadable()).end_phone_only_rooms()
+    # Reported (not raised: other rooms' hang-ups go on, tests/handler/rooms/test_room_concurrency.py).
+    assert replace(rooms.app, clients=SecretUnreadable()).end_phone_only_rooms() == 0
     assert calls_stand_in.updates() == []
     assert rooms(SCHEDULED) == {"ended": 1}  # the next run ends it
     assert [s for s, _ in calls_stand_in.updates()] == [sid(1)]

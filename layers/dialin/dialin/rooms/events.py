@@ -31,8 +31,10 @@ from ..edge.rest import GONE, MOVED, ClientCache, update_call
 from ..edge.signature import signed_params
 from ..speech import messages
 from . import state as rooms
+from . import writes
 from .pins import pin_revoker
-from .table import SAVE_TRIES, Conflict, RoomTable
+from .store import RoomStore
+from .table import Conflict
 
 ROUTE = "/video/status"
 # Twilio's limit for inline TwiML (as dial-out). The longest names give about 3,650.
@@ -96,7 +98,7 @@ def ended_twiml(speech: Speech = verbs.DEFAULT_SPEECH) -> str:
 class RoomEventsApp:
     settings: Settings
     options: RoomEventsSettings
-    table: RoomTable
+    table: RoomStore
     credentials: Credentials
     clients: ClientCache
     clock: Callable[[], float] = field(default=time.time)
@@ -108,13 +110,13 @@ class RoomEventsApp:
         options = kw.pop("options", None) or RoomEventsSettings.from_env()
         clients = kw.pop("clients", None) or ClientCache(credentials, options.api_base_url)
         kw.setdefault("on_room_ended", pin_revoker(client, settings.table_name))
-        return cls(settings, options, RoomTable(client, settings.table_name), credentials, clients, **kw)
+        return cls(settings, options, RoomStore(client, settings.table_name), credentials, clients, **kw)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
             try:
                 return {"ended": self.end_phone_only_rooms()}
-            except SERVICE_FAULTS as exc:  # the rooms stay listed: the next run retries
+            except SERVICE_FAULTS as exc:  # the listing could not be read: the next run retries
                 return {"ended": 0, "fault": faults.report("phone-only sweep", exc)}
         if route_path(event) != ROUTE:
             return not_found()
@@ -154,36 +156,51 @@ class RoomEventsApp:
         if event is None:
             logger.info("room callback ignored", extra={"event": params.get("StatusCallbackEvent")[:40]})
             return
-        before, change = self._apply(account, name, event, now)
+        before, change = self._store(account, name, event, now)
         extra = {"event": event.kind, "room": name, "phone": len(change.room.phone), "stale": change.stale}
         logger.info("room event", extra=extra)
+        if change.stale:
+            return
         if change.ended:
             self.on_room_ended(account, name, event.at_ms / 1000)
         if change.started or change.place_freed:
             self.move_waiting(change.room, urls, event.at_ms if change.started else None)
-        if before.phone_only_since != change.room.phone_only_since:
-            since = change.room.phone_only_since
-            due = since // 1000 + self.options.phone_only_seconds if since else None
-            self.table.set_phone_only(account, name, due, int(now) + rooms.ROOM_TTL_SECONDS)
+        own_write = event.kind in (rooms.ROOM_CREATED, rooms.ROOM_ENDED) or change.started
+        self._phone_only(before, change.room, now, own_write)
+        self._prune(change.room, now)
 
-    def _apply(
+    def _store(
         self, account: str, name: str, event: rooms.RoomEvent, now: float
     ) -> tuple[rooms.Room, rooms.Change]:
-        expires = int(now) + rooms.ROOM_TTL_SECONDS
-        for _ in range(SAVE_TRIES):
-            room = self.table.room(account, name)
-            if room is None:
-                self.table.mark_account(account, int(now), int(now) + rooms.MARKER_TTL_SECONDS)
-                room = rooms.Room(account, name)
-            change = rooms.apply(room, event)
-            if change.stale:
-                return room, change
-            try:
-                saved = self.table.save_room(change.room, expires)
-            except Conflict:
-                continue
-            return room, rooms.Change(saved, change.started, change.ended, change.place_freed)
-        raise Conflict(name)
+        """The event stored (one conditional update): the room as it was before, and the change."""
+        old, change = self.table.record(account, name, event, int(now) + rooms.ROOM_TTL_SECONDS)
+        if old is None:  # the first state of a room: this account sends room callbacks
+            self.table.mark_account(account, int(now), int(now) + rooms.MARKER_TTL_SECONDS)
+        return old or rooms.Room(account, name), change
+
+    def _phone_only(self, before: rooms.Room, room: rooms.Room, now: float, own_write: bool) -> None:
+        """Keep the phone-only mark (and the sweep's listing) in step with who is connected. The
+        mark is a second write, conditional on the room still (or no longer) being phone-only,
+        so callbacks racing it cannot leave a room phone-only unlisted."""
+        if room.phone_only_since == before.phone_only_since:
+            return
+        if room.phone_only_since:
+            due = room.phone_only_since // 1000 + self.options.phone_only_seconds
+            self.table.mark_phone_only(room, due, int(now) + rooms.ROOM_TTL_SECONDS)
+        elif own_write:  # a room-level write set it to 0 itself
+            self.table.unlist_phone_only(room.account, room.name, before.phone_only_since)
+        else:
+            self.table.clear_phone_only(room)
+
+    def _prune(self, room: rooms.Room, now: float) -> None:
+        """Forget identities that left long ago: the item stays small however many come and go."""
+        gone = writes.prunable(room, int(now * 1000))
+        if not gone:
+            return
+        try:
+            self.table.prune(room, gone)
+        except SERVICE_FAULTS as exc:  # the event itself is stored; the next one prunes again
+            faults.report("room prune", exc)
 
     def move_waiting(self, room: rooms.Room, urls: Urls, started_ms: int | None) -> int:
         """Move the waiting calls the room has places for, in arrival order, all at once."""
@@ -231,21 +248,48 @@ class RoomEventsApp:
         return False
 
     def end_phone_only_rooms(self) -> int:
-        """The scheduled check: end the calls of rooms where only phone legs have remained too long."""
+        """The scheduled check: end the calls of rooms where only phone legs have remained too
+        long. A room stays listed until every one of its calls was ended (or is gone); a room
+        that cannot be handled now (no credentials, a fault) is reported and tried next run."""
         now = int(self.clock())
         ended = 0
-        for sk, _due in self.table.phone_only_due(now):
+        for sk, _due, since in self.table.phone_only_due(now):
             account, name = rooms.split_phone_only(sk)
-            room = self.table.room(account, name)
-            if room is None or not room.in_progress or room.others or not room.phone_only_since:
-                self.table.set_phone_only(account, name, None, 0)
-                continue
-            client = self.clients.get(account)  # a fault here keeps the room listed: the next run retries
-            speech = {call.call_sid: call.speech() for call in self.table.calls(account, name)}
-            for call_sid in room.phone.values():
-                update_call(client, call_sid, ended_twiml(speech.get(call_sid, verbs.DEFAULT_SPEECH)))
-            self.table.set_phone_only(account, name, None, 0)
-            ended += 1
-            count("PhoneOnlyRoomsEnded")
-            logger.info("phone-only room ended", extra={"room": name, "calls": len(room.phone)})
+            try:
+                ended += self._end_phone_only(account, name, since, now)
+            except SERVICE_FAULTS as exc:  # this room stays listed; the others go on
+                faults.report("phone-only sweep", exc)
         return ended
+
+    def _end_phone_only(self, account: str, name: str, listed_since: int, now: int) -> int:
+        room = self.table.room(account, name, consistent=True)
+        if room is None or not writes.is_phone_only(room) or not room.phone_only_since:
+            self.table.unlist_phone_only(account, name, listed_since)
+            return 0
+        due = room.phone_only_since // 1000 + self.options.phone_only_seconds
+        if due > now:  # listed by an older stretch: the state's own is later
+            self.table.list_phone_only(
+                account, name, due, room.phone_only_since, now + rooms.ROOM_TTL_SECONDS
+            )
+            return 0
+        client = self.clients.get(account)
+        speech = {call.call_sid: call.speech() for call in self.table.calls(account, name)}
+        sids = list(room.phone.values())
+        with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(sids))) as pool:
+            outcomes = list(
+                pool.map(
+                    lambda sid: update_call(client, sid, ended_twiml(speech.get(sid, verbs.DEFAULT_SPEECH))),
+                    sids,
+                )
+            )
+        failed = [reason for outcome, reason in outcomes if outcome not in (MOVED, GONE)]
+        if failed:  # stays listed: the next run ends the rest (an ended call answers "gone")
+            count("PhoneOnlyHangupsFailed", len(failed))
+            logger.warning(
+                "phone-only room not ended", extra={"room": name, "failed": len(failed), "reason": failed[0]}
+            )
+            return 0
+        self.table.unlist_phone_only(account, name, listed_since)
+        count("PhoneOnlyRoomsEnded")
+        logger.info("phone-only room ended", extra={"room": name, "calls": len(sids)})
+        return 1

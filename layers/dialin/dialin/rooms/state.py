@@ -34,6 +34,9 @@ MARKER_TTL_SECONDS = 30 * 86_400
 ROOM_TTL_SECONDS = 2 * 86_400
 # A moved call counts towards the room's phone places until it connects, or for this long.
 JOINING_SECONDS = 30
+# A departed identity's ``times`` and ``seen`` entries are dropped this long after its last
+# event (Twilio delivers a room's callbacks within seconds; a fall-through follows at once).
+PRUNE_AFTER_MS = 10 * 60 * 1000
 # A room-ended newer than this is trusted to mean "not started yet" on a held caller's loop;
 # anything less certain (no state, an older end) gets a <Connect> try instead (rooms.flow.held).
 FRESH_ENDED_SECONDS = 300
@@ -105,7 +108,10 @@ class Room:
     seen: dict[str, str] = field(default_factory=dict)  # phone identities ever connected -> CallSid
     times: dict[str, int] = field(default_factory=dict)  # identity -> ms of its latest event (this RoomSid)
     phone_only_since: int = 0  # ms; 0 while someone else is connected
-    version: int = 0
+    version: int = 0  # counts the writes (ADD by each event)
+    # ms: identities gone longer than PRUNE_AFTER_MS are forgotten (``times`` and ``seen`` stay
+    # small); an event older than this for an identity no longer in ``times`` is stale.
+    pruned_before: int = 0
 
     @property
     def in_progress(self) -> bool:
@@ -129,6 +135,7 @@ class Room:
             times=_numbers(item, "times"),
             phone_only_since=number_attribute(item, "phone_only_since") or 0,
             version=number_attribute(item, "version") or 0,
+            pruned_before=number_attribute(item, "pruned_before") or 0,
         )
 
     def to_item(self, expires_at: int) -> dict[str, Any]:
@@ -144,6 +151,7 @@ class Room:
             "times": {"M": {key: {"N": str(value)} for key, value in self.times.items()}},
             "phone_only_since": {"N": str(self.phone_only_since)},
             "version": {"N": str(self.version)},
+            "pruned_before": {"N": str(self.pruned_before)},
             "expires_at": {"N": str(expires_at)},
         }
 
@@ -291,6 +299,7 @@ def _new_room(room: Room, event: RoomEvent, status: str) -> Room:
         seen=room.seen if same else {},
         times=room.times if same else {},
         phone_only_since=0,
+        pruned_before=room.pruned_before if same else 0,
     )
 
 
@@ -317,7 +326,7 @@ def apply(room: Room, event: RoomEvent) -> Change:
     started = event.room_sid != room.room_sid
     if started:  # its room-created is late or lost (or callbacks were set up mid-meeting)
         room = _new_room(room, event, IN_PROGRESS)
-    elif event.at_ms < room.times.get(event.identity, 0):
+    elif event.at_ms < room.times.get(event.identity, room.pruned_before):
         return Change(room, stale=True)  # e.g. a connect arriving after its own disconnect
     return _apply_participant(room, event, started)
 

@@ -2,27 +2,25 @@
 
 The voice function reads a room's state (batched with the account marker, one request) and
 adds call items (``CALLS#`` keys only: its IAM allows nothing else). The room-events function
-keeps the state, moves waiting calls, and lists the rooms where only phone legs remain.
+keeps the state (its writes: ``store``), moves waiting calls, and lists the rooms where only phone
+legs remain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..core.keys import PHONE_ONLY, account_key, call_key, calls_pk, phone_only_key, room_key
+from ..core.keys import PHONE_ONLY, account_key, call_key, calls_pk, room_key
+from ..core.records import number_attribute
 from ..edge.dynamo import is_conditional_failure, items
 from .state import JOINING, WAITING, Room, WaitingCall
 
-# Optimistic concurrency on the room state: callbacks of one room can arrive together.
-SAVE_TRIES = 4
-
 
 class Conflict(RuntimeError):
-    """The room state changed under us too many times in a row."""
+    """The room state changed RoomSid or status under us too many times in a row (``store``)."""
 
 
 def _key_of(item: dict[str, Any]) -> tuple[str, str]:
@@ -70,20 +68,6 @@ class RoomTable:
         item["expires_at"] = {"N": str(expires_at)}
         self.client.put_item(TableName=self.table_name, Item=item)
 
-    def save_room(self, room: Room, expires_at: int) -> Room:
-        """Write ``room`` if nobody else did since it was read (its version); raises Conflict."""
-        saved = replace(room, version=room.version + 1)
-        condition = "attribute_not_exists(pk)" if room.version == 0 else "version = :v"
-        values = {} if room.version == 0 else {":v": {"N": str(room.version)}}
-        if not self._conditionally(
-            self.client.put_item,
-            Item=saved.to_item(expires_at),
-            ConditionExpression=condition,
-            **({"ExpressionAttributeValues": values} if values else {}),
-        ):
-            raise Conflict(room.name)
-        return saved
-
     def calls(self, account: str, room: str) -> list[WaitingCall]:
         found = items(
             self.client.query,
@@ -121,22 +105,8 @@ class RoomTable:
             TableName=self.table_name, Key=call_key(call.account, call.room, call.call_sid)
         )
 
-    def set_phone_only(self, account: str, room: str, due: int | None, expires_at: int) -> None:
-        """Note (``due``: when to end it) or forget a room where only phone legs remain."""
-        key = phone_only_key(account, room)
-        if due is None:
-            self.client.delete_item(TableName=self.table_name, Key=key)
-            return
-        item = {
-            **key,
-            "type": {"S": "phone-only"},
-            "due": {"N": str(due)},
-            "expires_at": {"N": str(expires_at)},
-        }
-        self.client.put_item(TableName=self.table_name, Item=item)
-
-    def phone_only_due(self, now: int) -> list[tuple[str, int]]:
-        """(sk, due) of the phone-only rooms whose time is up."""
+    def phone_only_due(self, now: int) -> list[tuple[str, int, int]]:
+        """(sk, due, since) of the listed phone-only rooms whose time is up."""
         found = items(
             self.client.query,
             TableName=self.table_name,
@@ -145,4 +115,4 @@ class RoomTable:
             ExpressionAttributeNames={"#d": "due"},
             ExpressionAttributeValues={":pk": {"S": PHONE_ONLY}, ":now": {"N": str(now)}},
         )
-        return [(item["sk"]["S"], int(item["due"]["N"])) for item in found]
+        return [(i["sk"]["S"], int(i["due"]["N"]), number_attribute(i, "since") or 0) for i in found]
