@@ -30,11 +30,24 @@ def _names(node: ast.expr | None, prefixes: set[str]) -> Iterable[str]:
         prefixes.add(str(node.values[0].value))
 
 
+def _outcome_table(node: ast.AST) -> Iterable[str]:
+    """An app's table of outcomes (``NAME_OUTCOMES = {outcome: (metric, ...)}``): each
+    metric it names, counted where the app looks the outcome up (voice.app)."""
+    if isinstance(node, ast.AnnAssign | ast.Assign) and isinstance(node.value, ast.Dict):
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+        if any(isinstance(t, ast.Name) and t.id.endswith("_OUTCOMES") for t in targets):
+            for value in node.value.values:
+                first = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+                    yield first.value
+
+
 def scan(source: str) -> tuple[set[str], set[str]]:
     """(metric names, f-string prefixes) published by one module's source."""
     names: set[str] = set()
     prefixes: set[str] = set()
     for node in ast.walk(ast.parse(source)):
+        names.update(_outcome_table(node))
         if isinstance(node, ast.Call) and _callee(node) in PUBLISHERS:
             keyword = next((k.value for k in node.keywords if k.arg == "name"), None)
             names.update(_names(keyword or (node.args[0] if node.args else None), prefixes))
