@@ -191,6 +191,7 @@ WIDGETS: list[Widget] = [
             "CallMovesFailed",
             "FullRoomRefusals",
             "PhoneOnlyRoomsEnded",
+            "PhoneOnlyHangupsFailed",
             "EarlyPins",
             "LatePins",
         ],
