@@ -461,3 +461,26 @@ def test_pin_add_warns_only_about_a_pin_it_made(served: Served, capsys):
     assert "warning: --number +15555550199 has no route" in capsys.readouterr().err
     assert cli.main(["pin", "add", "--room", "Board", "--number", "+15555550101", *local]) == 0
     assert "warning" not in capsys.readouterr().err  # a routed PIN number
+
+
+def test_a_dial_out_callee_presses_1_locally_and_joins(served: Served, capsys):
+    """`dialin dial --answer`: the dry-run call's TwiML, answered as the callee would."""
+    args = [
+        "dial",
+        "--to",
+        "+15555550144",
+        "--room",
+        "DailyStandup",
+        "--caller",
+        "Dr Smith",
+        "--url",
+        served.url,
+    ]
+    assert cli.main([*args, "--answer"]) == 0
+    out = capsys.readouterr().out
+    assert "hears: Hello. Dr Smith invites you to join a meeting. To join, press 1." in out, out
+    assert "presses: 1" in out and f"hears: {messages.CONNECTING}" in out
+    assert re.search(r"^Joined room DailyStandup as dialout-0144-\w+\.$", out, re.M), out
+    assert cli.main([*args, "--answer", "none"]) == 1  # a voicemail box presses nothing
+    out = capsys.readouterr().out
+    assert f"hears: {messages.DIAL_OUT_NOT_CONFIRMED}" in out and "Did not join a room" in out, out

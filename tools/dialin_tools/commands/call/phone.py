@@ -153,12 +153,22 @@ class Phone:
 
     def call(self, url: str) -> Outcome:
         base = url[: -len(ENTRY_PATH)] if url.endswith(ENTRY_PATH) else url
+        return self._play(base, Request(url), None)
+
+    def answer(self, twiml: str, base: str) -> Outcome:
+        """Answer a dial-out leg whose TwiML the stack handed Twilio (``dialin dial --answer``)."""
+        self.params["Direction"] = "outbound-api"
+        return self._play(base, Request(base), ET.fromstring(twiml))  # noqa: S314 - the stack's own TwiML
+
+    def _play(self, base: str, request: Request, first: ET.Element | None) -> Outcome:
         self.standin = f"{base}{STANDIN_CALLS}/{self.params['CallSid']}"
         self.out(f"CallSid {self.params['CallSid']} (find the call in `dialin serve --verbose` logs)")
-        request = Request(url)
         status = "ringing"  # the first webhook of an inbound call; then the call is answered
         for step in range(1, self.max_steps + 1):
-            root = self._fetch(step, request, {**self.params, "CallStatus": status, **request.params})
+            if first is not None:
+                root, first = first, None
+            else:
+                root = self._fetch(step, request, {**self.params, "CallStatus": status, **request.params})
             status = "in-progress"
             result = self._follow(root, request.url)
             if isinstance(result, Request):

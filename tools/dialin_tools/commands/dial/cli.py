@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from dialin.core.validation import is_e164, new_name_problem
+from dialin_tools.commands.call.phone import DEFAULT_FROM, Phone
 from dialin_tools.errors import BadArguments, DialinError, Invalid, Refused
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN
 from dialin_tools.lib.sigv4 import HttpResult, Signer, post_json, region_from_url
 from dialin_tools.lib.stack import cloudformation_client, route_url, stack_outputs
 
@@ -47,6 +49,14 @@ def register(
     parser.add_argument("--language", help="the invitation's language, e.g. de-DE (default English)")
     parser.add_argument(
         "--no-confirm", action="store_true", help="join at once, without asking the callee to press 1"
+    )
+    parser.add_argument(
+        "--answer",
+        nargs="?",
+        const="1",
+        metavar="KEY",
+        help="with --url (dialin serve): also answer the call as the callee would, pressing KEY "
+        "(default 1; 'none' presses nothing), and play it as `dialin call` does",
     )
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--stack", metavar="NAME", help="the deployed stack's name")
@@ -106,6 +116,26 @@ def _calls_url(base: str) -> str:
     return base if base.endswith("/calls") else f"{base}/calls"
 
 
+def _answer(args: argparse.Namespace, result: HttpResult) -> int:
+    """The callee answers the dry-run call: its TwiML played by `dialin call`'s phone."""
+    request = (result.json() or {}).get("twilioRequest") or {}
+    data = request.get("data") or {}
+    twiml, callee = data.get("Twiml", ""), data.get("To", args.to)
+    if not twiml:
+        raise Refused("the answer held no TwiML to play (is --url a `dialin serve`?)")
+    digits = [] if args.answer == "none" else [args.answer]
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
+    base = args.url.rstrip("/").removesuffix("/calls")
+    phone = Phone(to=callee, from_number=data.get("From", DEFAULT_FROM), token=token, digits=digits)
+    print(f"The callee ({callee}) answers:")
+    outcome = phone.answer(twiml, base)
+    if outcome.joined:
+        print(f"Joined room {outcome.room} as {outcome.identity}.")
+        return 0
+    print(f"Did not join a room: {outcome.reason}.")
+    return 1
+
+
 def _report(result: HttpResult) -> int:
     body = result.json()
     if 200 <= result.status < 300 and isinstance(body, dict):
@@ -140,8 +170,13 @@ def run(
         args.url = os.environ.get("DIALIN_URL", "")
         if not args.url:
             raise BadArguments("give --stack NAME (a deployed stack) or --url BASE (or set DIALIN_URL)")
+    if args.answer is not None and not args.url:
+        raise BadArguments("--answer plays the call locally: it goes with --url (a `dialin serve`)")
     if args.url:
         result = post_json(_calls_url(args.url), _payload(args))
+        if args.answer is not None:
+            _report(result)
+            return _answer(args, result)
     else:
         url = route_url(stack_outputs(cloudformation(args.region), args.stack), "DialOutUrl", "/calls")
         session = session_factory(args.region)
