@@ -484,3 +484,22 @@ def test_a_dial_out_callee_presses_1_locally_and_joins(served: Served, capsys):
     assert cli.main([*args, "--answer", "none"]) == 1  # a voicemail box presses nothing
     out = capsys.readouterr().out
     assert f"hears: {messages.DIAL_OUT_NOT_CONFIRMED}" in out and "Did not join a room" in out, out
+
+
+def test_the_withheld_caller_of_a_number_can_be_listed_and_cleared(served: Served, capsys):
+    """Every hidden number is one caller on each PIN number: ten wrong PINs from `anonymous`
+    lock out `restricted` too; `dialin lockout clear --caller withheld` lifts it."""
+    number = "+15555550166"
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["route", "add", number, "--pin", *local]) == 0
+    for _ in range(4):
+        dial(served, capsys, "--to", number, "--from", "anonymous", "--digits", "111111", "222222", "333333")
+    code, out = dial(served, capsys, "--to", number, "--from", "restricted")
+    assert code == 1 and messages.LOCKED_OUT in out, out
+    assert cli.main(["lockout", "list", "--caller", "withheld", "--number", number, *local]) == 0
+    listed = capsys.readouterr().out
+    assert "LOCKED OUT until" in listed and "attested" not in listed, listed  # never attested
+    assert cli.main(["lockout", "clear", "--caller", "anonymous", "--number", number, *local]) == 0
+    assert "Cleared 1 counter(s)" in capsys.readouterr().out
+    code, out = dial(served, capsys, "--to", number, "--from", "restricted", "--digits", "246810")
+    assert code == 0 and messages.LOCKED_OUT not in out, out

@@ -3,10 +3,14 @@ traceback (issue 20)."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 from moto import mock_aws
 
 from dialin_tools import cli
+from dialin_tools.commands.serve.options import schedule_seconds
+from dialin_tools.errors import Invalid
 from dialin_tools.lib.faultinject import closed_endpoint
 from dialin_tools.lib.stack import cloudformation_client, samconfig_defaults
 
@@ -64,3 +68,21 @@ def test_cannot_reach_is_exit_2_in_every_command(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert codes == dict.fromkeys(codes, 2), (codes, err)
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "abc", "nan", "inf"])
+def test_serve_refuses_schedule_seconds_that_are_not_a_positive_time(value: str, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["serve", "--schedule-seconds", value])
+    assert stopped.value.code == 2 and "must be a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_a_bad_schedule_variable_never_breaks_another_command(monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setenv("DIALIN_SCHEDULE_SECONDS", "abc")
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["room", "--help"])
+    assert stopped.value.code == 0 and "Traceback" not in capsys.readouterr().err
+    with pytest.raises(Invalid, match="DIALIN_SCHEDULE_SECONDS must be a number of seconds"):
+        schedule_seconds(argparse.Namespace(schedule_seconds=None))
+    monkeypatch.setenv("DIALIN_SCHEDULE_SECONDS", "2.5")
+    assert schedule_seconds(argparse.Namespace(schedule_seconds=None)) == 2.5

@@ -5,7 +5,7 @@
 - ``commands/<name>/cli.py``: one command's options and run function, with the modules doing
   its work beside it: ``serve`` (``server``: the local API and embedded DynamoDB;
   ``handlers``: loading the real Lambda handlers; ``seed``; ``twilio_standin``: Twilio's
-  REST API and media side under /_twilio; ``schedules``: the template's Schedule events),
+  REST API and media side under /_twilio; ``schedules``: the template's Schedule events; ``options``),
   ``call`` (``phone``: the Twilio-like call player), ``admin`` (``route``/``pin``/``import``
   over ``dialin.admin``; ``targets``: which table; ``output``: listings, warnings;
   ``remote``: through the admin API, `--url`), ``lockout`` (a caller's failed-PIN lockout),

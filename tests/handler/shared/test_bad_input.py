@@ -4,6 +4,7 @@ not parse (issue 20)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from support.voice import TABLE, Clock
 
 from dialin.admin.api import AdminApp
 from dialin.admin.bulk import read_rows
+from dialin.admin.specs import make_pin_spec
 from dialin.admin.table import Admin
 from dialin.core.errors import Conflict, Invalid
 from dialin.core.records import Route
@@ -65,6 +67,7 @@ def test_nesting_is_counted_outside_strings_only():
         ("Board\u200b", "invisible character U+200B at position 6"),
         ("\u200dBoard", "invisible character U+200D at position 1"),  # a joiner outside a word
         ("Bo\ufeffard", "invisible character U+FEFF at position 3"),
+        ("Bo\u200dard", "invisible character U+200D at position 3"),  # Latin needs no joiner
         (" Board", "leading whitespace"),
         ("Board ", "trailing whitespace"),
     ],
@@ -102,7 +105,13 @@ def test_a_csv_with_an_unclosed_quote_is_refused_with_its_line(tmp_path: Path):
     path.write_text(
         'kind,room,identity\npin,Board,alice\npin,"Board,bob\npin,Clinic,carol\n', encoding="utf-8"
     )
-    with pytest.raises(Invalid, match=r"line \d+: the CSV does not parse"):
+    with pytest.raises(Invalid, match=r"^line 3: the CSV does not parse"):
+        read_rows(path)
+    path.write_text('kind,room,identity\npin,"Board"x,alice\n', encoding="utf-8")
+    with pytest.raises(Invalid, match=r"^line 2: the CSV does not parse"):
+        read_rows(path)
+    path.write_text('kind,"room\npin,Board\n', encoding="utf-8")
+    with pytest.raises(Invalid, match=r"^line 1 \(the header row\): the CSV does not parse"):
         read_rows(path)
 
 
@@ -146,3 +155,24 @@ def test_the_admin_api_warns_of_what_it_accepts_but_will_not_do(api: AdminHandle
     ]
     status, created = api.call("POST", "/admin/pins", {"room": "Board", "number": "+15555550101"})
     assert status == 201 and "warnings" not in created
+
+
+def test_an_unclosed_string_of_escaped_quotes_is_a_plain_400(api: AdminHandler):
+    """100 KB of \\" after an opening quote: the depth check reads it once (a naive string
+    pattern retried from every quote and took minutes) and the body is refused."""
+    unclosed = '"' + '\\"' * 50_000
+    assert not json_too_deep(unclosed) and not json_too_deep(unclosed + "[" * 9)  # inside the string
+    assert json_too_deep("[" * 9 + unclosed)
+    status, answer = api.call("POST", "/admin/pins", raw=unclosed)
+    assert status == 400 and "JSON object" in answer["message"], answer
+
+
+def test_pins_of_a_room_named_before_the_stricter_rule_can_still_be_listed_and_revoked(api: AdminHandler):
+    """A room made as "Board " (now refused for new names) is still found to clean it up."""
+    admin = api.app.admin
+    spec = dataclasses.replace(make_pin_spec("Board", now=admin.clock()), room="Board ")  # as written before
+    admin.create_pin(spec)
+    status, listed = api.call("GET", "/admin/pins", query={"room": "Board "})
+    assert status == 200 and len(listed["pins"]) == 1, listed
+    status, revoked = api.call("DELETE", "/admin/pins", query={"room": "Board "})
+    assert status == 200 and len(revoked["revoked"]) == 1, revoked

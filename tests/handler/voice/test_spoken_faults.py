@@ -58,3 +58,23 @@ def test_a_german_wait_step_fault_is_german_and_a_first_step_fault_english():
     assert said(waited) == de.TEXTS["UNAVAILABLE"]
     first = parse(handle(twilio_post(f"{BASE}/voice/incoming", To=PIN_NUMBER)))  # no route read yet
     assert said(first) == messages.UNAVAILABLE and first.find("Say").get("language") is None
+
+
+def test_a_wrong_pin_whose_counter_cannot_be_written_is_still_counted(
+    dynamodb: Any, emitted: Callable[[], Emitted]
+):
+    """A guessing flood throttles the counter writes: PinFailures (and its alarm) must still
+    see every failure, before the write that fails."""
+    dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", _throttle)
+    settings = local_settings()
+    route = api_route("/voice/incoming")
+    module, handler = load_handler(route.code_dir, route.handler)
+    original, module.voice = module.voice, VoiceApp.on_table(settings, dynamodb, Credentials(settings))
+    try:
+        event = twilio_post(Urls(BASE).pin(PinState(1, 3, Speech())), To=PIN_NUMBER, Digits="999999")
+        root = parse(handler(event, LocalContext(function_name="VoiceFunction")))
+    finally:
+        module.voice = original
+    assert said(root) == messages.UNAVAILABLE
+    metrics = emitted().metrics()
+    assert (metrics.get("PinFailures"), metrics.get("FaultThrottled")) == (1, 1), metrics

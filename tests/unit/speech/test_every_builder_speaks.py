@@ -45,7 +45,7 @@ def _english_sentences() -> set[str]:
     for text in ENGLISH.values():
         for sentence in re.split(r"(?<=[.,])\s+", text):
             literal = "".join(part for part, *_ in string.Formatter().parse(sentence)).strip(" .,")
-            if len(literal) >= 10:
+            if len(literal) >= 6:
                 found.add(literal)
     return found
 

@@ -66,7 +66,10 @@ def rows_from_json(data: Any) -> list[Row]:
 
 def rows_from_csv(text: str) -> list[Row]:
     reader = csv.DictReader(io.StringIO(text), strict=True)
-    header = [name.strip() for name in reader.fieldnames or []]
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise Invalid(f"line 1 (the header row): the CSV does not parse ({exc})") from None
     if not header:
         raise Invalid(f"a CSV import needs a header row with these columns: {', '.join(CSV_COLUMNS)}")
     unknown = [name for name in header if name not in CSV_COLUMNS]
@@ -79,12 +82,13 @@ def rows_from_csv(text: str) -> list[Row]:
     rows: list[Row] = []
     records = iter(reader)
     while True:
+        started = reader.line_num + 1  # a row with a quoted line break spans several lines
         try:
             record = next(records)
         except StopIteration:
             return rows
         except csv.Error as exc:  # strict: an unclosed quote is an error, not a long cell
-            raise Invalid(f"line {reader.line_num}: the CSV does not parse ({exc})") from None
+            raise Invalid(f"line {started}: the CSV does not parse ({exc})") from None
         line = f"line {reader.line_num}"
         if None in record:
             raise Invalid(f"{line}: more cells than columns")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from ..core.errors import Invalid
 from ..core.pins import MAX_PIN_LENGTH, MIN_PIN_LENGTH
 from ..core.records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
-from ..core.validation import has_control, is_account_sid, is_e164, new_name_problem
+from ..core.validation import has_control, is_account_sid, is_e164, name_problem, new_name_problem
 
 # Limits that keep values usable in TwiML and in our signed step URLs (see dialin.calls.steps).
 MAX_GREETING = 1000
@@ -25,7 +25,16 @@ def check_number(value: str, what: str = "number") -> str:
 
 
 def check_name(value: str, what: str) -> str:
+    """A room name or identity being created: no spaces at the ends, nothing invisible."""
     problem = new_name_problem(value, what)
+    if problem:
+        raise Invalid(problem)
+    return value
+
+
+def check_existing_name(value: str, what: str) -> str:
+    """A name to look up or delete by: one made before the stricter rule still matches."""
+    problem = name_problem(value, what)
     if problem:
         raise Invalid(problem)
     return value

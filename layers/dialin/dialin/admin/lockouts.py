@@ -3,8 +3,9 @@ until when, and lifting it. Counter keys hold only HMACs of the numbers, so this
 way to find them (it needs the pepper, as the voice function does).
 
 Which counters a caller has (``guard.defences``): one stack-wide for attested calls, and one
-per PIN number for every other call. Without a number, every PIN number of the table is
-looked at. The per-number and per-stack budgets are shared by every caller and are not
+per PIN number for every other call. Every withheld number (``anonymous``, ``restricted``,
+none) is the one caller ``withheld``, which is never attested. Without a number, every PIN
+number of the table is looked at. The per-number and per-stack budgets are shared by every caller and are not
 touched here.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.records import PIN_MODE
+from ..guard.budgets import WITHHELD, caller_of
 from ..guard.defences import caller_key
 from ..guard.lockout import Counter, LockoutPolicy
 from .checks import check_number
@@ -35,12 +37,14 @@ class CallerCounter:
 
 def caller_counters(admin: Admin, caller: str, number: str = "") -> list[CallerCounter]:
     """The caller's counters (none read as ``counter=None``): stack-wide, then per number."""
-    check_number(caller, "caller")
+    withheld = caller_of(caller) == WITHHELD  # every hidden number is one caller, never attested
+    if not withheld:
+        check_number(caller, "caller")
     if number:
         numbers = [check_number(number)]
     else:
         numbers = sorted(route.number for route in admin.list_routes()[0] if route.mode == PIN_MODE)
-    scopes = [(ATTESTED, caller_key(admin.pepper, caller, "", attested=True))]
+    scopes = [] if withheld else [(ATTESTED, caller_key(admin.pepper, caller, "", attested=True))]
     scopes += [(dialed, caller_key(admin.pepper, caller, dialed, attested=False)) for dialed in numbers]
     found = []
     for scope, key in scopes:

@@ -24,7 +24,7 @@ from ..edge.dynamo import TRANSACTION_CANCELED, error_code, is_conditional_failu
 from ..rooms.pins import RoomPin, delete_entries, delete_pin_actions, room_pins
 from . import idempotency
 from .bulk import ImportPlan, Row, plan_import, raise_problems, read_rows
-from .checks import check_name, check_number
+from .checks import check_existing_name, check_number
 from .specs import NewPin, issue_pin, on
 
 HASH_SHOWN = 12  # hex characters of a PIN's hash shown by `pin list`
@@ -186,7 +186,7 @@ class Admin:
 
     def room_pins(self, room: str) -> tuple[list[RoomPin], int]:
         """A room's PINs from its membership items (a Query, no scan); never the PIN itself."""
-        return room_pins(self.client, self.table, check_name(room, "room"))
+        return room_pins(self.client, self.table, check_existing_name(room, "room"))
 
     def revoke_room(self, room: str) -> list[RoomPin]:
         """Delete every PIN of a room with its membership item; returns those deleted."""

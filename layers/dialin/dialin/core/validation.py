@@ -15,7 +15,8 @@ NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # JSON bodies of our APIs nest at most 3 levels (an import's rows, a route's prompts): deeper
 # is refused before parsing (json.loads would recurse until RecursionError).
 MAX_JSON_DEPTH = 8
-JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# An unclosed string runs to the end, so no quote is tried twice (linear on any input).
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.S)
 JSON_BRACKET = re.compile(r"[\[\]{}]")
 # Twilio Video: room UniqueName and participant identity, at most 128 characters.
 MAX_NAME_LENGTH = 128
@@ -71,7 +72,8 @@ JOINERS = frozenset("\u200c\u200d")
 def new_name_problem(value: str, what: str) -> str | None:
     """Why ``value`` cannot be given as a new room name or identity (admin input, dial-out
     requests): ``name_problem``, or spaces at either end, or an invisible format character
-    (Unicode Cf, e.g. U+200B) outside a word, where it would look like another name."""
+    (Unicode Cf, e.g. U+200B), where it would look like another name; only ZWJ and ZWNJ are
+    kept, inside a word of a script that needs them."""
     problem = name_problem(value, what)
     if problem:
         return problem
@@ -82,8 +84,10 @@ def new_name_problem(value: str, what: str) -> str | None:
     for at, char in enumerate(value):
         if unicodedata.category(char) != "Cf":
             continue
-        inside = 0 < at < len(value) - 1 and not (value[at - 1].isspace() or value[at + 1].isspace())
-        if char not in JOINERS or not inside:
+        before, after = value[at - 1 : at], value[at + 1 : at + 2]
+        inside = bool(before.strip() and after.strip())
+        # Scripts that need joiners are not ASCII: between two ASCII letters one only hides.
+        if char not in JOINERS or not inside or (before.isascii() and after.isascii()):
             return f"{what} contains an invisible character U+{ord(char):04X} at position {at + 1}"
     return None
 

@@ -224,16 +224,16 @@ class VoiceApp:
             logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "window": window})
             return verbs.goodbye(messages.PIN_EXPIRED, state.speech)
         guard = Guard(attested=state.attested)
-        if call.digits and not flow.pin_accepted(call, grant, now):
-            # Silence is no guess: only entered digits count towards the lock.
-            guard = self._count_failure(call, state, int(now))
+        if not flow.pin_accepted(call, grant, now):
+            # Counted before the counter write, so a throttled write still shows in the alarm.
+            count("PinFailures")
+            count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
+            if call.digits:  # silence is no guess: only entered digits count towards the lock
+                guard = self._count_failure(call, state, int(now))
         answer = flow.pin_entered(call, state, grant, urls, now, guard=guard)
         accepted = answer.outcome == flow.CONNECTED
         if accepted:
             count("Connects")
-        else:
-            count("PinFailures")
-            count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
         logger.info(
             "pin entered",
             extra={

@@ -162,7 +162,7 @@ class Phone:
 
     def _play(self, base: str, request: Request, first: ET.Element | None) -> Outcome:
         self.standin = f"{base}{STANDIN_CALLS}/{self.params['CallSid']}"
-        self.out(f"CallSid {self.params['CallSid']} (find the call in `dialin serve --verbose` logs)")
+        self.out(f"CallSid {self.params['CallSid']} (dialin serve's request lines end with it)")
         status = "ringing"  # the first webhook of an inbound call; then the call is answered
         for step in range(1, self.max_steps + 1):
             if first is not None:

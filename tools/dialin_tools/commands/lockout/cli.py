@@ -27,7 +27,12 @@ def register(subparsers: Any) -> None:
         ("clear", lockout_clear, "lift the lockout: the caller's next call is asked for a PIN"),
     ):
         action = actions.add_parser(name, parents=[target], help=text, description=text)
-        action.add_argument("--caller", required=True, metavar="NUMBER", help="the caller's number, E.164")
+        action.add_argument(
+            "--caller",
+            required=True,
+            metavar="NUMBER",
+            help="the caller's number, E.164; `withheld` for hidden ones",
+        )
         action.add_argument(
             "--number", default="", metavar="NUMBER", help="only this PIN number (default: every PIN number)"
         )

@@ -27,6 +27,7 @@ from dialin_tools.commands.admin.targets import (
 )
 from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.room.cli import callback_params
+from dialin_tools.commands.serve.options import port, positive_seconds, schedule_seconds
 from dialin_tools.commands.serve.schedules import Schedules
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
 from dialin_tools.commands.serve.server import (
@@ -55,12 +56,6 @@ EMBEDDED_AWS_ENV = {
 }
 
 
-def _port(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
-        raise argparse.ArgumentTypeError("must be a TCP port, 0 to 65535 (0: any free port)")
-    return int(text)
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -74,7 +69,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default=LOCAL_HOST, help=f"address to listen on (default {LOCAL_HOST})")
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT}; 0: any)"
+        "--port", type=port, default=DEFAULT_PORT, help=f"API port (default {DEFAULT_PORT}; 0: any)"
     )
     parser.add_argument(
         "--public-url",
@@ -84,7 +79,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--dynamodb-port",
-        type=_port,
+        type=port,
         default=LOCAL_DYNAMODB_PORT,
         help=f"embedded DynamoDB port (default {LOCAL_DYNAMODB_PORT}; 0: any)",
     )
@@ -104,10 +99,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--verbose", action="store_true", help="also show the handlers' logs and metrics")
     parser.add_argument(
         "--schedule-seconds",
-        type=float,
-        default=float(os.environ.get("DIALIN_SCHEDULE_SECONDS") or 0) or None,
+        type=positive_seconds,
+        default=None,
         metavar="SECONDS",
-        help="run the template's schedules this often, not at their rate (e.g. the phone-only check)",
+        help="run the template's schedules this often, not at their rate (default $DIALIN_SCHEDULE_SECONDS)",
     )
     parser.set_defaults(handler=run)
 
@@ -218,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ.update(handler_environment(template, local, os.environ))
         api.mount(loaded := load_routes(template, routes))
         locks = {r.route.function: r.lock for r in loaded}
-        schedules = Schedules(tpl.schedules(template), args.schedule_seconds, locks.__getitem__)
+        schedules = Schedules(tpl.schedules(template), schedule_seconds(args), locks.__getitem__)
         shown = banner(
             args, api, loaded, table, endpoint, plan, public_url, token, _schedules_line(schedules)
         )
