@@ -23,8 +23,9 @@ import boto3
 import pytest
 from moto import mock_aws
 from support.observed import Emitted
-from support.rooms import CallsApi, RoomHandler, calls_api, room_events_app
+from support.rooms import ACCOUNT, RoomHandler, room_events_app
 from support.routes import api_route
+from support.twilio_fake import FakeTwilio
 from support.voice import TABLE, Clock, Handler, local_settings
 
 from dialin.edge.credentials import Credentials
@@ -32,7 +33,7 @@ from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import load_handler
 from dialin_tools.commands.serve.seed import load_seed
 from dialin_tools.lib import template as tpl
-from dialin_tools.lib.apigw import DEV_PIN_PEPPER
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 
 
 @pytest.fixture(scope="session")
@@ -90,15 +91,23 @@ def voice_handler(voice_app: VoiceApp, monkeypatch: pytest.MonkeyPatch) -> Handl
 
 
 @pytest.fixture
-def calls_stand_in() -> Iterator[CallsApi]:
-    """A stand-in for Twilio's Calls API on 127.0.0.1, recording the updates it receives."""
-    with calls_api() as running:
+def twilio() -> Iterator[FakeTwilio]:
+    """Twilio's REST API on 127.0.0.1 (support.twilio_fake), recording every request; stopped
+    after the test. Dial-out and the tools use it as their HTTP client, room events by URL."""
+    with FakeTwilio() as running:
         yield running
 
 
 @pytest.fixture
+def calls_stand_in(twilio: FakeTwilio) -> FakeTwilio:
+    """The same fake, also accepting the room callbacks' account (support.rooms.ACCOUNT)."""
+    twilio.logins.add((ACCOUNT, DEV_AUTH_TOKEN))
+    return twilio
+
+
+@pytest.fixture
 def rooms(
-    dynamodb: Any, clock: Clock, calls_stand_in: CallsApi, monkeypatch: pytest.MonkeyPatch
+    dynamodb: Any, clock: Clock, calls_stand_in: FakeTwilio, monkeypatch: pytest.MonkeyPatch
 ) -> RoomHandler:
     """The real functions/room_events/app.py handler on moto, moving calls through the stand-in."""
     route = api_route("/video/status")

@@ -74,8 +74,7 @@ def test_a_rotated_out_token_stops_working_after_the_grace(
 
 
 @pytest.fixture
-def dial(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Any:
-    twilio = FakeTwilio()
+def dial(monkeypatch: pytest.MonkeyPatch, clock: Clock, twilio: FakeTwilio) -> Any:
     module = dial_out_module()
     credentials = Credentials(local_settings(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN))
 

@@ -1,4 +1,6 @@
-"""A throwaway HTTP server on 127.0.0.1 (a free port) that records what it receives."""
+"""A throwaway HTTP server on 127.0.0.1 (a free port) that records what it receives: a stand-in
+for our own endpoints (the dial-out and admin APIs the tools call). Twilio is
+``support.twilio_fake``."""
 
 from __future__ import annotations
 

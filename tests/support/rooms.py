@@ -1,21 +1,18 @@
-"""Room status callbacks as Twilio signs them, a stand-in for Twilio's REST API that records
-every call update, and the room-events function wired to both on moto."""
+"""Room status callbacks as Twilio signs them, and the room-events function on moto, moving
+calls through the Twilio fake (support.twilio_fake)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from dialin.core.config import Settings
 from dialin.edge.credentials import Credentials
 from dialin.rooms.events import RoomEventsApp, RoomEventsSettings
 from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, signed_twilio_event
-from support.local_http import Received, serve
+from support.twilio_fake import FakeTwilio
 from support.voice import BASE, TABLE, Clock
 
 ACCOUNT = "AC" + "0" * 32
@@ -46,35 +43,20 @@ def room_callback(
     return signed_twilio_event(base_url=BASE, route="/video/status", params=params, stage="Prod", token=token)
 
 
-@dataclass
-class CallsApi:
-    """What Twilio's Calls API received: one (CallSid, TwiML) per update, in order."""
-
-    url: str
-    received: list[Received] = field(default_factory=list)
-
-    def updates(self) -> list[tuple[str, str]]:
-        out = []
-        for request in self.received:
-            sid = request.path.rsplit("/", 1)[-1].removesuffix(".json")
-            out.append((sid, parse_qs(request.body.decode())["Twiml"][0]))
-        return out
+# The room tests' names for the one Twilio fake (support.twilio_fake): its base URL is the
+# room-events function's TWILIO_API_BASE_URL, its ``updates()`` the calls it moved or hung up.
+CallsApi = FakeTwilio
 
 
-def _answer(request: Received) -> tuple[int, Any]:
-    sid = request.path.rsplit("/", 1)[-1].removesuffix(".json")
-    if sid.endswith("dead"):
-        return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
-    return 200, {"sid": sid, "status": "in-progress", "account_sid": ACCOUNT}
+def calls_api() -> FakeTwilio:
+    """The fake, not yet running (``with calls_api() as api``), knowing this account's login."""
+    return FakeTwilio(logins={(ACCOUNT, DEV_AUTH_TOKEN)})
 
 
-@contextmanager
-def calls_api() -> Iterator[CallsApi]:
-    with serve(_answer) as (url, received):
-        yield CallsApi(url, received)
-
-
-def room_events_app(client: Any, clock: Clock, api: CallsApi, phone_only_seconds: int = 120) -> RoomEventsApp:
+def room_events_app(
+    client: Any, clock: Clock, api: FakeTwilio | str, phone_only_seconds: int = 120
+) -> RoomEventsApp:
+    """On ``client``'s table, moving calls through ``api`` (the fake, or a base URL)."""
     env = {
         "TABLE_NAME": TABLE,
         "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
@@ -82,7 +64,8 @@ def room_events_app(client: Any, clock: Clock, api: CallsApi, phone_only_seconds
         "TWILIO_ACCOUNT_SID": ACCOUNT,
     }
     settings = Settings.from_env(env)
-    options = RoomEventsSettings(phone_only_seconds=phone_only_seconds, api_base_url=api.url)
+    base_url = api if isinstance(api, str) else api.url
+    options = RoomEventsSettings(phone_only_seconds=phone_only_seconds, api_base_url=base_url)
     return RoomEventsApp.on_table(settings, client, Credentials(settings), options=options, clock=clock)
 
 

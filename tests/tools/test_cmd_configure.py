@@ -32,13 +32,13 @@ class Cli:
         return run_registered(register, argv, self.capsys)
 
 
-@pytest.fixture
-def twilio(monkeypatch: pytest.MonkeyPatch) -> FakeTwilio:
+@pytest.fixture(autouse=True)
+def twilio_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account the fake (the ``twilio`` fixture) knows, and no API key."""
     for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-    return FakeTwilio()
 
 
 @pytest.fixture

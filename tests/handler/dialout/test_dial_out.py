@@ -16,7 +16,17 @@ import requests
 from support.dial_events import CALLER_ARN, calls_event, dial_out_module
 from support.modules import modules_after_import
 from support.observed import Observed
-from support.twilio_fake import ACCOUNT_SID, API, AUTH_TOKEN, CALL_SID, Error, FakeTwilio
+from support.twilio_fake import (
+    ACCOUNT_SID,
+    API,
+    AUTH_TOKEN,
+    CALL_SID,
+    HANG_UP,
+    SILENT,
+    Error,
+    FakeTwilio,
+    as_form,
+)
 from support.twiml import parse, said, verbs
 from support.voice import BASE, Clock, Handler, local_settings
 
@@ -64,11 +74,6 @@ def observed(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str
 
 
 @pytest.fixture
-def twilio() -> FakeTwilio:
-    return FakeTwilio()
-
-
-@pytest.fixture
 def dial_out(twilio: FakeTwilio, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> DialOut:
     settings = local_settings(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN)
     handler = DialOut(dial_out_module(), twilio, clock, monkeypatch, Credentials(settings))
@@ -93,7 +98,7 @@ def test_places_the_call_with_exactly_these_parameters(dial_out: DialOut, twilio
     assert sent.data == {
         "To": CALLEE,
         "From": CALLER_ID,
-        "Timeout": RING_SECONDS,
+        "Timeout": str(RING_SECONDS),
         "StatusCallback": f"{BASE}/voice/status",
         "StatusCallbackMethod": "POST",
         "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
@@ -353,20 +358,36 @@ def test_wrong_token_in_the_secret_is_a_502(dial_out: DialOut, twilio: FakeTwili
 
 
 @pytest.mark.parametrize(
+    ("outcome", "status", "kind"),
+    [
+        (SILENT, 504, "twilio_timeout"),  # requests.ReadTimeout
+        (HANG_UP, 502, "twilio_unreachable"),  # requests.ConnectionError
+    ],
+)
+def test_network_failures(dial_out: DialOut, twilio: FakeTwilio, outcome: Any, status: int, kind: str):
+    twilio.call_outcome = outcome
+    twilio.timeout = 0.3  # the client's read timeout; SILENT answers nothing until the fake stops
+    answer, body = dial_out({"to": CALLEE, "room": ROOM})
+    assert (answer, body["error"]) == (status, kind)
+
+
+@pytest.mark.parametrize(
     ("exc", "status", "kind"),
     [
         (requests.ReadTimeout("read timed out"), 504, "twilio_timeout"),
         (requests.ConnectionError("connection refused"), 502, "twilio_unreachable"),
     ],
 )
-def test_network_failures(dial_out: DialOut, twilio: FakeTwilio, exc: Exception, status: int, kind: str):
-    twilio.call_outcome = exc
+def test_network_failures_raised_by_the_http_client(
+    dial_out: DialOut, twilio: FakeTwilio, exc: Exception, status: int, kind: str
+):
+    twilio.fault = exc
     answer, body = dial_out({"to": CALLEE, "room": ROOM})
     assert (answer, body["error"]) == (status, kind)
 
 
 def test_unexpected_failure_is_a_json_500(dial_out: DialOut, twilio: FakeTwilio):
-    twilio.call_outcome = RuntimeError("a bug")
+    twilio.fault = RuntimeError("a bug")
     status, body = dial_out({"to": CALLEE, "room": ROOM})
     assert (status, body["error"]) == (500, "internal_error")
 
@@ -411,7 +432,7 @@ def test_dry_run_answers_with_the_request_twilio_would_get(dial_out: DialOut, tw
     assert body["callSid"] == DRY_RUN_CALL_SID
     assert body["twilioRequest"]["method"] == "POST"
     assert body["twilioRequest"]["url"].endswith("/Calls.json")
-    assert body["twilioRequest"]["data"] == real.data
+    assert as_form(body["twilioRequest"]["data"]) == real.data
     assert AUTH_TOKEN not in json.dumps(body) and ACCOUNT_SID not in json.dumps(body)
 
 

@@ -95,7 +95,7 @@ def test_a_held_caller_joins_the_moment_the_room_starts(
     clock.now += 30
     callback(rooms, "room-created", clock)
     # Both moved at once (concurrent requests, issued in arrival order; with places for only
-    # some, the first to arrive get them: tests/unit/test_rooms.py).
+    # some, the first to arrive get them: tests/unit/rooms/test_state.py).
     updates = dict(calls_stand_in.updates())
     assert sorted(updates) == [sid(1), sid(2)]
     moved = ET.fromstring(updates[sid(1)])

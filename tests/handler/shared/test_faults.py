@@ -21,7 +21,7 @@ from support.callers import ALICE_PIN, CALLER, DIRECT, INCOMING, PIN_NUMBER, fal
 from support.dial_events import calls_event, dial_out_module
 from support.observed import Emitted
 from support.published_metrics import SOURCES
-from support.rooms import SCHEDULED, CallsApi, RoomHandler, room_callback, room_events_app
+from support.rooms import SCHEDULED, RoomHandler, room_callback, room_events_app
 from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Clock, handle, local_settings
@@ -359,7 +359,7 @@ def room_events_on(monkeypatch: pytest.MonkeyPatch) -> Callable[[RoomEventsApp],
     return wire
 
 
-NO_CALLS_API = CallsApi("http://127.0.0.1:9")  # never reached: the table fails first
+NO_CALLS_API = "http://127.0.0.1:9"  # never reached: the table fails first
 
 
 def test_voice_function_reports_a_fault(emitted: Callable[[], Emitted]):
@@ -407,13 +407,12 @@ def _dial_out(app: DialOutApp, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
 
 @pytest.mark.parametrize("fault", ["rate", "credentials"])
 def test_dial_out_function_reports_a_fault(
-    monkeypatch: pytest.MonkeyPatch, emitted: Callable[[], Emitted], fault: str
+    monkeypatch: pytest.MonkeyPatch, emitted: Callable[[], Emitted], twilio: FakeTwilio, fault: str
 ):
     account = ACCOUNT_SID if fault == "rate" else ""
     credentials = Credentials(local_settings(TWILIO_ACCOUNT_SID=account, TWILIO_AUTH_TOKEN=AUTH_TOKEN))
     settings = DialOutSettings.from_env({"DIALOUT_CALLER_NUMBER": "+14155550100"})
     rate = CallRate(throttled_client(), TABLE) if fault == "rate" else None
-    twilio = FakeTwilio()
     response = _dial_out(DialOutApp(settings, credentials, http_client=twilio, rate=rate), monkeypatch)
     assert response["statusCode"] == 503 and twilio.sent == []
     if fault == "rate":

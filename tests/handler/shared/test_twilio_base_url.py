@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 from urllib.parse import parse_qs
 
 from support.dial_events import calls_event
-from support.local_http import Received, serve
 from support.modules import modules_after_import
+from support.twilio_fake import CALL_SID, FakeTwilio
 from support.voice import local_settings
 
 from dialin.dialout.app import DialOutApp
@@ -20,10 +19,6 @@ from dialin.edge.rest import rest_client
 
 ACCOUNT = "AC" + "5" * 32
 TOKEN = "local-token-not-a-secret"
-
-
-def _created(request: Received) -> tuple[int, Any]:
-    return 201, {"sid": "CA" + "9" * 32, "status": "queued", "account_sid": ACCOUNT}
 
 
 def basic(account: str, token: str) -> str:
@@ -38,17 +33,17 @@ def test_every_domain_the_bridge_calls_gets_the_base_url():
 
 def test_dial_out_places_its_call_through_the_base_url():
     settings = local_settings(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN)
-    with serve(_created) as (url, received):
-        env = {"DIALOUT_CALLER_NUMBER": "+15555550100", "TWILIO_API_BASE_URL": url}
+    with FakeTwilio(logins={(ACCOUNT, TOKEN)}) as twilio:
+        env = {"DIALOUT_CALLER_NUMBER": "+15555550100", "TWILIO_API_BASE_URL": twilio.url}
         app = DialOutApp(DialOutSettings.from_env(env), Credentials(settings))
         response = app.handle(calls_event({"to": "+15555550123", "room": "Board", "confirm": False}))
     assert response["statusCode"] == 201, response
-    [request] = received
-    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+    [request] = twilio.sent
+    assert request.url == f"{twilio.url}/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
     assert request.headers["Authorization"] == basic(ACCOUNT, TOKEN)
     form = parse_qs(request.body.decode())
     assert form["To"] == ["+15555550123"] and "<Room" in form["Twiml"][0]
-    assert json.loads(response["body"])["callSid"] == "CA" + "9" * 32
+    assert json.loads(response["body"])["callSid"] == CALL_SID
 
 
 def test_the_room_events_function_loads_the_rest_client_and_the_voice_function_does_not():
