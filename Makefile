@@ -11,7 +11,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest unit e2e attacks validate scan bench bench-faults build events dashboard clean
+.PHONY: run test lint pytest quick unit handler tools infra e2e attacks validate scan bench bench-faults build events dashboard clean
 
 # Installs say what they do; pip shows its progress on a terminal and stays quiet in CI.
 PIP_QUIET := $(if $(CI),--quiet,)
@@ -53,9 +53,23 @@ lint: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
 
-# One tier at a time: tests/{unit,handler,tools,infra,e2e,attacks}.
+# One tier at a time: tests/{unit,handler,tools,infra,e2e,attacks}. `make quick` runs the
+# three fast ones (unit, tools, infra) in one pytest, in under a minute; then `make handler`
+# (real handlers on moto, about a minute), `make e2e` and `make attacks` (minutes each).
+quick: $(BIN)/.installed
+	$(BIN)/pytest tests/unit tests/tools tests/infra -q
+
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
+
+handler: $(BIN)/.installed
+	$(BIN)/pytest tests/handler -q
+
+tools: $(BIN)/.installed
+	$(BIN)/pytest tests/tools -q
+
+infra: $(BIN)/.installed
+	$(BIN)/pytest tests/infra -q
 
 e2e: $(BIN)/.installed
 	$(BIN)/pytest tests/e2e

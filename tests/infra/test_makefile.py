@@ -1,5 +1,6 @@
 """The Makefile's installs say what they do: one line before each long install (what, how
-big, how long), pip's own output on a terminal, quiet in CI (`.ci/run` sets CI)."""
+big, how long), pip's own output on a terminal, quiet in CI (`.ci/run` sets CI). And one
+target per test tier, `make quick` for the three fast ones."""
 
 from __future__ import annotations
 
@@ -49,3 +50,20 @@ def test_pip_is_quiet_in_ci_only(target: str):
 def test_ci_runs_make_test_as_ci():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "CI=${CI:-true} make test" in script
+
+
+@pytest.mark.parametrize(
+    ("target", "tiers"),
+    [
+        ("quick", ["tests/unit", "tests/tools", "tests/infra"]),
+        ("unit", ["tests/unit"]),
+        ("handler", ["tests/handler"]),
+        ("tools", ["tests/tools"]),
+        ("infra", ["tests/infra"]),
+        ("e2e", ["tests/e2e"]),
+        ("attacks", ["tests/attacks"]),
+    ],
+)
+def test_each_tier_has_a_target(target: str, tiers: list[str]):
+    runs = [line.split() for line in planned(target, "true") if line.startswith(".venv/bin/pytest")]
+    assert [[word for word in run if word.startswith("tests/")] for run in runs] == [tiers]
