@@ -28,8 +28,8 @@ from botocore.config import Config
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
 from support.callers import DIRECT, INCOMING, post
-from support.local_http import Received, serve
 from support.rooms import ACCOUNT, ROOM_SID, SCHEDULED, CallsApi, calls_api, room_callback, room_events_app
+from support.twilio_fake import Error, FakeTwilio
 from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, local_settings
 
@@ -46,6 +46,7 @@ from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
 
 ROOM = "DailyStandup"
 ENVIRONMENTS = 8
+BUSY = Error(429, 20429, "Too Many Requests")
 # Generous timeouts: 8 environments share 2 cores with the server.
 SERVER_CLIENT = Config(connect_timeout=10, read_timeout=30, retries={"total_max_attempts": 1})
 
@@ -237,18 +238,11 @@ def listed(client: Any) -> list[str]:
 
 
 @pytest.fixture
-def refusing_api() -> Iterator[tuple[str, list[Received], set[str]]]:
-    """A Calls API that answers 429 (Twilio's 20429) to the CallSids in ``busy``."""
-    busy: set[str] = set()
-
-    def answer(request: Received) -> tuple[int, Any]:
-        call = request.path.rsplit("/", 1)[-1].removesuffix(".json")
-        if call in busy:
-            return 429, {"code": 20429, "message": "Too Many Requests", "status": 429}
-        return 200, {"sid": call, "status": "in-progress", "account_sid": OTHER}
-
-    with serve(answer) as (url, received):
-        yield url, received, busy
+def refusing_api() -> Iterator[FakeTwilio]:
+    """The suite's Twilio fake, taking the other account's login; ``call_answers`` makes it
+    answer 429 (Twilio's 20429) to a CallSid."""
+    with FakeTwilio(logins={(OTHER, DEV_AUTH_TOKEN)}) as twilio:
+        yield twilio
 
 
 def phone_only_room(app: RoomEventsApp, account: str, name: str, calls: list[str], at: int) -> None:
@@ -260,9 +254,10 @@ def phone_only_room(app: RoomEventsApp, account: str, name: str, calls: list[str
 
 
 def test_a_failed_hang_up_keeps_the_room_listed_and_one_account_without_credentials_stops_nothing(
-    dynamodb: Any, clock: Clock, refusing_api: tuple[str, list[Received], set[str]]
+    dynamodb: Any, clock: Clock, refusing_api: FakeTwilio
 ):
-    url, received, busy = refusing_api
+    twilio = refusing_api
+    url = twilio.url
     env = {"TABLE_NAME": TABLE, "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "PIN_PEPPER": DEV_PIN_PEPPER}
     settings = Settings.from_env({**env, "TWILIO_ACCOUNT_SID": OTHER})
     options = RoomEventsSettings(phone_only_seconds=120, api_base_url=url)
@@ -271,13 +266,13 @@ def test_a_failed_hang_up_keeps_the_room_listed_and_one_account_without_credenti
     phone_only_room(app, ACCOUNT, "NoCredentials", [sid(1)], at)  # listed first (its key sorts first)
     phone_only_room(app, OTHER, "Busy", [sid(2), sid(3)], at)
     phone_only_room(app, OTHER, "Fine", [sid(4)], at)
-    busy.add(sid(3))
+    twilio.call_answers[sid(3)] = BUSY
     clock.now += 121
     assert app.handle(SCHEDULED) == {"ended": 1}
-    hung_up = sorted(r.path.rsplit("/", 1)[-1].removesuffix(".json") for r in received)
+    hung_up = sorted(r.path.rsplit("/", 1)[-1].removesuffix(".json") for r in twilio.sent)
     assert hung_up == [sid(2), sid(3), sid(4)]
     assert listed(dynamodb) == [f"{ACCOUNT}#NoCredentials", f"{OTHER}#Busy"]
-    busy.clear()
+    twilio.call_answers.clear()
     clock.now += 60
     assert app.handle(SCHEDULED) == {"ended": 1}  # Busy: its calls ended this time
     assert listed(dynamodb) == [f"{ACCOUNT}#NoCredentials"]  # tried again every run
