@@ -4,13 +4,14 @@ functions/voice/app.py handler wired to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from dialin.core.config import Settings
 from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
-from dialin_tools.lib.template import api_routes, load
+from support.routes import api_route
 
 TABLE = "dialin-test"
 BASE = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
@@ -43,10 +44,16 @@ class Handler:
 
 def handle(app: VoiceApp, event: dict[str, Any]) -> dict[str, Any]:
     """Through the real handler (Powertools decorators and all), with ``app`` as its VoiceApp."""
-    route = next(r for r in api_routes(load()) if r.path == "/voice/incoming")
+    route = api_route("/voice/incoming")
     module, handler = load_handler(route.code_dir, route.handler)
     original, module.voice = module.voice, app
     try:
         return handler(event, LocalContext(function_name="VoiceFunction"))
     finally:
         module.voice = original
+
+
+def throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
+    """A botocore ``before-call`` hook: the request is answered as throttled, never sent."""
+    error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
+    return SimpleNamespace(status_code=400), {"Error": error, "ResponseMetadata": {}}

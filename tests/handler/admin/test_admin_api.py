@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.admin_events import AdminHandler, admin_module
+from support.admin_events import AdminHandler
 from support.modules import modules_after_import
 from support.voice import TABLE, Clock
 
-from dialin.admin.api import AdminApp
-from dialin.admin.table import Admin
 from dialin.core.pins import hash_pin
 from dialin.voice.directory import Directory
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
@@ -23,14 +21,6 @@ DIRECT_NUMBER = "+15555550100"
 def items(client: Any) -> list[dict[str, Any]]:
     found = client.scan(TableName=TABLE)["Items"]
     return sorted(found, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
-
-
-@pytest.fixture
-def api(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AdminHandler:
-    module = admin_module()
-    app = AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock))
-    monkeypatch.setattr(module, "admin", app)
-    return AdminHandler(module, app)
 
 
 def test_create_pin_answers_the_pin_once_with_numbers_and_one_tap_strings(api: AdminHandler, dynamodb: Any):

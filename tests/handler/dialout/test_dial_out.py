@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 import pytest
 import requests
+from support.callers import twilio_post
 from support.dial_events import CALLER_ARN, calls_event, dial_out_module
 from support.modules import modules_after_import
 from support.observed import Observed
@@ -586,15 +587,7 @@ def test_confirm_must_be_true_or_false(dial_out: DialOut, twilio: FakeTwilio):
 
 def follow_gather(voice_handler: Handler, url: str, pressed: str) -> ET.Element:
     """Twilio posting the callee's key (or none) to the confirm step."""
-    parts = urlsplit(url)
-    params = {"CallSid": CALL_SID, "AccountSid": ACCOUNT_SID, "From": CALLER_ID, "To": CALLEE}
+    params = {"AccountSid": ACCOUNT_SID, "From": CALLER_ID, "To": CALLEE}
     if pressed:
         params["Digits"] = pressed
-    event = signed_twilio_event(
-        base_url=f"{parts.scheme}://{parts.netloc}/Prod",
-        route=parts.path.removeprefix("/Prod"),
-        params=params,
-        query=parse_qsl(parts.query, keep_blank_values=True),
-        stage="Prod",
-    )
-    return parse(voice_handler(event))
+    return parse(voice_handler(twilio_post(url, CALL_SID, **params)))

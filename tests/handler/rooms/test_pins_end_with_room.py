@@ -6,25 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from support.admin_events import AdminHandler, admin_module
+from support.admin_events import AdminHandler
 from support.rooms import ACCOUNT, RoomHandler, room_callback
 from support.voice import TABLE, Clock
 
-from dialin.admin.api import AdminApp
-from dialin.admin.table import Admin
 from dialin.voice.directory import Directory
-from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 ROOM = "Visit-42"
-
-
-@pytest.fixture
-def api(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AdminHandler:
-    module = admin_module()
-    app = AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock))
-    monkeypatch.setattr(module, "admin", app)
-    return AdminHandler(module, app)
 
 
 def create(api: AdminHandler, room: str = ROOM, **fields: Any) -> str:

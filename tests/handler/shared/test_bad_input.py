@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.admin_events import AdminHandler, admin_module
+from support.admin_events import AdminHandler
 from support.dial_events import calls_event
-from support.voice import TABLE, Clock
+from support.voice import TABLE
 
-from dialin.admin.api import AdminApp
 from dialin.admin.bulk import read_rows
 from dialin.admin.specs import make_pin_spec
 from dialin.admin.table import Admin
@@ -25,13 +24,6 @@ from dialin.dialout.request import BadDialRequest, DialOutSettings, parse_reques
 from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 DEEP = "[" * 100_000 + "]" * 100_000  # 200 KB: json.loads alone raises RecursionError
-
-
-@pytest.fixture
-def api(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> AdminHandler:
-    module = admin_module()
-    monkeypatch.setattr(module, "admin", AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock)))
-    return AdminHandler(module, module.admin)
 
 
 def test_json_loads_alone_would_crash_on_the_deep_body():

@@ -10,7 +10,6 @@ import json
 import socket
 import zipfile
 from collections.abc import Callable, Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -24,7 +23,7 @@ from support.published_metrics import SOURCES
 from support.rooms import SCHEDULED, RoomHandler, room_callback, room_events_app
 from support.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from support.twiml import parse, said, verbs
-from support.voice import BASE, TABLE, Clock, handle, local_settings
+from support.voice import BASE, TABLE, Clock, handle, local_settings, throttle
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
@@ -323,15 +322,10 @@ def test_fallback_base64_garbage_body(emitted: Callable[[], Emitted]):
 # through the real handler, is one `service fault` line with its kind and Fault<kind>.
 
 
-def _throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
-    error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
-    return SimpleNamespace(status_code=400), {"Error": error, "ResponseMetadata": {}}
-
-
 def throttled_client() -> Any:
     """A DynamoDB client whose every request is refused as throttled (before it is sent)."""
     client = dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", _throttle)
+    client.meta.events.register("before-call.dynamodb", throttle)
     return client
 
 

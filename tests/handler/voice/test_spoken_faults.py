@@ -4,14 +4,13 @@ voice (carried by the step's signed URL), through the real voice handler."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 from support.callers import PIN_NUMBER, twilio_post
 from support.observed import Emitted
-from support.routes import api_route
 from support.twiml import parse, said, verbs
-from support.voice import BASE, local_settings
+from support.voice import BASE, local_settings, throttle
+from support.voice import handle as handle_with
 
 from dialin.calls.steps import PinState, Speech, Urls, WaitState
 from dialin.edge.credentials import Credentials
@@ -19,27 +18,18 @@ from dialin.edge.dynamo import dynamodb_client
 from dialin.speech import messages
 from dialin.speech.catalogues import de, fr
 from dialin.voice.app import VoiceApp
-from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 
 
-def _throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
-    return SimpleNamespace(status_code=400), {
-        "Error": {"Code": "ThrottlingException"},
-        "ResponseMetadata": {},
-    }
+def on_table(client: Any) -> VoiceApp:
+    settings = local_settings()
+    return VoiceApp.on_table(settings, client, Credentials(settings))
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
+    """Through the real handler, on a table that refuses every request as throttled."""
     client = dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", _throttle)  # every read refused
-    settings = local_settings()
-    route = api_route("/voice/incoming")
-    module, handler = load_handler(route.code_dir, route.handler)
-    original, module.voice = module.voice, VoiceApp.on_table(settings, client, Credentials(settings))
-    try:
-        return handler(event, LocalContext(function_name="VoiceFunction"))
-    finally:
-        module.voice = original
+    client.meta.events.register("before-call.dynamodb", throttle)
+    return handle_with(on_table(client), event)
 
 
 def test_a_french_pin_step_that_cannot_read_the_table_says_so_in_french(emitted: Callable[[], Emitted]):
@@ -65,16 +55,9 @@ def test_a_wrong_pin_whose_counter_cannot_be_written_is_still_counted(
 ):
     """A guessing flood throttles the counter writes: PinFailures (and its alarm) must still
     see every failure, before the write that fails."""
-    dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", _throttle)
-    settings = local_settings()
-    route = api_route("/voice/incoming")
-    module, handler = load_handler(route.code_dir, route.handler)
-    original, module.voice = module.voice, VoiceApp.on_table(settings, dynamodb, Credentials(settings))
-    try:
-        event = twilio_post(Urls(BASE).pin(PinState(1, 3, Speech())), To=PIN_NUMBER, Digits="999999")
-        root = parse(handler(event, LocalContext(function_name="VoiceFunction")))
-    finally:
-        module.voice = original
+    dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", throttle)
+    event = twilio_post(Urls(BASE).pin(PinState(1, 3, Speech())), To=PIN_NUMBER, Digits="999999")
+    root = parse(handle_with(on_table(dynamodb), event))
     assert said(root) == messages.UNAVAILABLE
     metrics = emitted().metrics()
     assert (metrics.get("PinFailures"), metrics.get("FaultThrottled")) == (1, 1), metrics

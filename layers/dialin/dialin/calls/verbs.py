@@ -44,6 +44,11 @@ def localized(text: Text, speech: Speech, **values: object) -> str:
     return " ".join(localized(part, speech, **values) for part in text if part)
 
 
+def heard_seconds(text: Text, speech: Speech) -> int:
+    """Rough time the caller takes to hear ``text``, in the call's language."""
+    return spoken_seconds(localized(text, speech))
+
+
 def say(response: VoiceResponse | Gather, text: Text, speech: Speech, **values: object) -> None:
     """The one <Say> of every builder: the call's language, voice and the route's own texts."""
     response.say(
@@ -70,10 +75,17 @@ def join(
     identity: str,
     speech: Speech,
     connect_at: int,
-    since: int,
+    since: int | None = None,
     loops: int = 0,
+    lead: Text = "",
 ) -> VoiceResponse:
-    """<Connect><Room>, then a <Redirect> to the wait step, reached only when Twilio moves on."""
+    """Say ``lead``, then <Connect><Room>, then a <Redirect> to the wait step, reached only when
+    Twilio moves on. The <Connect> is expected to start once ``lead`` is said after
+    ``connect_at``; ``since`` (the wait's start) defaults to that moment."""
+    if lead:
+        say(response, lead, speech)
+        connect_at += heard_seconds(lead, speech)
+    since = connect_at if since is None else since
     connect = response.connect()
     connect.room(room, participant_identity=identity)
     state = WaitState(room, identity, connect_at, since, loops, speech)
@@ -116,7 +128,7 @@ def wait(state: WaitState, urls: Urls, now: float, limits: Limits) -> VoiceRespo
     if text:
         say(response, text, state.speech)
     response.pause(length=limits.hold_seconds)
-    start = int(now) + spoken_seconds(localized(text, state.speech)) + limits.hold_seconds
+    start = int(now) + heard_seconds(text, state.speech) + limits.hold_seconds
     return join(
         response,
         urls,

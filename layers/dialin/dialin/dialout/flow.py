@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ..calls.call import Call
 from ..calls.steps import ConfirmState, Speech, Urls
-from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, localized, say, spoken_seconds
+from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, localized, say
 from ..speech import messages
 
 # A dial-out callee has this long after the invitation to press 1.
@@ -70,10 +70,15 @@ def dial_out_answered(
         say(gather, _invitation(invite, speech), speech)
         response.hangup()  # reached only if Twilio does not call the confirm step
         return response
-    say(response, messages.CONNECTING, speech)
-    start = created_at + ring_seconds + spoken_seconds(localized(messages.CONNECTING, speech))
     return join(
-        response, urls, room=room, identity=identity, speech=speech, connect_at=start, since=created_at
+        response,
+        urls,
+        room=room,
+        identity=identity,
+        speech=speech,
+        connect_at=created_at + ring_seconds,
+        since=created_at,
+        lead=messages.CONNECTING,
     )
 
 
@@ -81,15 +86,13 @@ def dial_out_confirmed(call: Call, state: ConfirmState, urls: Urls, now: float) 
     """The confirm step of a dial-out leg: 1 joins the room; anything else ends the call."""
     if call.digits != CONFIRM_KEY:
         return goodbye(messages.DIAL_OUT_NOT_CONFIRMED, state.speech)
-    response = VoiceResponse()
-    say(response, messages.CONNECTING, state.speech)
-    start = int(now) + spoken_seconds(localized(messages.CONNECTING, state.speech))
     return join(
-        response,
+        VoiceResponse(),
         urls,
         room=state.room,
         identity=state.identity,
         speech=state.speech,
-        connect_at=start,
+        connect_at=int(now),
         since=state.since,
+        lead=messages.CONNECTING,
     )

@@ -195,8 +195,8 @@ class VoiceApp:
         """A direct number, room-aware (the account sends room callbacks, or hold music plays)."""
         text = route.greeting or messages.CONNECTING
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)
-        start = int(now) + verbs.spoken_seconds(text)
         speech, cap = verbs.speech_of(route), route.phone_limit or 0
+        start = int(now) + verbs.heard_seconds(text, speech)
         state = WaitState(route.room, identity, start, start, 0, speech, cap=cap, aware=aware)
         return self.rooms.join(call, state, aware, urls, now, text)
 
@@ -255,7 +255,7 @@ class VoiceApp:
         logger.info("pin entered", extra={"step": "pin", "attempt": state.attempt, "accepted": True})
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
         text = messages.PIN_ACCEPTED
-        start = int(now) + verbs.spoken_seconds(text)
+        start = int(now) + verbs.heard_seconds(text, state.speech)
         if window == room_flow.EARLY:
             opens = int(grant.valid_from)
             wait = WaitState(

@@ -11,7 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ..calls.call import Answer, Call, Limits
 from ..calls.steps import PinState, Speech, Urls
-from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, localized, say, speech_of, spoken_seconds
+from ..calls.verbs import DEFAULT_SPEECH, goodbye, join, say, speech_of
 from ..core.identity import caller_identity, grant_identity
 from ..core.records import DIRECT, DTMF_SPEECH, LAST_DIGITS, PinGrant, Route
 from ..guard.budgets import Gate, Guard
@@ -80,12 +80,10 @@ def incoming(
         return Answer(goodbye(messages.TRY_LATER, speech), BUDGET_REFUSED)
     response = VoiceResponse()
     if route.mode == DIRECT:
-        text = route.greeting or messages.CONNECTING
-        say(response, text, speech)
         identity = caller_identity(route.identity_policy, call.from_number, call.sid)
-        start = int(now) + spoken_seconds(localized(text, speech))
+        lead = route.greeting or messages.CONNECTING
         joined = join(
-            response, urls, room=route.room, identity=identity, speech=speech, connect_at=start, since=start
+            response, urls, room=route.room, identity=identity, speech=speech, connect_at=int(now), lead=lead
         )
         return Answer(joined, CONNECTED)
     slow = guard.effective_gate is Gate.SLOW
@@ -134,18 +132,15 @@ def pin_entered(
     offered; a budget this failure spent ends the call (one attempt per call from then on)."""
     guard = guard or Guard(attested=state.attested)
     if grant is not None and pin_accepted(call, grant, now):
-        response = VoiceResponse()
-        say(response, messages.PIN_ACCEPTED, state.speech)
         identity = grant_identity(grant, state.caller_policy or LAST_DIGITS, call.from_number, call.sid)
-        start = int(now) + spoken_seconds(localized(messages.PIN_ACCEPTED, state.speech))
         joined = join(
-            response,
+            VoiceResponse(),
             urls,
             room=grant.room,
             identity=identity,
             speech=state.speech,
-            connect_at=start,
-            since=start,
+            connect_at=int(now),
+            lead=messages.PIN_ACCEPTED,
         )
         return Answer(joined, CONNECTED)
     if guard.locked:
