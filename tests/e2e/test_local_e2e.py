@@ -208,6 +208,14 @@ def test_one_log_line_per_request_without_bodies(served: Served, capsys):
     requests = served.lines[served.banner_end :]
     assert all("246810" not in line and "Digits" not in line for line in requests)
     assert all("+1555" not in line for line in requests)  # no phone numbers either
+    assert not [line for line in requests if '"level":"INFO"' in line]  # handlers' logs: --verbose
+
+
+def test_verbose_adds_the_handlers_json_logs():
+    with dialin_serve(flags=["--verbose"]) as served:
+        assert cli.main(["call", "--to", "+15005550006", "--url", served.url]) == 1  # unknown number
+        logged = served.read(re.compile(r'^\{"level":"INFO".*"message":"unknown number"'), 10)
+        assert "…" in json.loads(logged)["from"]  # masked even here
 
 
 def test_dial_out_against_the_local_server_shows_the_twilio_request(served: Served, capsys):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,14 +72,14 @@ class Served:
 
 
 @contextlib.contextmanager
-def dialin_serve(**settings: str) -> Iterator[Served]:
-    """Start `dialin serve` on free ports (``settings``: extra environment variables); Ctrl-C
-    it afterwards and check it stopped cleanly."""
+def dialin_serve(flags: Sequence[str] = (), **settings: str) -> Iterator[Served]:
+    """Start `dialin serve` on free ports (``flags``: more options; ``settings``: extra
+    environment variables); Ctrl-C it afterwards and check it stopped cleanly."""
     command = [str(DIALIN)] if DIALIN.exists() else [sys.executable, "-m", "dialin_tools.cli"]
     env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "PIN_PEPPER", "AWS_PROFILE")}
     env.update(settings, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(  # noqa: S603 - our own console script
-        [*command, "serve", "--port", "0", "--dynamodb-port", "0"],
+        [*command, "serve", "--port", "0", "--dynamodb-port", "0", *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -180,6 +180,14 @@ def _local_environment(
     }
 
 
+def _handler_log_level(verbose: bool) -> None:
+    """Powertools reads POWERTOOLS_LOG_LEVEL when the logger is made, and this process made
+    it already (the admin code used for seeding imports it): set the level on it too."""
+    from dialin.edge.observability import logger
+
+    logger.setLevel("INFO" if verbose else "WARNING")
+
+
 def run(args: argparse.Namespace) -> int:
     refuse_public_dev_secrets(args, os.environ)  # before anything listens
     public_url = _public_url(args.public_url)
@@ -211,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
         local = _local_environment(args.verbose, public_url or local_url, table, endpoint, token, pepper)
         local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
+        _handler_log_level(args.verbose)
         api.mount(loaded := load_routes(template, routes))
         locks = {r.route.function: r.lock for r in loaded}
         schedules = Schedules(tpl.schedules(template), schedule_seconds(args), locks.__getitem__)
