@@ -20,6 +20,7 @@ from dialin.core.records import DIRECT, LAST_DIGITS, PIN_MODE, UNIQUE
 from dialin_tools.commands.admin.output import print_listing, short, validity, warn
 from dialin_tools.commands.admin.prompt_options import add_prompt_options, pin_input, read_prompts
 from dialin_tools.commands.admin.remote import RemoteAdmin, signer_for
+from dialin_tools.commands.admin.route_update import current_route, dropped, register_update, route_update
 from dialin_tools.commands.admin.targets import (
     DYNAMODB_URL_ENV,
     LOCAL_ENDPOINT,
@@ -74,8 +75,8 @@ def register(subparsers: Any) -> None:
 
 
 def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
-    route = subparsers.add_parser("route", parents=[target], help="dialed numbers: add, list, remove")
-    routes = route.add_subparsers(dest="route_command", required=True, metavar="{add,list,remove}")
+    route = subparsers.add_parser("route", parents=[target], help="dialed numbers: add, update, list, remove")
+    routes = route.add_subparsers(dest="route_command", required=True, metavar="{add,update,list,remove}")
     add = routes.add_parser(
         "add",
         parents=[target],
@@ -97,6 +98,7 @@ def _register_route(subparsers: Any, target: argparse.ArgumentParser) -> None:
     add.add_argument("--phone-limit", help="phone callers its rooms take (1-35; default Twilio's 35)")
     add.add_argument("--replace", action="store_true", help="overwrite the number's existing route")
     add.set_defaults(handler=route_add)
+    register_update(routes, target, lambda args: _run(args, lambda target: route_update(args, target)))
     listing = routes.add_parser("list", parents=[target], help="list routes")
     listing.set_defaults(handler=route_list)
     remove = routes.add_parser("remove", parents=[target], help="remove a number's route")
@@ -221,9 +223,13 @@ def route_add(args: argparse.Namespace) -> int:
     )
 
     def action(target: Target) -> int:
+        old = current_route(target, route.number) if args.replace else None
         target.admin.add_route(route, replace=args.replace)
         joins = f"room {route.room}" if route.mode == DIRECT else "PIN entry"
         print(f"Route {route.number} -> {joins} saved in {target.where}.")
+        lost = dropped(old, route) if old else []
+        if lost:
+            warn(f"--replace dropped {'; '.join(lost)} (`dialin route update` changes only what it names)")
         note = language_note(route.language)
         if note:
             print(f"Note: {note}; give the route its own with --prompt NAME=TEXT.")

@@ -27,6 +27,7 @@ from dialin_tools.commands.admin.targets import (
 )
 from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.room.cli import callback_params
+from dialin_tools.commands.serve.environment import handler_log_level, local_environment
 from dialin_tools.commands.serve.options import port, positive_seconds, schedule_seconds
 from dialin_tools.commands.serve.schedules import Schedules
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
@@ -45,8 +46,6 @@ from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER, FORM, twilio_
 from dialin_tools.lib.sample_events import LOCAL_TABLE
 
 DEFAULT_PORT = 3000  # as `sam local start-api`
-# Caller ID of dry-run dial-outs when DIALOUT_CALLER_NUMBER is not set (a fictional 555-01xx number).
-DEMO_CALLER_NUMBER = "+15555550100"
 # Fake credentials for the embedded DynamoDB, so no real AWS account is ever used by mistake.
 EMBEDDED_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -153,41 +152,6 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _dial_out_dry_run() -> dict[str, str]:
-    """POST /calls never places a real call from here: it shows what it would send."""
-    return {
-        "DIALOUT_DRY_RUN": "true",
-        "DIALOUT_CALLER_NUMBER": os.environ.get("DIALOUT_CALLER_NUMBER") or DEMO_CALLER_NUMBER,
-        "DIALOUT_ALLOWED_PREFIXES": os.environ.get("DIALOUT_ALLOWED_PREFIXES") or "+1",
-    }
-
-
-def _local_environment(
-    verbose: bool, public_url: str, table: str, endpoint: str, token: str, pepper: str
-) -> dict[str, str]:
-    """What the handlers read locally instead of the deployed stack's resources."""
-    return {
-        "TABLE_NAME": table,
-        "PUBLIC_BASE_URL": public_url,
-        "TWILIO_SECRET_ARN": "",
-        "PIN_PEPPER_SECRET_ARN": "",
-        "TWILIO_AUTH_TOKEN": token,
-        "PIN_PEPPER": pepper,
-        "DYNAMODB_ENDPOINT_URL": endpoint,
-        **_dial_out_dry_run(),
-        "POWERTOOLS_LOG_LEVEL": "INFO" if verbose else "WARNING",
-        "POWERTOOLS_METRICS_DISABLED": "false" if verbose else "true",
-    }
-
-
-def _handler_log_level(verbose: bool) -> None:
-    """Powertools reads POWERTOOLS_LOG_LEVEL when the logger is made, and this process made
-    it already (the admin code used for seeding imports it): set the level on it too."""
-    from dialin.edge.observability import logger
-
-    logger.setLevel("INFO" if verbose else "WARNING")
-
-
 def run(args: argparse.Namespace) -> int:
     refuse_public_dev_secrets(args, os.environ)  # before anything listens
     public_url = _public_url(args.public_url)
@@ -216,10 +180,10 @@ def run(args: argparse.Namespace) -> int:
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(EMBEDDED_AWS_ENV)
             plan = _seed_embedded(args, template, endpoint)
-        local = _local_environment(args.verbose, public_url or local_url, table, endpoint, token, pepper)
+        local = local_environment(args.verbose, public_url or local_url, table, endpoint, token, pepper)
         local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
-        _handler_log_level(args.verbose)
+        handler_log_level(args.verbose)
         api.mount(loaded := load_routes(template, routes))
         locks = {r.route.function: r.lock for r in loaded}
         schedules = Schedules(tpl.schedules(template), schedule_seconds(args), locks.__getitem__)
