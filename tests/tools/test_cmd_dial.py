@@ -190,6 +190,21 @@ def test_unreachable_url(capsys: pytest.CaptureFixture[str]):
     assert err.startswith(f"dialin dial: cannot reach {url}/calls")
 
 
+def test_answer_without_a_target_plays_against_the_local_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """--answer only plays a local call, so like `dialin call` it finds `make run`'s port 3000."""
+    monkeypatch.delenv("DIALIN_URL", raising=False)
+    with closed_endpoint() as url:
+        monkeypatch.setattr(cmd_dial, "DEFAULT_URL", url)
+        code, _, err = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM, "--answer")
+        without_answer = Cli(capsys)("dial", "--to", CALLEE, "--room", ROOM)
+    assert code == 2
+    assert err.startswith(f"dialin dial: cannot reach {url}/calls")
+    assert without_answer[0] == 2  # a real dial-out still names its target
+    assert "give --stack NAME" in without_answer[2]
+
+
 @pytest.fixture
 def local_dial_out(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The real DialOutFunction as `dialin serve` runs it: DIALOUT_DRY_RUN=true, no IAM."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dialin.core.validation import is_e164, new_name_problem
-from dialin_tools.commands.call.phone import DEFAULT_FROM, Phone
+from dialin_tools.commands.call.phone import DEFAULT_FROM, DEFAULT_URL, Phone
 from dialin_tools.errors import BadArguments, DialinError, Invalid, Refused
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN
 from dialin_tools.lib.sigv4 import HttpResult, Signer, post_json, region_from_url
@@ -55,8 +55,9 @@ def register(
         nargs="?",
         const="1",
         metavar="KEY",
-        help="with --url (dialin serve): also answer the call as the callee would, pressing KEY "
-        "(default 1; 'none' presses nothing), and play it as `dialin call` does",
+        help="with a local `dialin serve` (--url, else $DIALIN_URL, else " + DEFAULT_URL + "): also answer "
+        "the call as the callee would, pressing KEY (default 1; 'none' presses nothing), and play it as "
+        "`dialin call` does",
     )
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--stack", metavar="NAME", help="the deployed stack's name")
@@ -167,7 +168,8 @@ def run(
     if problems:
         raise BadArguments("; ".join(problems))
     if not args.stack and not args.url:
-        args.url = os.environ.get("DIALIN_URL", "")
+        # --answer only plays a local call: like `dialin call`, it finds `make run` by default.
+        args.url = os.environ.get("DIALIN_URL", "") or (DEFAULT_URL if args.answer is not None else "")
         if not args.url:
             raise BadArguments("give --stack NAME (a deployed stack) or --url BASE (or set DIALIN_URL)")
     if args.answer is not None and not args.url:
