@@ -97,9 +97,49 @@ def test_alarms_watch_the_metrics_the_code_emits(template: dict[str, Any]):
     from dialin.edge.observability import NAMESPACE, SERVICE
 
     alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in template["Resources"].values()
-              if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
-    assert set(alarms) == {"PinFailures", "ServiceFaults", "DialOutPlaced"}
+              if r["Type"] == "AWS::CloudWatch::Alarm"
+              and r["Properties"].get("Namespace") == NAMESPACE}  # fmt: skip
+    assert set(alarms) == {"PinFailures", "ServiceFaults", "DialOutPlaced", "CallMovesFailed"}
     for alarm in alarms.values():
         assert alarm["Namespace"] == NAMESPACE
         assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
     assert alarms["PinFailures"]["Threshold"] == {"Ref": "PinFailureAlarmThreshold"}
+
+
+def test_alarms_watch_the_api_the_functions_and_the_table(template: dict[str, Any]):
+    """Issue 17: what a crowd breaks first has an alarm: API 5xx, 4xx (the stage throttle) and
+    latency, every function's errors and throttles, and the table's throttles."""
+    resources = template["Resources"]
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    api = [{"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}}, {"Name": "Stage", "Value": "Prod"}]
+    for name, metric in (
+        ("Api5xxAlarm", "5XXError"),
+        ("Api4xxAlarm", "4XXError"),
+        ("ApiLatencyAlarm", "Latency"),
+    ):
+        assert alarms[name]["Namespace"] == "AWS/ApiGateway" and alarms[name]["MetricName"] == metric
+        assert alarms[name]["Dimensions"] == api
+    assert resources["VoiceApi"]["Properties"]["StageName"] == "Prod"
+
+    def stats(alarm: dict[str, Any]) -> set[tuple[str, str, str]]:
+        found = set()
+        for query in alarm["Metrics"]:
+            if "MetricStat" in query:
+                metric = query["MetricStat"]["Metric"]
+                (dimension,) = metric["Dimensions"]
+                found.add((metric["Namespace"], metric["MetricName"], dimension["Value"]["Ref"]))
+        summed = [q for q in alarm["Metrics"] if q.get("ReturnData", True)]
+        assert len(summed) == 1 and summed[0]["Expression"].startswith("SUM(")
+        return found
+
+    functions = [n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    expected = {("AWS/Lambda", m, fn) for fn in functions for m in ("Errors", "Throttles")}
+    assert stats(alarms["FunctionErrorsAlarm"]) == expected
+    assert stats(alarms["TableThrottlesAlarm"]) == {
+        ("AWS/DynamoDB", "ReadThrottleEvents", "DirectoryTable"),
+        ("AWS/DynamoDB", "WriteThrottleEvents", "DirectoryTable"),
+    }
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == {
+            "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Where metrics are published: the runtime library and the functions' handlers.
 SOURCES = (ROOT / "layers" / "dialin" / "dialin", ROOT / "functions")
-PUBLISHERS = {"count", "count_by", "add_metric", "single_metric"}
+PUBLISHERS = {"count", "count_by", "add_metric", "single_metric", "timings"}
 
 
 def _callee(node: ast.Call) -> str:

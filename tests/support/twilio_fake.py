@@ -48,6 +48,7 @@ CALL = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Calls/(CA\w+)\.json")
 NUMBERS = re.compile(r"/2010-04-01/Accounts/(AC\w+)/IncomingPhoneNumbers\.json")
 NUMBER = re.compile(r"/2010-04-01/Accounts/(AC\w+)/IncomingPhoneNumbers/(PN\w+)\.json")
 NOT_FOUND = (404, 20404, "The requested resource was not found")
+TOO_MANY = (429, 20429, "Too Many Requests")
 
 Answer = tuple[int, str, bytes]  # status, content type, body
 
@@ -151,6 +152,14 @@ class FakeTwilio(TwilioHttpClient):
         self.call_outcome: Error | Network | None = None
         # What updating a live call answers, by CallSid (a CallSid ending in "dead": 404).
         self.call_answers: dict[str, Error] = {}
+        # Twilio's per-account limit on concurrent requests: above it, 429 (20429) at once.
+        # Each accepted request takes ``answer_seconds``, so requests overlap as on Twilio.
+        self.concurrency: int | None = None
+        self.answer_seconds = 0.0
+        self.peak = 0  # the most requests in flight at once
+        self.throttled = 0  # requests answered 429 for the limit
+        self._in_flight = 0
+        self._lock = threading.Lock()
         # Raised by the in-process client instead of sending: a bug in the HTTP layer.
         self.fault: Exception | None = None
         self.url = ""
@@ -212,7 +221,7 @@ class FakeTwilio(TwilioHttpClient):
             body,
         )
         self.sent.append(sent)
-        answer = self.answer(sent)
+        answer = self._paced(sent)
         if answer is SILENT:
             self._stopping.wait(timeout=30)
         if isinstance(answer, Network):
@@ -224,6 +233,22 @@ class FakeTwilio(TwilioHttpClient):
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+    def _paced(self, sent: Sent) -> Answer | Network:
+        with self._lock:
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+            over = self.concurrency is not None and self._in_flight > self.concurrency
+            self.throttled += over
+        try:
+            if over:  # refused at once, as Twilio does
+                return Error(*TOO_MANY).answer()
+            if self.answer_seconds:
+                self._stopping.wait(timeout=self.answer_seconds)
+            return self.answer(sent)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     # Twilio's answers
 

@@ -505,3 +505,34 @@ def test_only_a_leg_let_into_the_room_is_a_phone_leg(
     callback(rooms, "participant-connected", clock, waiting)
     room = rooms.app.table.room(ACCOUNT, ROOM)
     assert waiting in room.others and waiting not in room.phone and len(connected) == len(room.phone)
+
+
+def test_moves_at_twilios_pace_retry_429s_and_release_the_rest_to_their_hold_loop(
+    voice_handler: Handler,
+    rooms: RoomHandler,
+    calls_stand_in: CallsApi,
+    clock: Clock,
+    dynamodb: Any,
+    emitted: Callable[[], Emitted],
+):
+    """Twilio takes 3 concurrent requests of the account; 12 held calls are moved at once.
+    Those refused with 429 are retried with backoff; once throttled, no new request is sent,
+    and the calls not yet tried go back to waiting: their next hold webhook joins them."""
+    callback(rooms, "room-ended", clock, room="AnotherRoom")  # the account sends room callbacks
+    held = {sid(n): dial_direct(voice_handler, n) for n in range(1, 13)}
+    calls_stand_in.concurrency, calls_stand_in.answer_seconds = 3, 0.2
+    emitted()
+    callback(rooms, "room-created", clock)
+    metrics = emitted().metrics()
+    waiting = sorted(
+        i["sk"]["S"].rsplit("#", 1)[-1] for i in call_items(dynamodb) if i["status"]["S"] == "waiting"
+    )
+    moved = 12 - len(waiting)
+    assert calls_stand_in.throttled > 0 and metrics["CallMoveRetries"] > 0
+    assert "CallMovesFailed" not in metrics  # a 429 is Twilio's pace, not a failure
+    assert metrics["CallsMoved"] == moved > 0 and metrics.get("CallMovesDeferred", 0) == len(waiting) > 0
+    assert metrics["JoinDelay"] >= 0
+    for call in waiting:  # the hold loop's next webhook joins the room, now in progress
+        assert call in held
+        wait = held[call].find("Redirect").text
+        assert "Connect" in verbs(parse(post(voice_handler, wait, call_sid=call, To=DIRECT)))

@@ -30,13 +30,24 @@ PERIOD = 300
 SERVICE = ("service", "dialin")  # the default dimension Powertools adds
 FUNCTIONS = ("VoiceFunction", "DialOutFunction", "RoomEventsFunction", "AdminFunction")
 API = ("ApiName", "${AWS::StackName}", "Stage", "Prod")  # SAM names the REST API after the stack
-ALARMS = ("PinFailuresAlarm", "ServiceFaultsAlarm", "DialOutCallsAlarm")
+ALARMS = (
+    "PinFailuresAlarm",
+    "ServiceFaultsAlarm",
+    "DialOutCallsAlarm",
+    "CallMovesFailedAlarm",
+    "Api5xxAlarm",
+    "Api4xxAlarm",
+    "ApiLatencyAlarm",
+    "FunctionErrorsAlarm",
+    "TableThrottlesAlarm",
+)
 
 FULL, HALF = 24, 12
 INTRO = (
     "## Dial-in for ${AWS::StackName}\n"
     "Counts per 5 minutes from the `DialIn` namespace (service `dialin`); the `Fault*` metrics"
-    " and the functions' logs say what failed. Alarms: PinFailures, ServiceFaults, DialOutCalls."
+    " and the functions' logs say what failed. Alarms: PIN failures, service faults, dial-out calls,"
+    " failed moves, API 5xx, 4xx and latency, function errors and throttles, table throttles."
 )
 
 
@@ -189,6 +200,8 @@ WIDGETS: list[Widget] = [
             "RoomCallbacks",
             "CallsMoved",
             "CallMovesFailed",
+            "CallMoveRetries",
+            "CallMovesDeferred",
             "FullRoomRefusals",
             "PhoneOnlyRoomsEnded",
             "PhoneOnlyHangupsFailed",
@@ -197,7 +210,12 @@ WIDGETS: list[Widget] = [
         ],
     ),
     percentiles(
-        "Held callers: join delay after room-created p50 / p99 (ms)", "DialIn", "JoinDelay", *SERVICE
+        "Held callers moved in: join delay after the room started or a place freed, p50 / p99 (ms)",
+        "DialIn",
+        "JoinDelay",
+        *SERVICE,
+        "Joined",
+        "moved",
     ),
     counts(
         "Admin API: PINs created and revoked",

@@ -17,6 +17,7 @@ from twilio.rest import Client
 from ..core.errors import CredentialsUnavailable
 from ..core.validation import is_account_sid
 from .credentials import Credentials
+from .pacing import Pace
 
 # The domains the bridge calls; each gets the configured base URL.
 DOMAINS = ("api",)
@@ -70,14 +71,25 @@ GONE = "gone"
 FAILED = "failed"
 
 
-def update_call(client: Client, call_sid: str, twiml: str) -> tuple[str, str]:
-    """Move a live call to new TwiML: (MOVED | GONE | FAILED, the reason when not moved)."""
+def try_update(client: Client, call_sid: str, twiml: str) -> tuple[str, str, int | None]:
+    """One Calls API update: (MOVED | GONE | FAILED, the reason when not moved, Twilio's HTTP
+    status when it refused). A network error has no status: it is not retried (its 6 s
+    timeout is most of a batch's budget)."""
     try:
         client.calls(call_sid).update(twiml=twiml)
     except TwilioRestException as exc:
+        reason = f"twilio {exc.status} {exc.code}"
         if exc.status == 404 or exc.code in CALL_GONE_CODES:
-            return GONE, f"twilio {exc.status} {exc.code}"
-        return FAILED, f"twilio {exc.status} {exc.code}"
+            return GONE, reason, None
+        return FAILED, reason, exc.status
     except RequestException as exc:
-        return FAILED, type(exc).__name__
-    return MOVED, ""
+        return FAILED, type(exc).__name__, None
+    return MOVED, "", None
+
+
+def update_call(client: Client, call_sid: str, twiml: str, pace: Pace | None = None) -> tuple[str, str]:
+    """Move a live call to new TwiML: (MOVED | GONE | FAILED | SKIPPED, the reason when not
+    moved); with ``pace``, 429 and 5xx answers are retried at Twilio's pace (``edge.pacing``)."""
+    if pace is None:
+        return try_update(client, call_sid, twiml)[:2]
+    return pace.send(lambda: try_update(client, call_sid, twiml))

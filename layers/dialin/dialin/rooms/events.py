@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from twilio.twiml.voice_response import VoiceResponse
 
 from ..calls import verbs
@@ -26,7 +25,8 @@ from ..edge import faults
 from ..edge.apigateway import FormParams, public_base_url, route_path
 from ..edge.credentials import Credentials
 from ..edge.http import forbidden, not_found, twiml
-from ..edge.observability import count, logger, metrics
+from ..edge.observability import count, logger, timings
+from ..edge.pacing import SKIPPED, Pace
 from ..edge.rest import GONE, MOVED, ClientCache, update_call
 from ..edge.signature import signed_params
 from ..speech import messages
@@ -39,8 +39,11 @@ from .table import Conflict
 ROUTE = "/video/status"
 # Twilio's limit for inline TwiML (as dial-out). The longest names give about 3,650.
 MAX_TWIML_CHARS = 4000
-# Calls moved at once; Twilio's default REST concurrency per account is far above this.
+# Calls moved at once per room; Twilio limits an account's concurrent REST requests (20429),
+# and ``edge.pacing`` backs off when it says so.
 MOVE_WORKERS = 10
+# How a caller joined, the JoinDelay metric's ``Joined`` dimension (see voice.app for ``hold``).
+JOINED_BY_MOVE = "moved"
 SERVICE_FAULTS = (*faults.SERVICE_FAULTS, Conflict)
 # What a hook for the first room-ended of a room gets: (AccountSid, room name, when it
 # ended in epoch seconds).
@@ -104,6 +107,8 @@ class RoomEventsApp:
     clock: Callable[[], float] = field(default=time.time)
     # Called once on the first room-ended of each room: revokes the PINs tied to it.
     on_room_ended: RoomEndedHook = field(default=lambda account, room, ended_at: None)
+    # A new retry budget for each batch of Calls API requests (tests give a clock of their own).
+    pace: Callable[[], Pace] = field(default=Pace)
 
     @classmethod
     def on_table(cls, settings: Settings, client: Any, credentials: Credentials, **kw: Any) -> RoomEventsApp:
@@ -164,7 +169,7 @@ class RoomEventsApp:
         if change.ended:
             self.on_room_ended(account, name, event.at_ms / 1000)
         if change.started or change.place_freed:
-            self.move_waiting(change.room, urls, event.at_ms if change.started else None)
+            self.move_waiting(change.room, urls, event.at_ms)
         own_write = event.kind in (rooms.ROOM_CREATED, rooms.ROOM_ENDED) or change.started
         self._phone_only(before, change.room, now, own_write)
         self._prune(change.room, now)
@@ -202,8 +207,9 @@ class RoomEventsApp:
         except SERVICE_FAULTS as exc:  # the event itself is stored; the next one prunes again
             faults.report("room prune", exc)
 
-    def move_waiting(self, room: rooms.Room, urls: Urls, started_ms: int | None) -> int:
-        """Move the waiting calls the room has places for, in arrival order, all at once."""
+    def move_waiting(self, room: rooms.Room, urls: Urls, since_ms: int | None = None) -> int:
+        """Move the waiting calls the room has places for, in arrival order, all at once, at
+        Twilio's pace (``edge.pacing``); ``since_ms``: when the room started or the place freed."""
         now = self.clock()
         chosen = rooms.to_move(room, self.table.calls(room.account, room.name), int(now))
         if not chosen:
@@ -214,30 +220,34 @@ class RoomEventsApp:
         chosen = [call for call in chosen if self.table.claim(call, int(now))]
         if not chosen:
             return 0
+        pace = self.pace()
         documents = [moved_twiml(call, urls, now) for call in chosen]
         with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(chosen))) as pool:
             results = list(
                 pool.map(
-                    lambda pair: update_call(client, *pair),
+                    lambda pair: update_call(client, *pair, pace=pace),
                     zip([c.call_sid for c in chosen], documents, strict=True),
                 )
             )
-        moved = 0
+        delays: list[float] = []
         for call, (outcome, reason) in zip(chosen, results, strict=True):
             if outcome == MOVED:
-                moved += 1
-                if started_ms is not None:
-                    delay = max(0.0, self.clock() * 1000 - started_ms)
-                    metrics.add_metric(name="JoinDelay", unit=MetricUnit.Milliseconds, value=delay)
+                delays.append(max(0.0, self.clock() * 1000 - (since_ms or call.since_ms)))
             elif outcome == GONE:
                 self.table.drop_call(call)
-            else:
+            else:  # released: its hold loop (or the next callback, or the sweep) joins it
                 self.table.release(call)
-                logger.warning("call not moved", extra={"room": room.name, "reason": reason})
-                count("CallMovesFailed")
-        count("CallsMoved", moved)
-        logger.info("calls moved", extra={"room": room.name, "moved": moved, "chosen": len(chosen)})
-        return moved
+                if outcome != SKIPPED:
+                    logger.warning("call not moved", extra={"room": room.name, "reason": reason})
+                    count("CallMovesFailed")
+        skipped = sum(outcome == SKIPPED for outcome, _ in results)
+        count("CallsMoved", len(delays))
+        count("CallMoveRetries", pace.retries)
+        count("CallMovesDeferred", skipped)
+        timings("JoinDelay", "Joined", JOINED_BY_MOVE, delays)
+        extra = {"room": room.name, "moved": len(delays), "chosen": len(chosen), "deferred": skipped}
+        logger.info("calls moved", extra=extra)
+        return len(delays)
 
     def _fits(self, call: rooms.WaitingCall, urls: Urls, now: float) -> bool:
         """A call whose TwiML Twilio would refuse stays waiting: its hold loop's <Connect> joins it."""
