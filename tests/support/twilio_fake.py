@@ -4,8 +4,10 @@
 and stopped with it (``with FakeTwilio() as twilio``, or the ``twilio`` fixture). It records
 every request as Twilio would receive it (method, URL, query, form body, Basic auth, headers)
 and answers like Twilio: the Calls resource (place a call; update a live call, as room events
-move and hang up calls), IncomingPhoneNumbers (list, update), Twilio's JSON error bodies, and
-401 to a login it does not know.
+move and hang up calls), IncomingPhoneNumbers (list, update), Video rooms and their
+participants (``video``: ``dialin_tools.lib.video_rooms``, told what happened by the room
+callbacks, ``video.observe``, whether or not they reached the function), Twilio's JSON error
+bodies, and 401 to a login it does not know.
 
 Two ways in, both over HTTP to that one server:
 
@@ -30,13 +32,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
 from dialin.edge.rest import TIMEOUT_SECONDS
+from dialin_tools.lib.video_rooms import ROOMS, VideoRooms
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-auth-token-for-tests"
@@ -148,6 +151,10 @@ class FakeTwilio(TwilioHttpClient):
         # Basic-auth pairs Twilio accepts: (account SID, auth token) or (API key SID, secret).
         self.logins = set(logins) if logins is not None else {(ACCOUNT_SID, AUTH_TOKEN)}
         self.numbers: dict[str, dict[str, Any]] = {}
+        # Video rooms and participants, from the room callbacks the tests report (``observe``).
+        self.video = VideoRooms()
+        # What a Video request about a room answers instead, by RoomSid or room name.
+        self.room_answers: dict[str, Error | Network] = {}
         # What placing a call (POST Calls.json) answers: None for success.
         self.call_outcome: Error | Network | None = None
         # What updating a live call answers, by CallSid (a CallSid ending in "dead": 404).
@@ -266,7 +273,23 @@ class FakeTwilio(TwilioHttpClient):
         number = NUMBER.fullmatch(path)
         if method == "POST" and number:
             return self._update_number(number.group(2), sent)
+        if method == "GET" and ROOMS.fullmatch(path):
+            return self._video(sent)
         return Error(*NOT_FOUND).answer()
+
+    def _video(self, sent: Sent) -> Answer | Network:
+        about = ROOMS.fullmatch(sent.path)
+        named = (
+            unquote(about.group(1)) if about and about.group(1) else str(sent.params.get("UniqueName", ""))
+        )
+        refused = self.room_answers.get(named)
+        if isinstance(refused, Error):
+            return refused.answer()
+        if refused is not None:
+            return refused
+        params = {k: str(v) for k, v in sent.params.items()}
+        answered = self.video.answer(sent.method, sent.path, params, sent.auth[0] if sent.auth else "")
+        return ok(*answered) if answered else Error(*NOT_FOUND).answer()
 
     def _create_call(self, sent: Sent) -> Answer | Network:
         outcome = self.call_outcome
@@ -347,6 +370,10 @@ class FakeTwilio(TwilioHttpClient):
         """The live-call updates: one (CallSid, TwiML) per update, in order."""
         found = ((CALL.fullmatch(s.path), s) for s in self.sent if s.method == "POST")
         return [(match.group(2), s.data.get("Twiml", "")) for match, s in found if match]
+
+    def video_reads(self) -> list[Sent]:
+        """The Video REST requests (rooms, participants), in order."""
+        return [s for s in self.sent if s.method == "GET" and ROOMS.fullmatch(s.path)]
 
     # The in-process client (twilio's HttpClient)
 

@@ -13,5 +13,7 @@
 - ``lib``: shared pieces: ``apigw`` (API Gateway events, Twilio signing, the documented dev
   token), ``template`` (template.yaml reader), ``stack`` (stack outputs), ``sigv4``,
   ``sample_events`` (events/), ``faultinject``, ``simulated_time`` (serve follows call's clock),
-  ``dashboard`` (the CloudWatch dashboard's widgets; `make dashboard` writes them into template.yaml).
+  ``dashboard`` (the CloudWatch dashboard's widgets; `make dashboard` writes them into template.yaml),
+  ``video_rooms`` (Twilio Video's rooms and participants from the room callbacks: the serve
+  stand-in's and the test suite's Video REST answers).
 """

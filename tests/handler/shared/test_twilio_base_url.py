@@ -14,6 +14,7 @@ from support.voice import local_settings
 
 from dialin.dialout.app import DialOutApp
 from dialin.dialout.request import DialOutSettings
+from dialin.edge import video
 from dialin.edge.credentials import Credentials
 from dialin.edge.rest import rest_client
 
@@ -26,9 +27,31 @@ def basic(account: str, token: str) -> str:
 
 
 def test_every_domain_the_bridge_calls_gets_the_base_url():
+    """Calls (api.twilio.com) and Video (video.twilio.com) alike: the base URL replaces the
+    scheme and host, Twilio's paths follow it."""
     client = rest_client(ACCOUNT, TOKEN, "http://127.0.0.1:9/_twilio")
-    assert client.api.base_url == "http://127.0.0.1:9/_twilio"
-    assert rest_client(ACCOUNT, TOKEN).api.base_url == "https://api.twilio.com"
+    assert client.api.base_url == client.video.base_url == "http://127.0.0.1:9/_twilio"
+    twilio = rest_client(ACCOUNT, TOKEN)
+    assert (twilio.api.base_url, twilio.video.base_url) == (
+        "https://api.twilio.com",
+        "https://video.twilio.com",
+    )
+
+
+def test_the_video_api_is_asked_through_the_base_url():
+    room_sid = "RM" + "a" * 32
+    with FakeTwilio(logins={(ACCOUNT, TOKEN)}) as twilio:
+        created = {"AccountSid": ACCOUNT, "RoomName": "Board", "RoomSid": room_sid}
+        twilio.video.observe({**created, "StatusCallbackEvent": "room-created"})
+        client = rest_client(ACCOUNT, TOKEN, twilio.url)
+        assert video.connected(client, room_sid) == []
+        live = video.in_progress(client, "Board")
+    assert live is not None and live.sid == room_sid and live.started_ms > 0
+    participants, rooms = twilio.sent
+    assert participants.url == f"{twilio.url}/v1/Rooms/{room_sid}/Participants"
+    assert participants.params == {"Status": "connected", "PageSize": "50"}
+    assert rooms.url == f"{twilio.url}/v1/Rooms" and rooms.params["UniqueName"] == "Board"
+    assert participants.headers["Authorization"] == basic(ACCOUNT, TOKEN)
 
 
 def test_dial_out_places_its_call_through_the_base_url():

@@ -3,4 +3,5 @@
 (proxy answers), ``credentials`` (Secrets Manager), ``observability`` (Powertools logger and
 metrics), ``faults`` (which failures are the service's, and ``report``, the one fault
 reporter of every function), ``rest`` (Twilio's REST client, one base URL), ``pacing``
-(its retries at Twilio's pace), ``dynamo`` (the DynamoDB client and its helpers)."""
+(its retries at Twilio's pace), ``dynamo`` (the DynamoDB client and its helpers).
+``video``: what the sweeps ask Twilio's Video REST API (who is connected, which room runs)."""

@@ -1,9 +1,11 @@
 """Twilio's REST client as the bridge uses it: one base URL for every domain it calls.
 
-``TWILIO_API_BASE_URL`` (e.g. ``http://127.0.0.1:3000/_twilio``) replaces the base of each
-Twilio REST domain the bridge calls (``api``, for Calls: nothing calls the Video REST API), so one
-stand-in receives them all with Twilio's own paths, form bodies and Basic auth. Empty:
-Twilio itself. Only the room-events and dial-out functions import this module.
+``TWILIO_API_BASE_URL`` (e.g. ``http://127.0.0.1:3000/_twilio``) replaces the scheme and host
+of each Twilio REST domain the bridge calls: ``https://api.twilio.com`` (Calls) and
+``https://video.twilio.com`` (rooms and participants, ``edge.video``) alike. Their paths do
+not overlap (``/2010-04-01/...``, ``/v1/...``), so one stand-in receives them all with
+Twilio's own paths, form bodies and Basic auth. Empty: Twilio itself. Only the room-events
+and dial-out functions import this module.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .credentials import Credentials
 from .pacing import Pace
 
 # The domains the bridge calls; each gets the configured base URL.
-DOMAINS = ("api",)
+DOMAINS = ("api", "video")
 # Connect and read timeout of a REST call, well inside the functions' 10 s. No retries:
 # a retried POST could place a dial-out call twice.
 TIMEOUT_SECONDS = 6

@@ -2,7 +2,10 @@
 
 - Twilio's REST API, reached by the room-events and dial-out functions through
   TWILIO_API_BASE_URL: a Calls API update is answered as Twilio would, logged, kept for the
-  call, and calls nobody.
+  call, and calls nobody; the Video API's rooms and participants (``GET /v1/Rooms...``, what
+  the per-minute sweep asks) are answered from the room callbacks the stack accepted
+  (`dialin room start|join|leave|end`, and the joins this stand-in reports for `dialin call`),
+  by ``dialin_tools.lib.video_rooms``.
 - For `dialin call`, what Twilio's media side would do to a call: ``GET
   /_twilio/local/Calls/{CallSid}/next?wait=S`` answers the call's next change within S
   seconds (new TwiML from a Calls API update, or ``left``: its room session ended), or 204;
@@ -19,7 +22,9 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
+
+from dialin_tools.lib.video_rooms import VideoRooms
 
 PREFIX = "/_twilio"
 SID = r"(CA[0-9a-zA-Z]{32})"
@@ -61,6 +66,7 @@ class CallsStandIn:
         self.pending: dict[str, list[dict[str, str]]] = {}  # changes not yet fetched by the call
         self.joined: dict[str, tuple[str, str]] = {}  # CallSid -> (room, identity)
         self.callbacks_seen = False
+        self.video = VideoRooms()  # Twilio's view of the rooms, from the callbacks seen
         self.changed = threading.Condition()
 
     def handle(self, method: str, path: str, query: str, body: bytes) -> Answer:
@@ -72,6 +78,9 @@ class CallsStandIn:
             return self._next(waiting.group(1), query)
         if method == "POST" and joined:
             return self._joined(joined.group(1), _form(body))
+        video = self.video.answer(method, local, dict(parse_qsl(query, keep_blank_values=True)))
+        if video is not None:
+            return _json(*video)
         return _json(404, NOT_FOUND)
 
     def _push(self, call_sid: str, change: dict[str, str]) -> None:
@@ -118,6 +127,7 @@ class CallsStandIn:
         """A room callback the local API accepted: a participant who left, or a room that
         ended, takes its phone calls out of the room (Twilio moves on past their <Connect>)."""
         self.callbacks_seen = True
+        self.video.observe(form)
         event, room = form.get("StatusCallbackEvent", ""), form.get("RoomName", "")
         identity = form.get("ParticipantIdentity", "")
         for call_sid, (joined_room, joined_identity) in list(self.joined.items()):
