@@ -143,3 +143,23 @@ def test_alarms_watch_the_api_the_functions_and_the_table(template: dict[str, An
         assert alarm["AlarmActions"] == {
             "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
         }
+
+
+def test_the_default_throttle_holds_a_crowd_and_the_fallback_has_its_own_higher_bucket(
+    template: dict[str, Any],
+):
+    """docs/parameters.md's sizing rule, for 2,000 held callers plus 2,000 arriving within 60 s
+    (a tenth of them in the busiest second), at most one hold webhook per held caller per 60 s."""
+    parameters = template["Parameters"]
+    rate, burst = (parameters[n]["Default"] for n in ("ApiThrottleRateLimit", "ApiThrottleBurstLimit"))
+    held, arriving = 2_000, 2_000
+    assert rate >= max(held / 60, arriving / 60 * 1.1) * 2  # twice the need: arrivals are not even
+    assert burst >= arriving / 10
+    settings = template["Resources"]["VoiceApi"]["Properties"]["MethodSettings"]
+    fallback = next(s for s in settings if s["ResourcePath"] == "/~1voice~1fallback")
+    assert fallback["HttpMethod"] == "POST"
+    assert fallback["ThrottlingRateLimit"] == {"Ref": "ApiFallbackRateLimit"}
+    assert fallback["ThrottlingBurstLimit"] == {"Ref": "ApiFallbackBurstLimit"}
+    assert parameters["ApiFallbackRateLimit"]["Default"] > rate
+    assert parameters["ApiFallbackBurstLimit"]["Default"] > burst
+    assert ("POST", "/voice/fallback") in {(r.method, r.path) for r in tpl.api_routes(template)}
