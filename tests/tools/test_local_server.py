@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dialin.edge.apigateway import form_params, route_path
+from dialin.edge.apigateway import form_params, requested_route, route_path
 from dialin_tools.commands.serve import server
 from dialin_tools.commands.serve.server import LocalApi, LocalRoute
 from dialin_tools.lib import template as tpl
@@ -85,6 +85,24 @@ def test_rest_v1_event_as_api_gateway_builds_it(api: LocalApi, template: dict[st
     assert context["requestId"]
     assert event["isBase64Encoded"] is False
     assert form_params(event).get("Digits") == "246810"
+
+
+def test_a_trailing_slash_reaches_the_route_with_the_path_as_requested(
+    api: LocalApi, template: dict[str, Any]
+):
+    recorder = Recorder()
+    mount(api, template, recorder)
+    status, _, _ = api.invoke("POST", "/voice/pin/?a=1", [("Host", "127.0.0.1")], b"", "127.0.0.1")
+    assert status == 200  # a REST API routes /voice/pin/ to the /voice/pin resource
+    (event,) = recorder.events
+    assert (event["resource"], event["path"], event["requestContext"]["path"]) == (
+        "/voice/pin",
+        "/voice/pin/",
+        "/voice/pin/",
+    )
+    assert (route_path(event), requested_route(event)) == ("/voice/pin", "/voice/pin/")
+    assert api.invoke("GET", "/voice/pin/", [], b"", "127.0.0.1")[0] == 405
+    assert api.invoke("POST", "/voice/pin//", [], b"", "127.0.0.1")[0] == 405
 
 
 def test_binary_media_types_arrive_base64(api: LocalApi, template: dict[str, Any]):

@@ -1,5 +1,5 @@
 """The state a step carries in its signed URL: what the PIN step keeps (attestation, not
-before, expiry), and a query that names a key twice."""
+before, expiry), and a query that names a key twice (alike: one value; differing: refused)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,7 @@ def test_a_repeated_state_key_is_refused():
     assert single_values([("a", "1"), ("m", "3")]) == {"a": "1", "m": "3"}
     with pytest.raises(BadState):
         single_values([("a", "1"), ("m", "3"), ("m", "10")])
+
+
+def test_a_state_key_repeated_with_the_same_value_is_that_value():
+    assert single_values([("l", "fr-FR"), ("a", "1"), ("l", "fr-FR")]) == {"l": "fr-FR", "a": "1"}

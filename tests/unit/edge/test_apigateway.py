@@ -1,4 +1,5 @@
-"""API Gateway event parsing: the route an event asks for, and the public URL it was sent to."""
+"""API Gateway event parsing: the route an event asks for (a trailing slash typed or not), and
+the public URL it was sent to."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dialin.edge.apigateway import derived_base_url, form_params, route_path
+from dialin.edge.apigateway import (
+    context_base_url,
+    derived_base_url,
+    form_params,
+    public_base_url,
+    requested_route,
+    route_path,
+)
 from dialin.edge.signature import is_valid
-from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, twilio_signature
+from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, signed_twilio_event, twilio_signature
 
 PARAMS = {"CallSid": "CA" + "1" * 32, "From": "+15555550123", "To": "+15555550100"}
 
@@ -58,3 +66,51 @@ def test_default_route_on_a_named_stage_drops_the_stage():
 )
 def test_route_path_of_http_api_events(route_key: str, stage: str, raw_path: str, route: str):
     assert route_path(http_api_event(route_key, stage, raw_path)) == route
+
+
+@pytest.mark.parametrize(
+    ("route_key", "raw_path"),
+    [
+        ("POST /voice/{proxy+}", "/Prod/voice/incoming/"),  # a greedy route catches the slash
+        ("$default", "/Prod/voice/incoming/"),
+        ("POST /voice/{proxy+}", "/Prod/voice/incoming"),
+    ],
+)
+def test_an_http_api_route_typed_with_a_trailing_slash(route_key: str, raw_path: str):
+    event = http_api_event(route_key, "Prod", raw_path)
+    assert route_path(event) == "/voice/incoming"
+    assert requested_route(event) == raw_path.removeprefix("/Prod")
+    assert derived_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+    assert is_valid(event, form_params(event), [DEV_AUTH_TOKEN])
+
+
+def test_a_declared_parameter_route_still_names_itself():
+    event = http_api_event("DELETE /admin/pins/{pin_id}", "Prod", "/Prod/admin/pins/abc")
+    assert route_path(event) == "/admin/pins/{pin_id}"
+
+
+def test_a_rest_api_request_with_a_trailing_slash():
+    event = signed_twilio_event(
+        base_url="https://abc123.execute-api.us-east-1.amazonaws.com/Prod",
+        route="/voice/incoming/",
+        params=PARAMS,
+        stage="Prod",
+    )
+    # A REST API routes /voice/incoming/ to the /voice/incoming resource.
+    assert (event["resource"], event["path"]) == ("/voice/incoming", "/voice/incoming/")
+    assert route_path(event) == "/voice/incoming"
+    assert requested_route(event) == "/voice/incoming/"
+    assert derived_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+    assert context_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+
+
+def test_no_host_and_no_domain_derive_no_base_url():
+    event = signed_twilio_event(
+        base_url="https://v.example.com/Prod", route="/voice/incoming", params=PARAMS, stage="Prod"
+    )
+    del event["headers"]["Host"], event["multiValueHeaders"]["Host"]
+    assert derived_base_url(event) == "https://v.example.com/Prod"  # the domain API Gateway recorded
+    del event["requestContext"]["domainName"]
+    assert derived_base_url(event) == ""
+    assert public_base_url(event) == ""
+    assert public_base_url(event, "https://voice.example.com/") == "https://voice.example.com"

@@ -1,15 +1,16 @@
-"""Signature checking against twilio's own RequestValidator and API Gateway event shapes."""
+"""Signature checking against twilio's own RequestValidator and API Gateway event shapes, the
+URL rebuilt as Twilio requested it (a trailing slash, a repeated query key)."""
 
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from twilio.request_validator import RequestValidator
 
 from dialin.edge.apigateway import FormParams, form_params
-from dialin.edge.signature import candidate_urls, is_valid
+from dialin.edge.signature import MAX_INTERLEAVED_PAIRS, MAX_ORDERINGS, candidate_urls, is_valid
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, rest_event, signed_twilio_event, twilio_signature
 
 PARAMS = {
@@ -189,3 +190,49 @@ def test_lowercase_header_names_are_read():
     event["headers"] = {k.lower(): v for k, v in event["headers"].items()}
     event["multiValueHeaders"] = {}
     assert is_valid(event, form_params(event), [DEV_AUTH_TOKEN])
+
+
+def test_a_trailing_slash_is_signed_as_requested():
+    event = signed_twilio_event(base_url="https://v.example.com", route="/voice/incoming/", params=PARAMS)
+    assert candidate_urls(event) == ["https://v.example.com/voice/incoming/"]
+    assert candidate_urls(event, "https://c.example.com/") == ["https://c.example.com/voice/incoming/"]
+    assert is_valid(event, form_params(event), [DEV_AUTH_TOKEN])
+
+
+@pytest.mark.parametrize("query", ["x=1&x=2", "x=2&x=1", "x=1&y=2&x=3", "a=1&b=2&c=3&b=5&a=4", "k=&k="])
+def test_a_repeated_key_is_rebuilt_from_the_multi_value_map(query: str):
+    # A REST API groups a key's values (x=1&y=2&x=3 arrives as x: [1, 3], y: [2]).
+    url = f"https://v.example.com/voice/incoming?{query}"
+    event = signed_twilio_event(
+        base_url="https://v.example.com",
+        route="/voice/incoming",
+        params=PARAMS,
+        query=parse_qsl(query, keep_blank_values=True),
+        signature=twilio_signature(url, PARAMS, DEV_AUTH_TOKEN),
+    )
+    assert url in candidate_urls(event)
+    assert is_valid(event, form_params(event), [DEV_AUTH_TOKEN])
+
+
+def test_orderings_of_a_long_repeated_query_are_not_tried():
+    pairs = [(f"k{n % 3}", str(n)) for n in range(MAX_INTERLEAVED_PAIRS + 1)]
+    event = signed_twilio_event(
+        base_url="https://v.example.com", route="/voice/pin", params=PARAMS, query=pairs
+    )
+    assert len(candidate_urls(event)) <= 4  # given and sorted, two encodings each
+    shorter = signed_twilio_event(
+        base_url="https://v.example.com",
+        route="/voice/pin",
+        params=PARAMS,
+        query=pairs[:MAX_INTERLEAVED_PAIRS],
+    )
+    assert len(candidate_urls(shorter)) <= 4 + 2 * MAX_ORDERINGS
+
+
+def test_no_base_url_means_no_candidate_and_no_match():
+    event = signed_twilio_event(base_url="https://v.example.com", route="/voice/incoming", params=PARAMS)
+    del event["headers"]["Host"], event["multiValueHeaders"]["Host"]
+    del event["requestContext"]["domainName"]
+    assert candidate_urls(event) == []
+    assert not is_valid(event, form_params(event), [DEV_AUTH_TOKEN])
+    assert candidate_urls(event, "https://v.example.com") == ["https://v.example.com/voice/incoming"]

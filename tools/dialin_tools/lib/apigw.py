@@ -110,7 +110,9 @@ def signed_twilio_event(
     host_header: str | None = None,
     base64_body: bool = False,
 ) -> dict[str, Any]:
-    """A Twilio webhook POST to ``base_url + route`` as API Gateway hands it to Lambda."""
+    """A Twilio webhook POST to ``base_url + route`` as API Gateway hands it to Lambda. A
+    ``route`` typed with a trailing slash (``/voice/incoming/``) is requested as typed and
+    signed so, but reaches the declared resource (``/voice/incoming``), as a REST API routes it."""
     pairs = as_pairs(params)
     query = list(query)
     url = f"{base_url}{route}" + (f"?{urlencode(query)}" if query else "")
@@ -130,7 +132,7 @@ def signed_twilio_event(
     )
     return rest_event(
         method="POST",
-        resource=route,
+        resource=route[:-1] if len(route) > 1 and route.endswith("/") else route,
         path=route,
         stage=stage,
         headers=headers,

@@ -39,11 +39,12 @@ def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:
 
 
 def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The step's state from exactly the pairs the signature covered; a key given twice is
-    refused (API Gateway's single-value map would keep only one of them)."""
+    """The step's state from exactly the pairs the signature covered. A key given twice with
+    the same value is that value; with two values it is refused (which one Twilio meant is
+    not ours to guess, and API Gateway's single-value map would keep only the last)."""
     values: dict[str, str] = {}
     for key, value in pairs:
-        if key in values:
+        if values.get(key, value) != value:
             raise BadState(f"{key[:8]} is repeated")
         values[key] = value
     return values

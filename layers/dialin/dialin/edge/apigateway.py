@@ -81,11 +81,39 @@ def is_http_api(event: Mapping[str, Any]) -> bool:
 
 
 def route_path(event: Mapping[str, Any]) -> str:
-    """The route as declared in the template (``/voice/incoming``), without stage or base path."""
+    """The route as declared in the template (``/voice/incoming``), without stage or base path,
+    and without the trailing slash a request may add (``requested_route`` keeps it).
+
+    A REST API routes ``/voice/incoming/`` to the ``/voice/incoming`` resource and names that
+    in ``resource``. An HTTP API route cannot end in ``/``; a greedy (``/voice/{proxy+}``) or
+    ``$default`` route catches the slash, and the route is then read from ``rawPath``.
+    """
     if is_http_api(event):
-        route_key = str(event.get("routeKey") or "")
-        return route_key.partition(" ")[2] or _stageless(event, str(event.get("rawPath") or ""))
-    return str(event.get("resource") or event.get("path") or "")
+        declared = str(event.get("routeKey") or "").partition(" ")[2]
+        if declared and not declared.endswith("+}"):
+            return declared
+        return _unslashed(_stageless(event, str(event.get("rawPath") or "")))
+    return str(event.get("resource") or _unslashed(str(event.get("path") or "")))
+
+
+def requested_route(event: Mapping[str, Any]) -> str:
+    """``route_path`` as it was requested: with the trailing slash when the request had one
+    (``/voice/incoming/``). Twilio signs the URL as it requested it."""
+    route = route_path(event)
+    slashed = f"{route}/"
+    return slashed if not route.endswith("/") and _requested_path(event).endswith(slashed) else route
+
+
+def _unslashed(path: str) -> str:
+    return path[:-1] if len(path) > 1 and path.endswith("/") else path
+
+
+def _requested_path(event: Mapping[str, Any]) -> str:
+    """The path API Gateway saw: HTTP API ``rawPath``; REST API ``requestContext.path``, which
+    keeps the stage or base path mapping (``event.path`` only when there is no context)."""
+    if is_http_api(event):
+        return str(event.get("rawPath") or "")
+    return str((event.get("requestContext") or {}).get("path") or event.get("path") or "")
 
 
 def _stageless(event: Mapping[str, Any], raw_path: str) -> str:
@@ -95,6 +123,12 @@ def _stageless(event: Mapping[str, Any], raw_path: str) -> str:
     if stage and stage != "$default" and raw_path.startswith(f"{prefix}/"):
         return raw_path[len(prefix) :]
     return raw_path
+
+
+def _route_prefix(event: Mapping[str, Any]) -> str:
+    """What the requested path has before the route: the stage, a base path mapping, or ""."""
+    full_path, route = _requested_path(event), requested_route(event)
+    return full_path[: -len(route)] if route and full_path.endswith(route) else ""
 
 
 def query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -113,26 +147,26 @@ def signed_query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def derived_base_url(event: Mapping[str, Any]) -> str:
-    """``scheme://host[:port]`` + the path prefix before the route, from the event itself."""
+    """``scheme://host[:port]`` + the path prefix before the route, from the event itself;
+    "" when the event names no host (no ``Host`` header and no ``requestContext.domainName``):
+    no URL Twilio requested can be rebuilt from it."""
     headers = lower_headers(event)
-    context = event.get("requestContext") or {}
-    if is_http_api(event):
-        host = str(context.get("domainName") or headers.get("host", ""))
-        full_path = str(event.get("rawPath") or "")
-    else:
-        host = headers.get("host", "")
-        full_path = str(context.get("path") or event.get("path") or "")
+    domain = str((event.get("requestContext") or {}).get("domainName") or "")
+    # HTTP API: the domain API Gateway recorded first; REST API: the Host header (as Twilio
+    # sent it), else that domain.
+    host = (domain or headers.get("host", "")) if is_http_api(event) else (headers.get("host", "") or domain)
+    if not host:
+        return ""
     scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
     port = headers.get("x-forwarded-port", "").split(",")[0].strip()
     default_port = "443" if scheme == "https" else "80"
     if port and port != default_port and ":" not in host:
         host = f"{host}:{port}"
-    route = route_path(event)
-    prefix = full_path[: -len(route)] if route and full_path.endswith(route) else ""
-    return f"{scheme}://{host}{prefix}".rstrip("/")
+    return f"{scheme}://{host}{_route_prefix(event)}".rstrip("/")
 
 
 def public_base_url(event: Mapping[str, Any], configured: str = "") -> str:
+    """The configured base URL, else ``derived_base_url`` ("" when neither names a host)."""
     return configured.rstrip("/") if configured else derived_base_url(event)
 
 
@@ -142,9 +176,5 @@ def context_base_url(event: Mapping[str, Any], configured: str = "") -> str:
     ``requestContext``. For URLs we hand to Twilio that no signature check covers."""
     if configured:
         return configured.rstrip("/")
-    context = event.get("requestContext") or {}
-    host = str(context.get("domainName") or "")
-    full_path = str((event.get("rawPath") if is_http_api(event) else context.get("path")) or "")
-    route = route_path(event)
-    prefix = full_path[: -len(route)] if route and full_path.endswith(route) else ""
-    return f"https://{host}{prefix}".rstrip("/")
+    host = str((event.get("requestContext") or {}).get("domainName") or "")
+    return f"https://{host}{_route_prefix(event)}".rstrip("/")

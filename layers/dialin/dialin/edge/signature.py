@@ -2,8 +2,9 @@
 
 Twilio signs the exact public URL it requested plus the sorted POST parameters. Behind
 API Gateway that URL is not in the event as such, so it is rebuilt here: from the
-configured public base URL when there is one, else from the Host header and the path
-API Gateway saw (``requestContext.path`` keeps the stage and any base path mapping).
+configured public base URL when there is one, else from the Host header (or the domain API
+Gateway recorded) and the path API Gateway saw (``requestContext.path`` keeps the stage and
+any base path mapping), with the route as requested (a trailing slash kept).
 
 ``signed_params`` is the one preamble of every Twilio webhook (voice steps, room callbacks).
 """
@@ -11,6 +12,7 @@ API Gateway saw (``requestContext.path`` keeps the stage and any base path mappi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain, islice
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -24,11 +26,18 @@ from .apigateway import (
     lower_headers,
     public_base_url,
     query_pairs,
+    requested_route,
     route_path,
 )
 from .observability import count, logger
 
 SIGNATURE_HEADER = "x-twilio-signature"
+
+
+# A query with a repeated key: at most this many further orderings are tried, and only for
+# a query of at most MAX_INTERLEAVED_PAIRS pairs (an operator's URL has a few).
+MAX_ORDERINGS = 24
+MAX_INTERLEAVED_PAIRS = 12
 
 
 def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
@@ -37,7 +46,9 @@ def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
 
     HTTP API v2 keeps the raw query. REST API v1 only gives decoded parameters, so the
     string is rebuilt in the order given and in sorted order (our own URLs are sorted),
-    with both percent-encoding styles.
+    with both percent-encoding styles. Its ``multiValueQueryStringParameters`` group a
+    repeated key's values (``x=1&y=2&x=3`` arrives as ``x: [1, 3], y: [2]``), so with a
+    repeated key the interleavings that keep each key's values in order are tried too.
     """
     if is_http_api(event):
         yield str(event.get("rawQueryString") or "")
@@ -47,7 +58,10 @@ def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
         yield ""
         return
     seen: set[str] = set()
-    for ordered in (pairs, sorted(pairs)):
+    orders: Iterable[list[tuple[str, str]]] = (pairs, sorted(pairs))
+    if len({key for key, _ in pairs}) < len(pairs) <= MAX_INTERLEAVED_PAIRS:
+        orders = chain(orders, islice(_interleavings(pairs), MAX_ORDERINGS))
+    for ordered in orders:
         for quoter in (quote, quote_plus):
             text = "&".join(f"{quoter(k, safe='')}={quoter(v, safe='')}" for k, v in ordered)
             if text not in seen:
@@ -55,9 +69,38 @@ def _query_variants(event: Mapping[str, Any]) -> Iterator[str]:
                 yield text
 
 
+def _interleavings(pairs: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """The orders of ``pairs`` a grouped multi-value map may have come from: the keys first
+    appear in their given order, each key's values stay in order, and a key's later values
+    may come anywhere after its earlier ones (``x=1&y=2&x=3`` from ``x: [1, 3], y: [2]``)."""
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        values.setdefault(key, []).append(value)
+    keys = list(values)
+    taken = dict.fromkeys(keys, 0)
+
+    def orders(prefix: list[tuple[str, str]], started: int) -> Iterator[list[tuple[str, str]]]:
+        if len(prefix) == len(pairs):
+            yield list(prefix)
+            return
+        for index, key in enumerate(keys[: started + 1]):
+            used = taken[key]
+            if used < len(values[key]):
+                taken[key] = used + 1
+                yield from orders([*prefix, (key, values[key][used])], max(started, index + 1))
+                taken[key] = used
+
+    return orders([], 0)
+
+
 def _candidate_urls(event: Mapping[str, Any], configured_base: str = "") -> Iterator[str]:
+    """The URLs Twilio may have signed: the base, the route as requested (a trailing slash
+    kept), and each query variant. None when no base URL is known (no Host, no domain, no
+    configured URL): nothing then matches, and the request is refused."""
     base = public_base_url(event, configured_base)
-    path = route_path(event)
+    if not base:
+        return iter(())
+    path = requested_route(event)
     return (f"{base}{path}" + (f"?{q}" if q else "") for q in _query_variants(event))
 
 

@@ -142,7 +142,8 @@ class VoiceApp:
         urls = Urls(public_base_url(event, self.settings.public_base_url))
         query: dict[str, str] = {}
         try:
-            query = single_values(signed_query_pairs(event))
+            if path not in URL_AS_CONFIGURED:
+                query = single_values(signed_query_pairs(event))
             response = step(self, call, query, urls)
         except SERVICE_FAULTS as exc:
             return self._unavailable(step.__name__, exc, _spoken_as(query))
@@ -345,6 +346,10 @@ STEPS: dict[str, Callable[..., VoiceResponse]] = {
     "/voice/status": VoiceApp.status,
     "/voice/confirm": VoiceApp.confirm,
 }
+# Steps at the URLs configured on a number (voice URL, status callback), which carry no
+# state of ours: their query string is the operator's, signed but never read, so whatever
+# it holds (a key given twice) cannot break them.
+URL_AS_CONFIGURED = frozenset({"/voice/incoming", "/voice/status"})
 # Routes answered without a signature check, secrets or table.
 UNSIGNED_STEPS: dict[str, Callable[..., VoiceResponse]] = {
     "/voice/fallback": VoiceApp.fallback,

@@ -201,8 +201,12 @@ class LocalApi:
         self.server.server_close()
 
     def _match(self, method: str, path: str) -> tuple[LocalRoute | None, dict[str, str]]:
-        """The route for a request: its exact path, else a declared path with ``{name}`` parts."""
+        """The route for a request: its exact path (or that path without one trailing slash,
+        as a REST API routes ``/voice/incoming/`` to ``/voice/incoming``), else a declared
+        path with ``{name}`` parts. The event keeps the path as requested."""
         exact = self.routes.get((method, path))
+        if exact is None and len(path) > 1 and path.endswith("/"):
+            exact = self.routes.get((method, path[:-1]))
         if exact is not None:
             return exact, {}
         for (route_method, declared), route in self.routes.items():
