@@ -1,6 +1,6 @@
 """AdminFunction: the admin API (/admin/..., IAM-authorized): routes and PINs for the apps that
-create meetings. Settings, credentials and the table client are created once per container;
-tests replace ``app.admin`` with their own.
+create meetings, and a caller's lockout for operators. Settings, credentials and the table
+client are created once per container; tests replace ``app.admin`` with their own.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dialin.core.pins import RECOMMENDED_PIN_LENGTH
 from dialin.edge.credentials import Credentials
 from dialin.edge.dynamo import dynamodb_client
 from dialin.edge.observability import logger, metrics
+from dialin.guard.defences import policies
 
 settings = Settings.from_env()
 # Digits of generated PINs (the stack's PinLength); Admin keeps it within the PIN limits.
@@ -28,7 +29,9 @@ admin = AdminApp(
         Credentials(settings).pepper,
         min_pin_length=settings.min_pin_length,
         pin_length=int(pin_length) if pin_length.isdigit() else RECOMMENDED_PIN_LENGTH,
-    )
+    ),
+    # The stack's Lockout* parameters, as the voice function reads them: who is locked out.
+    lockout=policies(settings)[0],
 )
 
 

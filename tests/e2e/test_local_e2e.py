@@ -438,14 +438,56 @@ def test_an_operator_sees_and_lifts_a_callers_lockout_without_the_pepper(served:
     assert "is locked out on 0 of" in capsys.readouterr().out
 
 
-def test_lockout_refuses_a_bad_number_and_the_admin_api(served: Served, capsys):
-    assert (
-        cli.main(["lockout", "list", "--caller", "4155550169", "--local", "--endpoint-url", served.dynamodb])
-        != 0
+def test_lockout_refuses_a_bad_number_through_every_door(served: Served, capsys):
+    local = ["--local", "--endpoint-url", served.dynamodb]
+    for target in (local, ["--url", served.url]):
+        assert cli.main(["lockout", "list", "--caller", "4155550169", *target]) == 1
+        assert "caller must be an E.164 phone number" in capsys.readouterr().err
+        assert cli.main(["lockout", "clear", "--caller", "+14155550169", "--number", "5550169", *target]) == 1
+        assert "number must be an E.164 phone number" in capsys.readouterr().err
+    # The API itself, as curl would send it: a bare + is a space in a query string.
+    assert admin_request(served, "GET", "/admin/lockouts?caller=+14155550169") == (
+        400,
+        {
+            "error": "invalid_request",
+            "field": "caller",
+            "message": "caller starts with a space: write the + of an E.164 number as %2B",
+        },
     )
-    assert "caller must be an E.164 phone number" in capsys.readouterr().err
-    assert cli.main(["lockout", "clear", "--caller", "+14155550169", "--url", served.url]) != 0
-    assert "lockout works with --local or --stack" in capsys.readouterr().err
+
+
+def test_an_operator_lifts_a_lockout_through_the_admin_api_with_url(served: Served, capsys):
+    """`dialin lockout ... --url`: the admin API's /admin/lockouts, with the template's
+    Lockout* rules in the admin function; the same lines as --local."""
+    number, caller = "+15555550167", "+14155550167"
+    api, local = ["--url", served.url], ["--local", "--endpoint-url", served.dynamodb]
+    assert cli.main(["route", "add", number, "--pin", *api]) == 0
+    for _ in range(4):  # three wrong PINs a call
+        dial(served, capsys, "--to", number, "--from", caller, "--digits", "111111", "222222", "333333")
+    code, out = dial(served, capsys, "--to", number, "--from", caller)
+    assert code == 1 and messages.LOCKED_OUT in out, out
+    listings = []
+    for target in (api, local):
+        assert cli.main(["lockout", "list", "--caller", caller, "--number", number, *target]) == 0
+        listings.append(capsys.readouterr().out)
+    through_api, on_table = listings
+    assert re.search(
+        rf"^{re.escape(number)}: 1[0-2] failed PIN\(s\), LOCKED OUT until 20\d\d-", through_api, re.M
+    )
+    assert "attested calls, any number: no failed PINs" in through_api
+    assert f"{caller} is locked out on 1 of 2 counter(s) in the admin API at {served.url}." in through_api
+    assert through_api.splitlines()[:2] == on_table.splitlines()[:2]  # the same counters, the same words
+    status, body = admin_request(
+        served, "GET", f"/admin/lockouts?caller=%2B{caller[1:]}&number=%2B{number[1:]}"
+    )
+    assert status == 200 and body["locked"] == 1 and body["counters"][1]["number"] == number, body
+    assert cli.main(["lockout", "clear", "--caller", caller, *api]) == 0  # every PIN number
+    assert f"Cleared 1 counter(s) of {caller} in the admin API at {served.url}" in capsys.readouterr().out
+    code, out = dial(served, capsys, "--to", number, "--from", caller, "--digits", "246810")
+    assert code == 0 and messages.PIN_PROMPT in out and messages.LOCKED_OUT not in out, out
+    assert cli.main(["lockout", "clear", "--caller", caller, *api]) == 0
+    assert "Cleared 0 counter(s)" in capsys.readouterr().out
+    assert cli.main(["route", "remove", number, *api]) == 0
 
 
 def test_localhost_instead_of_the_printed_address_says_why_it_is_refused(served: Served, capsys):

@@ -102,6 +102,7 @@ def test_dial_out_role_writes_only_its_call_counter(deployed: dict[str, Any]):
 WRITES = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 ADMIN_KEYS = ["ROUTE#*", "PIN#*", "ROOMPINS#*", "IDEMPOTENCY#*"]
 TIED_PINS = ["PIN#*", "ROOMPINS#*"]
+CALLER_COUNTERS = "FAIL#" + "?" * 64  # FAIL#<HMAC>: not FAIL#NUMBER#<HMAC>, not FAIL#STACK
 
 
 def _leading_keys(condition: str) -> list[str]:
@@ -137,8 +138,14 @@ def test_only_the_admin_role_writes_routes_pins_and_idempotency_records(deployed
     table = str({"Fn::GetAtt": "DirectoryTable.Arn"})
     writes = [(a, t, _leading_keys(c)) for a, t, c in _grants(admin) if a in WRITES]
     assert sorted(writes) == sorted(
-        (action, table, ADMIN_KEYS)
-        for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+        [
+            *(
+                (action, table, ADMIN_KEYS)
+                for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+            ),
+            # A caller's own failure counters (DELETE /admin/lockouts), never a budget.
+            ("dynamodb:DeleteItem", table, [CALLER_COUNTERS]),
+        ]
     )
     reads = sorted(a for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a not in WRITES)
     assert reads == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]

@@ -13,6 +13,7 @@ import pytest
 
 from dialin.core import keys
 from dialin.core.keys import PARTITIONS, Partition
+from dialin.guard.defences import caller_key, number_key, stack_key
 from dialin_tools.lib.template import ROOT, TABLE_RESOURCE
 
 LEADING_KEYS = "dynamodb:LeadingKeys"
@@ -34,9 +35,17 @@ def like(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value, re.DOTALL) is not None
 
 
+DIGEST = "0a1b" * 16  # hex SHA-256, as every HMAC and hash of a key is
+
+
 def sample_pk(partition: Partition) -> str:
-    """A partition key of this kind: each ``<placeholder>`` filled in."""
-    return re.sub(r"<[^>]*>", "0a1b", partition.pk)
+    """A partition key of this kind: each ``<placeholder>`` filled in, a digest at its real
+    length (the admin function's ``FAIL#`` + 64 ``?`` tells a caller's counter from a budget)."""
+    return re.sub(
+        r"<([^>]*)>",
+        lambda m: DIGEST if m.group(1).startswith(("HMAC(", "SHA-256(")) else "0a1b",
+        partition.pk,
+    )
 
 
 def shape(text: str) -> re.Pattern[str]:
@@ -210,6 +219,17 @@ BUILT = [
     keys.membership_key("standup", HEX),
     keys.idempotency_key(HEX),
 ]
+
+
+def test_the_admin_may_delete_a_callers_own_counters_and_never_a_budget(template: dict[str, Any]):
+    """GET/DELETE /admin/lockouts: ``FAIL#`` and 64 characters is a caller's counter only."""
+    [grant] = [g for g in function_grants(template)["admin"] if g.sid == "ClearCallerLockouts"]
+    assert grant.actions == ("dynamodb:DeleteItem",)
+    caller, dialed = "+14155550123", "+15555550101"
+    own = [caller_key("pepper", caller, dialed, attested=a)["pk"]["S"] for a in (True, False)]
+    budgets = [number_key("pepper", dialed)["pk"]["S"], stack_key()["pk"]["S"]]
+    assert [grant.allows(("dynamodb:DeleteItem",), pk) for pk in own] == [True, True]
+    assert [grant.allows(("dynamodb:DeleteItem",), pk) for pk in budgets] == [False, False]
 
 
 def test_each_builder_makes_the_key_of_its_registered_kind():

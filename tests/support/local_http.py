@@ -42,6 +42,8 @@ def serve(answer: Answer) -> Iterator[tuple[str, list[Received]]]:
             self.end_headers()
             self.wfile.write(data)
 
+        do_GET = do_PUT = do_DELETE = do_POST  # the admin API's other methods, recorded alike
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 

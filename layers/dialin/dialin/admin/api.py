@@ -1,5 +1,5 @@
-"""The admin API (``/admin/...``, IAM-authorized): routes and PINs through the admin core, the
-same checks and write path as the CLI and bulk import. See docs/admin-api.md.
+"""The admin API (``/admin/...``, IAM-authorized): routes, PINs and a caller's lockouts through
+the admin core, the same checks and write path as the CLI and bulk import. See docs/admin-api.md.
 
 A router of our own (a dict of method and declared path) instead of
 Powertools' APIGatewayRestResolver, whose import costs about 140 ms of cold start.
@@ -8,7 +8,7 @@ Powertools' APIGatewayRestResolver, whose import costs about 140 ms of cold star
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,9 +18,20 @@ from ..edge import faults
 from ..edge.apigateway import lower_headers, route_path
 from ..edge.http import json_response
 from ..edge.observability import count, logger
+from ..guard.lockout import LockoutPolicy
 from . import idempotency
 from .checks import check_account
-from .payload import PIN_FIELDS, ROUTE_FIELDS, Body, pin_created, pin_listed, route_answer
+from .lockouts import clear_lockouts, lockout_states
+from .payload import (
+    PIN_FIELDS,
+    ROUTE_FIELDS,
+    Body,
+    lockout_answer,
+    pin_created,
+    pin_listed,
+    query,
+    route_answer,
+)
 from .specs import language_note, make_pin_spec, make_route, on
 from .table import Admin
 
@@ -31,6 +42,7 @@ Answer = tuple[int, dict[str, Any]]
 @dataclass
 class AdminApp:
     admin: Admin
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)  # the stack's Lockout* parameters
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         method = str(event.get("httpMethod") or "")
@@ -137,6 +149,16 @@ class AdminApp:
     def remove_route(self, event: Mapping[str, Any]) -> Answer:
         return 200, route_answer(self.admin.remove_route(_path_parameter(event, "number")))
 
+    # A caller's lockouts (the caller's number is never logged: ``handle`` logs no query)
+
+    def list_lockouts(self, event: Mapping[str, Any]) -> Answer:
+        states = lockout_states(self.admin, self.lockout, *_caller_query(event))
+        locked = sum(state.locked_until is not None for state in states)
+        return 200, {"counters": [lockout_answer(state) for state in states], "locked": locked}
+
+    def clear_lockouts(self, event: Mapping[str, Any]) -> Answer:
+        return 200, {"cleared": clear_lockouts(self.admin, *_caller_query(event))}
+
 
 def _with_warnings(route: Route) -> dict[str, Any]:
     """The saved route, with what it accepted but will not do as asked (an unknown language)."""
@@ -177,6 +199,14 @@ def _room_query(event: Mapping[str, Any]) -> str:
     return str(room)
 
 
+def _caller_query(event: Mapping[str, Any]) -> tuple[str, str]:
+    """``?caller=+1555...`` (or ``withheld``) and an optional ``&number=`` (one PIN number)."""
+    values = query(event, ("caller", "number"))
+    if not values["caller"]:
+        raise Invalid("give the caller: ?caller=NUMBER (E.164, %2B for +), or ?caller=withheld", "caller")
+    return values["caller"], values["number"]
+
+
 def _path_parameter(event: Mapping[str, Any], name: str) -> str:
     """A path parameter; ``%2B15551230000`` and ``+15551230000`` both name the same number."""
     return unquote(str((event.get("pathParameters") or {}).get(name) or ""))
@@ -191,4 +221,6 @@ ROUTES: dict[tuple[str, str], Callable[[AdminApp, Mapping[str, Any]], Answer]] =
     ("POST", "/admin/routes"): AdminApp.create_route,
     ("PUT", "/admin/routes/{number}"): AdminApp.replace_route,
     ("DELETE", "/admin/routes/{number}"): AdminApp.remove_route,
+    ("GET", "/admin/lockouts"): AdminApp.list_lockouts,
+    ("DELETE", "/admin/lockouts"): AdminApp.clear_lockouts,
 }

@@ -7,6 +7,9 @@ per PIN number for every other call. Every withheld number (``anonymous``, ``res
 none) is the one caller ``withheld``, which is never attested. Without a number, every PIN
 number of the table is looked at. The per-number and per-stack budgets are shared by every caller and are not
 touched here.
+
+Every door uses ``lockout_states`` and ``clear_lockouts``: the CLI on a table (``--local``,
+``--stack``) and the admin API (``GET``/``DELETE /admin/lockouts``, the CLI's ``--url``).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.errors import Invalid
 from ..core.records import PIN_MODE
 from ..guard.budgets import WITHHELD, caller_of
 from ..guard.defences import caller_key
 from ..guard.lockout import Counter, LockoutPolicy
 from .checks import check_number
+from .specs import on
 from .table import Admin
 
 ATTESTED = "attested calls, any number"
@@ -35,13 +40,31 @@ class CallerCounter:
         return until if until is not None and now < until else None
 
 
+@dataclass(frozen=True)
+class LockoutState:
+    """One of a caller's counters as an admin sees it."""
+
+    scope: str  # ATTESTED, or the PIN number the unattested calls dialed
+    failures: int  # 0: the caller has no counter there
+    locked_until: int | None  # epoch seconds, while the caller is locked out
+
+
+def check_caller(caller: str, number: str = "") -> None:
+    """Refuse a blank or malformed caller or number before anything is read or deleted."""
+    if not caller.strip():
+        raise Invalid("give the caller's number (E.164), or withheld for hidden numbers", "caller")
+    if caller_of(caller) != WITHHELD:
+        on("caller", check_number, caller, "caller")
+    if number:
+        on("number", check_number, number)
+
+
 def caller_counters(admin: Admin, caller: str, number: str = "") -> list[CallerCounter]:
     """The caller's counters (none read as ``counter=None``): stack-wide, then per number."""
+    check_caller(caller, number)
     withheld = caller_of(caller) == WITHHELD  # every hidden number is one caller, never attested
-    if not withheld:
-        check_number(caller, "caller")
     if number:
-        numbers = [check_number(number)]
+        numbers = [number]
     else:
         numbers = sorted(route.number for route in admin.list_routes()[0] if route.mode == PIN_MODE)
     scopes = [] if withheld else [(ATTESTED, caller_key(admin.pepper, caller, "", attested=True))]
@@ -61,3 +84,19 @@ def clear_counters(admin: Admin, counters: list[CallerCounter]) -> int:
             admin.client.delete_item(TableName=admin.table, Key=entry.key)
             cleared += 1
     return cleared
+
+
+def lockout_states(admin: Admin, policy: LockoutPolicy, caller: str, number: str = "") -> list[LockoutState]:
+    """Whether the caller is locked out on each of its counters, and until when."""
+    now = admin.clock()
+    return [
+        LockoutState(
+            entry.scope, entry.counter.failures if entry.counter else 0, entry.locked_until(policy, now)
+        )
+        for entry in caller_counters(admin, caller, number)
+    ]
+
+
+def clear_lockouts(admin: Admin, caller: str, number: str = "") -> int:
+    """Lift the caller's lockout (on one PIN number, or everywhere); the counters deleted."""
+    return clear_counters(admin, caller_counters(admin, caller, number))

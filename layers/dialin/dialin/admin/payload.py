@@ -1,5 +1,6 @@
 """The admin API's JSON: request bodies read field by field (a wrong type is a 400 naming
-the field), and the answers for PINs and routes (never a stored PIN: there is none)."""
+the field), query strings read the same way, and the answers for PINs, routes and a
+caller's lockouts (never a stored PIN: there is none)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..core.validation import MAX_JSON_DEPTH, json_too_deep
 from ..edge.apigateway import decoded_body
 from ..rooms.pins import RoomPin
 from .checks import format_time
+from .lockouts import ATTESTED, LockoutState
 from .specs import NewPin
 
 PIN_FIELDS = frozenset(
@@ -88,6 +90,23 @@ class Body:
         return value
 
 
+def query(event: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters ``allowed`` ("" when absent): an unknown or repeated one is a 400.
+    A ``+`` left unencoded arrives as a space (form encoding): the message says so."""
+    single = event.get("queryStringParameters") or {}
+    multi = event.get("multiValueQueryStringParameters") or {}
+    for name in sorted({*single, *multi}):
+        if name not in allowed:
+            raise Invalid(f"unknown query parameter {name!r}; parameters are: {', '.join(allowed)}", name)
+        if len(multi.get(name) or ()) > 1:
+            raise Invalid(f"give {name} once", name)
+    values = {name: str(single.get(name) or "") for name in allowed}
+    for name, value in values.items():
+        if value.startswith(" ") and value.strip().isdigit():
+            raise Invalid(f"{name} starts with a space: write the + of an E.164 number as %2B", name)
+    return values
+
+
 def one_tap(number: str, pin: str) -> str:
     """What a phone dials in one tap: the number, a pause, the PIN and # (RFC 3966 style)."""
     return f"tel:{number},,{pin}#"
@@ -140,4 +159,16 @@ def route_answer(route: Route) -> dict[str, Any]:
         "account": route.account or None,
         "pin_input": route.pin_input,
         "prompts": dict(route.prompts),
+    }
+
+
+def lockout_answer(state: LockoutState) -> dict[str, Any]:
+    """One counter of a caller: its scope (attested calls anywhere, or one PIN number)."""
+    attested = state.scope == ATTESTED
+    return {
+        "scope": "attested" if attested else "number",
+        "number": None if attested else state.scope,
+        "failures": state.failures,
+        "locked": state.locked_until is not None,
+        "locked_until": format_time(state.locked_until) or None,
     }

@@ -66,9 +66,16 @@ _ROOM_KEY = "<AccountSid>#<room>"
 PARTITIONS = (
     Partition(f"{ROUTE}<number>", ROUTE_SK, "route of a dialed number", (ADMIN,), (VOICE, ADMIN)),
     Partition(f"{PIN}<HMAC(PIN)>", PIN_SK, "PIN grant", (ADMIN, ROOM_EVENTS), (VOICE, ADMIN)),
-    Partition(f"{FAIL}<HMAC(From)>", CALLER_SK, "failures of an attested caller", (VOICE,), (VOICE,)),
+    # The admin function reads and deletes a caller's own counters (GET/DELETE /admin/lockouts).
     Partition(
-        f"{FAIL}<HMAC(From To)>", CALLER_NUMBER_SK, "failures of a caller on a number", (VOICE,), (VOICE,)
+        f"{FAIL}<HMAC(From)>", CALLER_SK, "failures of an attested caller", (VOICE, ADMIN), (VOICE, ADMIN)
+    ),
+    Partition(
+        f"{FAIL}<HMAC(From To)>",
+        CALLER_NUMBER_SK,
+        "failures of a caller on a number",
+        (VOICE, ADMIN),
+        (VOICE, ADMIN),
     ),
     Partition(f"{FAIL_NUMBER}<HMAC(To)>", NUMBER_SK, "failure budget of a number", (VOICE,), (VOICE,)),
     Partition(FAIL_STACK, STACK_SK, "failure budget of the stack", (VOICE,), (VOICE,)),

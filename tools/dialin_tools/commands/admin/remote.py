@@ -1,8 +1,9 @@
 """`--url`: the admin commands through a deployed stack's admin API (SigV4, with your AWS
 credentials; no table access or PIN pepper needed), or through `dialin serve` (unsigned).
 
-``RemoteAdmin`` answers the calls the admin commands make on ``dialin.admin.table.Admin``;
-the API runs the same admin core, so checks and answers are the same.
+``RemoteAdmin`` answers the calls the admin commands make on ``dialin.admin.table.Admin``
+(and on ``dialin.admin.lockouts``, for `dialin lockout`); the API runs the same admin core,
+so checks and answers are the same.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from dialin.admin.checks import parse_time
+from dialin.admin.lockouts import ATTESTED, LockoutState, check_caller
 from dialin.admin.specs import NewPin
 from dialin.core.errors import Conflict, DialinError, Invalid, NotFound
 from dialin.core.records import DTMF, PinGrant, Route
@@ -90,6 +92,28 @@ class RemoteAdmin:
 
     def import_rows(self, *args: Any, **kwargs: Any) -> Any:
         raise Invalid("import writes to a table (--stack or --local); through the API, add PINs one by one")
+
+    # A caller's lockouts (checked here first: a bad number is refused before any request)
+
+    def lockout_states(self, caller: str, number: str = "") -> list[LockoutState]:
+        body = self._call("GET", "/admin/lockouts", query=_caller_query(caller, number))
+        return [_lockout_state(counter) for counter in body["counters"]]
+
+    def clear_lockouts(self, caller: str, number: str = "") -> int:
+        return int(self._call("DELETE", "/admin/lockouts", query=_caller_query(caller, number))["cleared"])
+
+
+def _caller_query(caller: str, number: str) -> dict[str, str]:
+    check_caller(caller, number)
+    return {"caller": caller, "number": number} if number else {"caller": caller}
+
+
+def _lockout_state(body: dict[str, Any]) -> LockoutState:
+    return LockoutState(
+        scope=ATTESTED if body["scope"] == "attested" else str(body["number"]),
+        failures=int(body["failures"]),
+        locked_until=parse_time(body.get("locked_until"), "locked_until"),
+    )
 
 
 def _error(result: HttpResult, body: Any) -> DialinError:

@@ -1,6 +1,7 @@
 """`dialin lockout list|clear --caller NUMBER [--number NUMBER]`: whether a caller is locked
 out of PIN entry and until when, and lifting it, without anyone handling the pepper
-(``dialin.admin.lockouts``). Targets as the admin commands: --local or --stack."""
+(``dialin.admin.lockouts``). Targets as the admin commands: --local, --stack, or --url (the
+admin API's /admin/lockouts, which answers with the stack's own Lockout* rules)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ import argparse
 import time
 from typing import Any
 
-from dialin.admin.lockouts import CallerCounter, caller_counters, clear_counters
-from dialin.admin.table import Admin
-from dialin.guard.lockout import LockoutPolicy
+from dialin.admin.lockouts import LockoutState, check_caller, clear_lockouts, lockout_states
 from dialin_tools.commands.admin.cli import resolve_target, target_options
+from dialin_tools.commands.admin.remote import RemoteAdmin
 from dialin_tools.commands.admin.targets import Target, aws_errors
-from dialin_tools.errors import Invalid
 
 
 def register(subparsers: Any) -> None:
@@ -39,41 +38,42 @@ def register(subparsers: Any) -> None:
         action.set_defaults(handler=handler)
 
 
-def _local_admin(args: argparse.Namespace) -> tuple[Target, Admin]:
-    if getattr(args, "url", ""):
-        raise Invalid("lockout works with --local or --stack (the admin API has no lockout route)")
-    target = resolve_target(args)
-    if not isinstance(target.admin, Admin):  # only --url gives a remote admin
-        raise Invalid("lockout works with --local or --stack")
-    return target, target.admin
+def _states(target: Target, caller: str, number: str) -> list[LockoutState]:
+    if isinstance(target.admin, RemoteAdmin):  # --url: the API applies the stack's rules
+        return target.admin.lockout_states(caller, number)
+    return lockout_states(target.admin, target.lockout, caller, number)
 
 
-def _state(entry: CallerCounter, policy: LockoutPolicy, now: float) -> str:
-    if entry.counter is None:
+def _state(entry: LockoutState) -> str:
+    if not entry.failures:
         return "no failed PINs"
-    until = entry.locked_until(policy, now)
-    failures = f"{entry.counter.failures} failed PIN(s)"
-    if until is None:
+    failures = f"{entry.failures} failed PIN(s)"
+    if entry.locked_until is None:
         return f"{failures}, not locked out"
-    return f"{failures}, LOCKED OUT until {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(until))}"
+    until = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(entry.locked_until))
+    return f"{failures}, LOCKED OUT until {until}"
 
 
 def lockout_list(args: argparse.Namespace) -> int:
+    check_caller(args.caller, args.number)  # before any AWS call or request
     with aws_errors(bool(getattr(args, "local", False))):
-        target, admin = _local_admin(args)
-        counters = caller_counters(admin, args.caller, args.number)
-        now = admin.clock()
-        for entry in counters:
-            print(f"{entry.scope}: {_state(entry, target.lockout, now)}")
-        locked = sum(entry.locked_until(target.lockout, now) is not None for entry in counters)
-        print(f"{args.caller} is locked out on {locked} of {len(counters)} counter(s) in {target.where}.")
+        target = resolve_target(args)
+        states = _states(target, args.caller, args.number)
+    for entry in states:
+        print(f"{entry.scope}: {_state(entry)}")
+    locked = sum(entry.locked_until is not None for entry in states)
+    print(f"{args.caller} is locked out on {locked} of {len(states)} counter(s) in {target.where}.")
     return 0
 
 
 def lockout_clear(args: argparse.Namespace) -> int:
+    check_caller(args.caller, args.number)
     with aws_errors(bool(getattr(args, "local", False))):
-        target, admin = _local_admin(args)
-        cleared = clear_counters(admin, caller_counters(admin, args.caller, args.number))
+        target = resolve_target(args)
+        if isinstance(target.admin, RemoteAdmin):
+            cleared = target.admin.clear_lockouts(args.caller, args.number)
+        else:
+            cleared = clear_lockouts(target.admin, args.caller, args.number)
     where = f"{args.caller} in {target.where}"
     print(f"Cleared {cleared} counter(s) of {where}: their next call hears the PIN prompt.")
     return 0
