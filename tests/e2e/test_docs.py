@@ -50,10 +50,7 @@ COMMAND_SECONDS = 120  # a bound, not an expectation: the machine may be busy
 QUIET_SECONDS = 1.0  # a command in "a first terminal" that printed nothing for this long waits
 # Pages whose run blocks are being rewritten by another change; each entry must still be
 # needed (a test says when it is not: then delete it, and the page is run as the others).
-AWAITING: dict[str, str] = {
-    "docs/admin-api.md": "its `## Locally` block names http://127.0.0.1:3000 (curl and the admin "
-    "CLI's --url, which no variable replaces): to be marked or rewritten with the page's lockout section",
-}
+AWAITING: dict[str, str] = {}
 
 
 def pages() -> list[str]:
