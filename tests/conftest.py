@@ -109,11 +109,12 @@ def calls_stand_in(twilio: FakeTwilio) -> FakeTwilio:
 def rooms(
     dynamodb: Any, clock: Clock, calls_stand_in: FakeTwilio, monkeypatch: pytest.MonkeyPatch
 ) -> RoomHandler:
-    """The real functions/room_events/app.py handler on moto, moving calls through the stand-in."""
+    """The real functions/room_events/app.py handler on moto, moving calls through the stand-in
+    (which learns of every callback it posts: support.rooms.RoomHandler)."""
     route = api_route("/video/status")
     module, _ = load_handler(route.code_dir, route.handler)
     monkeypatch.setattr(module, "room_events", room_events_app(dynamodb, clock, calls_stand_in))
-    return RoomHandler(module, module.room_events)
+    return RoomHandler(module, module.room_events, calls_stand_in)
 
 
 class _CurrentStdout:

@@ -3,9 +3,11 @@ calls through the Twilio fake (support.twilio_fake)."""
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from dialin.core.config import Settings
 from dialin.edge.credentials import Credentials
@@ -69,13 +71,31 @@ def room_events_app(
     return RoomEventsApp.on_table(settings, client, Credentials(settings), options=options, clock=clock)
 
 
+def callback_form(event: dict[str, Any]) -> dict[str, str]:
+    """The form parameters of a room callback event (as ``room_callback`` built it)."""
+    body = event.get("body") or ""
+    text = base64.b64decode(body).decode() if event.get("isBase64Encoded") else body
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
 @dataclass
 class RoomHandler:
     module: Any
     app: RoomEventsApp
+    # The Twilio fake, told of every room callback Twilio signed (a bad signature is no
+    # callback of Twilio's), so its Video API knows who is connected. A callback Twilio sent
+    # and the function never got ("lost"): ``twilio.video.observe`` alone.
+    twilio: FakeTwilio | None = None
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        return self.module.lambda_handler(event, LocalContext(function_name="RoomEventsFunction"))
+        response = self.module.lambda_handler(event, LocalContext(function_name="RoomEventsFunction"))
+        if (
+            self.twilio is not None
+            and event.get("resource") == "/video/status"
+            and response.get("statusCode") != 403
+        ):
+            self.twilio.video.observe(callback_form(event))
+        return response
 
 
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}

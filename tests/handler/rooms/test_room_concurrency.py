@@ -40,6 +40,7 @@ from dialin.rooms.events import RoomEventsApp, RoomEventsSettings
 from dialin.rooms.state import IN_PROGRESS, PRUNE_AFTER_MS, Room
 from dialin.speech import messages
 from dialin.voice.app import VoiceApp
+from dialin_tools.commands.room.cli import room_sid as room_sid_of
 from dialin_tools.commands.serve.seed import load_seed
 from dialin_tools.lib import template as tpl
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
@@ -245,12 +246,22 @@ def refusing_api() -> Iterator[FakeTwilio]:
         yield twilio
 
 
-def phone_only_room(app: RoomEventsApp, account: str, name: str, calls: list[str], at: int) -> None:
-    """A room where the host left at ``at`` (ms) and ``calls`` remain, listed as the callbacks list it."""
+def phone_only_room(
+    app: RoomEventsApp, twilio: FakeTwilio, account: str, name: str, calls: list[str], at: int
+) -> None:
+    """A room where the host left at ``at`` (ms) and ``calls`` remain, listed as the callbacks
+    list it; Twilio knows the same (its Video API lists the phone legs connected)."""
     phone = {f"phone-{n}": call for n, call in enumerate(calls)}
-    room = Room(account, name, IN_PROGRESS, ROOM_SID, at - 60_000, phone, {}, dict(phone), {}, at, 5)
+    room_sid = room_sid_of(account, name)
+    room = Room(account, name, IN_PROGRESS, room_sid, at - 60_000, phone, {}, dict(phone), {}, at, 5)
     app.table.client.put_item(TableName=TABLE, Item=room.to_item(2_000_000_000))
     app.table.list_phone_only(account, name, at // 1000 + 120, at, 2_000_000_000)
+    told = {"AccountSid": account, "RoomName": name, "RoomSid": room_sid}
+    twilio.video.observe({**told, "StatusCallbackEvent": "room-created"})
+    for identity in phone:
+        twilio.video.observe(
+            {**told, "StatusCallbackEvent": "participant-connected", "ParticipantIdentity": identity}
+        )
 
 
 def test_a_failed_hang_up_keeps_the_room_listed_and_one_account_without_credentials_stops_nothing(
@@ -263,14 +274,16 @@ def test_a_failed_hang_up_keeps_the_room_listed_and_one_account_without_credenti
     options = RoomEventsSettings(phone_only_seconds=120, api_base_url=url)
     app = RoomEventsApp.on_table(settings, dynamodb, Credentials(settings), options=options, clock=clock)
     at = int(clock.now * 1000)
-    phone_only_room(app, ACCOUNT, "NoCredentials", [sid(1)], at)  # listed first (its key sorts first)
-    phone_only_room(app, OTHER, "Busy", [sid(2), sid(3)], at)
-    phone_only_room(app, OTHER, "Fine", [sid(4)], at)
+    phone_only_room(app, twilio, ACCOUNT, "NoCredentials", [sid(1)], at)  # listed first (its key sorts first)
+    phone_only_room(app, twilio, OTHER, "Busy", [sid(2), sid(3)], at)
+    phone_only_room(app, twilio, OTHER, "Fine", [sid(4)], at)
     twilio.call_answers[sid(3)] = BUSY
     clock.now += 121
     assert app.handle(SCHEDULED) == {"ended": 1}
-    hung_up = sorted(r.path.rsplit("/", 1)[-1].removesuffix(".json") for r in twilio.sent)
+    hung_up = sorted(call for call, _ in twilio.updates())
     assert hung_up == [sid(2), sid(3), sid(4)]
+    asked = [r.path for r in twilio.video_reads()]  # who is connected, once per room with credentials
+    assert asked == [f"/v1/Rooms/{room_sid_of(OTHER, n)}/Participants" for n in ("Busy", "Fine")]
     assert listed(dynamodb) == [f"{ACCOUNT}#NoCredentials", f"{OTHER}#Busy"]
     twilio.call_answers.clear()
     clock.now += 60

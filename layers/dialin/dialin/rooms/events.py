@@ -1,7 +1,8 @@
 """The room-events app: Twilio Video room status callbacks (POST /video/status) keep each
 room's state in the table, and waiting calls are moved into a room through the Calls API the
 moment it starts or a phone place frees up. A per-minute schedule ends the calls of rooms
-where only phone legs have remained for ``PHONE_ONLY_SECONDS``.
+where only phone legs have remained for ``PHONE_ONLY_SECONDS``, once Twilio confirms who is
+connected (``sweep``).
 
 The only code besides dial-out that calls Twilio's REST API (``edge.rest``).
 """
@@ -34,6 +35,7 @@ from . import state as rooms
 from . import writes
 from .pins import pin_revoker
 from .store import RoomStore
+from .sweep import phone_legs_to_end
 from .table import Conflict
 
 ROUTE = "/video/status"
@@ -225,7 +227,7 @@ class RoomEventsApp:
         with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(chosen))) as pool:
             results = list(
                 pool.map(
-                    lambda pair: update_call(client, *pair, pace=pace),
+                    lambda pair: update_call(client, pair[0], pair[1], pace),
                     zip([c.call_sid for c in chosen], documents, strict=True),
                 )
             )
@@ -283,8 +285,11 @@ class RoomEventsApp:
             )
             return 0
         client = self.clients.get(account)
-        speech = {call.call_sid: call.speech() for call in self.table.calls(account, name)}
-        sids = list(room.phone.values())
+        calls = self.table.calls(account, name)
+        sids = phone_legs_to_end(self, client, room, calls, listed_since)  # as Twilio confirms them
+        if not sids:
+            return 0
+        speech = {call.call_sid: call.speech() for call in calls}
         with ThreadPoolExecutor(max_workers=min(MOVE_WORKERS, len(sids))) as pool:
             outcomes = list(
                 pool.map(
