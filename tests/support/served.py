@@ -91,7 +91,8 @@ def dialin_serve(flags: Sequence[str] = (), **settings: str) -> Iterator[Served]
     try:
         first = served.read(re.compile(r"API on (http://127\.0\.0\.1:\d+)"), STARTUP_SECONDS)
         served.url = _url(first)
-        served.dynamodb = _url(served.read(re.compile(r"DynamoDB: embedded at "), STARTUP_SECONDS))
+        table = served.read(re.compile(r"^DynamoDB: "), STARTUP_SECONDS)
+        served.dynamodb = _url(table)  # embedded, or the other server's it shares (--table)
         served.read(re.compile(r"^Ctrl-C stops\.$"), STARTUP_SECONDS)
         served.banner_end = len(served.lines)
         yield served

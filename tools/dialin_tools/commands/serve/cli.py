@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import shlex
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,15 +27,24 @@ from dialin_tools.commands.admin.targets import (
 from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.room.cli import callback_params
 from dialin_tools.commands.serve.environment import handler_log_level, local_environment
-from dialin_tools.commands.serve.options import port, positive_seconds, schedule_seconds
+from dialin_tools.commands.serve.environments import DEFAULT_ENVIRONMENTS, Environments
+from dialin_tools.commands.serve.exposure import refuse_public_dev_secrets, shared_local_table
+from dialin_tools.commands.serve.options import (
+    ENVIRONMENTS_ENV,
+    environment_count,
+    environments,
+    port,
+    positive_seconds,
+    schedule_seconds,
+)
 from dialin_tools.commands.serve.schedules import Schedules
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
 from dialin_tools.commands.serve.server import (
     ROOM_STATUS_PATH,
     EmbeddedDynamoDB,
     LocalApi,
+    environment_routes,
     handler_environment,
-    load_routes,
 )
 from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
 from dialin_tools.commands.serve.twilio_standin import CallsStandIn
@@ -61,7 +69,8 @@ def register(subparsers: Any) -> None:
         help="run the real handlers locally (no Docker, no AWS account)",
         description=(
             "Serve template.yaml's API routes at their stage-less paths, as `sam local start-api` "
-            "does, calling the real handlers in-process. By default on an embedded DynamoDB "
+            "does, running the real handlers in execution environments of their own "
+            "(processes, several at once per function). By default on an embedded DynamoDB "
             "(moto) seeded with the demo in events/seed.json. Signatures are checked with "
             "TWILIO_AUTH_TOKEN, or the documented dev token when unset."
         ),
@@ -103,6 +112,14 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="run the template's schedules this often, not at their rate (default $DIALIN_SCHEDULE_SECONDS)",
     )
+    parser.add_argument(
+        "--environments",
+        type=environment_count,
+        default=None,
+        metavar="N",
+        help="execution environments per function, each its own process, run at once "
+        f"(default ${ENVIRONMENTS_ENV}, {DEFAULT_ENVIRONMENTS})",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -121,37 +138,6 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
-def refuse_public_dev_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> None:
-    """The documented dev token (and pepper) are public: anyone can sign requests with them.
-    They serve only a loopback server on the embedded table, with no tunnel in front."""
-    exposed = [
-        reason
-        for reason, applies in (
-            ("--table (a real table)", bool(args.table)),
-            (f"--host {args.host} (not loopback)", not _is_loopback(args.host)),
-            ("--public-url (a tunnel)", bool(args.public_url)),
-        )
-        if applies
-    ]
-    if not exposed:
-        return
-    missing = [name for name in ("TWILIO_AUTH_TOKEN",) if not env.get(name)]
-    if args.table and not env.get("PIN_PEPPER"):
-        missing.append("PIN_PEPPER")
-    if missing:
-        raise Invalid(
-            f"with {' and '.join(exposed)} the public dev secrets would let anyone in: "
-            f"set {' and '.join(missing)} (your account's values)"
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def run(args: argparse.Namespace) -> int:
     refuse_public_dev_secrets(args, os.environ)  # before anything listens
     public_url = _public_url(args.public_url)
@@ -167,12 +153,16 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     db: EmbeddedDynamoDB | None = None
     schedules: Schedules | None = None
+    pool: Environments | None = None
     try:
         local_url = f"http://{args.host}:{api.port}"
         token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
         if args.table:
             table, endpoint = args.table, ""
             pepper = os.environ.get("PIN_PEPPER") or DEV_PIN_PEPPER
+            if shared_local_table(os.environ):  # the other server's fake keys, never the user's
+                os.environ.pop("AWS_PROFILE", None)
+                os.environ.update(EMBEDDED_AWS_ENV)
             plan = _seed_real(args, table, pepper)
         else:
             db = _start_embedded(args.host, args.dynamodb_port)
@@ -184,12 +174,14 @@ def run(args: argparse.Namespace) -> int:
         local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
         handler_log_level(args.verbose)
-        api.mount(loaded := load_routes(template, routes))
-        locks = {r.route.function: r.lock for r in loaded}
-        schedules = Schedules(tpl.schedules(template), schedule_seconds(args), locks.__getitem__)
-        shown = banner(
-            args, api, loaded, table, endpoint, plan, public_url, token, _schedules_line(schedules)
-        )
+        pool = Environments(environments(args))
+        api.mount(loaded := environment_routes(template, routes, pool))
+        scheduled = tpl.schedules(template)
+        for event in scheduled:
+            pool.add(event.function, event.code_dir, event.handler)
+        schedules = Schedules(scheduled, schedule_seconds(args), invoke=pool.invoke)
+        ran = f"{_schedules_line(schedules)}\nEnvironments: up to {pool.limit} per function, each a process"
+        shown = banner(args, api, loaded, table, endpoint, plan, public_url, token, ran)
         print(shown, flush=True)
         schedules.start()
         _stop_on_sigterm()
@@ -199,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if schedules is not None:
             schedules.stop()
+        if pool is not None:
+            pool.close()
         api.close()
         if db is not None:
             db.stop()
@@ -332,7 +326,12 @@ def banner(
             seeded = f"seeded from {source}: {len(plan.routes)} route(s), {len(plan.pins)} PIN(s)"
         lines.append(f"DynamoDB: embedded at {endpoint}, table {table}, {seeded}")
     else:
-        lines.append(f"DynamoDB: table {table} with your AWS credentials")
+        shared = shared_local_table(os.environ)
+        lines.append(
+            f"DynamoDB: table {table} of the dialin serve at {shared} (AWS_ENDPOINT_URL_DYNAMODB)"
+            if shared
+            else f"DynamoDB: table {table} with your AWS credentials"
+        )
     token_name = "the dev auth token" if token == DEV_AUTH_TOKEN else "TWILIO_AUTH_TOKEN"
     lines.append(f"Signatures: checked for {public_url or local_url} with {token_name}")
     if schedules:

@@ -1,4 +1,5 @@
-"""`dialin serve`'s option values: ports, and how often the template's schedules run."""
+"""`dialin serve`'s option values: ports, how often the template's schedules run, and how
+many execution environments each function may have."""
 
 from __future__ import annotations
 
@@ -36,3 +37,30 @@ def schedule_seconds(args: argparse.Namespace) -> float | None:
         return positive_seconds(raw)
     except argparse.ArgumentTypeError as exc:
         raise Invalid(f"DIALIN_SCHEDULE_SECONDS {exc}") from None
+
+
+ENVIRONMENTS_ENV = "DIALIN_ENVIRONMENTS"
+
+
+def environment_count(text: str) -> int:
+    from dialin_tools.commands.serve.environments import MAX_ENVIRONMENTS
+
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ENVIRONMENTS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_ENVIRONMENTS}, not {text[:20]!r}"
+        )
+    return int(text)
+
+
+def environments(args: argparse.Namespace) -> int:
+    from dialin_tools.commands.serve.environments import DEFAULT_ENVIRONMENTS
+
+    if args.environments is not None:
+        return int(args.environments)
+    raw = os.environ.get(ENVIRONMENTS_ENV, "")
+    if not raw:
+        return DEFAULT_ENVIRONMENTS
+    try:
+        return environment_count(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise Invalid(f"{ENVIRONMENTS_ENV} {exc}") from None

@@ -1,5 +1,6 @@
 """Run template.yaml's Schedule events while `dialin serve` runs, as EventBridge would: the
-scheduled event, at the template's rate (or every ``--schedule-seconds``), into the real handler."""
+scheduled event, at the template's rate (or every ``--schedule-seconds``), into the real
+handler (in one of the function's environments: ``environments``)."""
 
 from __future__ import annotations
 
@@ -39,11 +40,14 @@ class Schedules:
         every: float | None = None,
         lock_for: Callable[[str], threading.Lock] | None = None,
         log: Callable[[str], None] = print,
+        invoke: Callable[[str, dict[str, Any]], Any] | None = None,
     ) -> None:
         self.events = events
         self.every = every
         self.lock_for = lock_for or (lambda function: threading.Lock())
         self.log = log
+        # The functions' environments (`dialin serve`); None: the handler, in this process.
+        self.invoke = invoke
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -56,10 +60,12 @@ class Schedules:
         return self
 
     def run_once(self, event: ScheduleEvent) -> Any:
+        scheduled = scheduled_event(event.function, dt.datetime.now(dt.UTC))
+        if self.invoke is not None:
+            return self.invoke(event.function, scheduled)
         _module, handler = load_handler(event.code_dir, event.handler)
         with self.lock_for(event.function):
-            now = dt.datetime.now(dt.UTC)
-            return handler(scheduled_event(event.function, now), LocalContext(function_name=event.function))
+            return handler(scheduled, LocalContext(function_name=event.function))
 
     def _run(self, event: ScheduleEvent, seconds: float) -> None:
         while not self._stop.wait(seconds):

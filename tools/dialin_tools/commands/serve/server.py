@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from dialin_tools.commands.serve.environments import Environments, FunctionFailed
 from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
 from dialin_tools.commands.serve.twilio_standin import CallsStandIn
@@ -122,6 +123,17 @@ class LocalRoute:
     clocks: tuple[SimulatedClock, ...] = ()
     # Lambda runs one invocation per execution environment at a time; so does each function here.
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The function's own environments (processes); None: the handler above, in this process.
+    environments: Environments | None = None
+
+    def run(self, event: dict[str, Any], seconds: float = 0.0) -> Any:
+        """The function's answer to ``event``, ``seconds`` of `dialin call`'s simulated time on."""
+        if self.environments is not None:
+            return self.environments.invoke(self.route.function, event, seconds)
+        with self.lock, contextlib.ExitStack() as ahead:
+            for clock in self.clocks:
+                ahead.enter_context(clock.ahead(seconds))
+            return self.handler(event, LocalContext(function_name=self.route.function))
 
 
 def load_routes(template: Mapping[str, Any], routes: list[ApiRoute]) -> list[LocalRoute]:
@@ -135,6 +147,22 @@ def load_routes(template: Mapping[str, Any], routes: list[ApiRoute]) -> list[Loc
         lock = locks.setdefault(route.function, threading.Lock())
         loaded.append(LocalRoute(route, handler, stage, types, clocks, lock))
     return loaded
+
+
+def environment_routes(
+    template: Mapping[str, Any], routes: list[ApiRoute], environments: Environments
+) -> list[LocalRoute]:
+    """Each route served by its function's environments (processes that import the handler)."""
+    loaded = []
+    for route in routes:
+        environments.add(route.function, route.code_dir, route.handler)
+        stage, types = rest_api_of(template, route)
+        loaded.append(LocalRoute(route, _in_environments, stage, types, environments=environments))
+    return loaded
+
+
+def _in_environments(event: dict[str, Any], context: Any) -> Any:
+    raise AssertionError("a route served by environments is run by LocalRoute.run")
 
 
 # The HTTP server
@@ -176,6 +204,11 @@ def match_path(declared: str, path: str) -> dict[str, str] | None:
     return parameters
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a crowd connects at once (the default backlog, 5, resets them)
+
+
 class LocalApi:
     """A ThreadingHTTPServer that turns each request into a REST API (v1) proxy event."""
 
@@ -184,8 +217,7 @@ class LocalApi:
         # Twilio's REST API, stood in for under /_twilio (see twilio_standin.py); None: not served.
         self.standin: CallsStandIn | None = None
         self.log = log or (lambda line: print(line, flush=True))
-        self.server = ThreadingHTTPServer((host, port), _request_handler(self))
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), _request_handler(self))
 
     @property
     def port(self) -> int:
@@ -255,11 +287,11 @@ class LocalApi:
         if route.route.auth == "AWS_IAM":
             event["requestContext"]["identity"].update(LOCAL_IAM_IDENTITY)
         try:
-            with route.lock, contextlib.ExitStack() as ahead:
-                for clock in route.clocks:
-                    ahead.enter_context(clock.ahead(simulated_seconds(simulated[-1] if simulated else None)))
-                response = route.handler(event, LocalContext(function_name=route.route.function))
-        except Exception:  # as API Gateway: the function failed, the client gets a 502
+            response = route.run(event, simulated_seconds(simulated[-1] if simulated else None))
+        except FunctionFailed as failed:  # as API Gateway: the function failed, the client gets a 502
+            print(failed, file=sys.stderr)
+            return _json(502, "Internal server error")
+        except Exception:
             traceback.print_exc(file=sys.stderr)
             return _json(502, "Internal server error")
         answer = lambda_response(response)
