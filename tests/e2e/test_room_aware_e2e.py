@@ -59,13 +59,19 @@ def test_a_full_room_holds_the_next_caller_and_a_removed_one_stays_out(served: S
     assert "moved by the Calls API" in out and "joins room Small as phone-0999-" in out
 
 
-def test_a_held_caller_tries_the_room_when_its_callbacks_never_came(served: Served):
-    room(served, "end", "Elsewhere")  # the account sends room callbacks, none for this room
+def test_a_held_caller_costs_one_webhook_a_minute_in_simulated_time(served: Served):
+    """The account sends callbacks, none for this room (not started, or a lost room-created):
+    `dialin call` holds, never tries a <Connect>, and gives up at MaxWaitSeconds (600 s of
+    simulated time, which `dialin serve`'s clock follows) after one request a minute."""
+    room(served, "end", "Elsewhere")
     add = ["route", "add", "+15555550171", "--room", "NoCallbacks", "--local"]
     assert cli.main([*add, "--endpoint-url", served.dynamodb]) == 0
-    caller = call(served, "--to", "+15555550171")
-    code, out = caller.finish()
-    assert code == 0, out
-    assert messages.NOT_STARTED in out  # the first step holds
-    assert "joins room NoCallbacks as phone-0123-" in out  # the next loop tries the room
-    assert messages.GAVE_UP not in out
+    code, out = call(served, "--to", "+15555550171").finish()
+    assert code == 1, out
+    assert messages.NOT_STARTED in out and messages.GAVE_UP in out
+    assert "<Connect> to room" not in out and "joins room" not in out
+    requests = re.split(r"^\[\d+\] POST /voice/\w+ -> 200.*$", out, flags=re.M)[1:]
+    assert 9 <= len(requests) <= 11, out  # was 56: a request every 20 s, two per <Connect> try
+    held = [sum(int(n) for n in re.findall(r"\(pause, (\d+) s\)", text)) for text in requests]
+    assert all(seconds >= 55 for seconds in held[:-1]), held  # each document holds a minute
+    assert 590 <= sum(held) <= 600, held  # the goodbye is said inside the last one, at 600 s

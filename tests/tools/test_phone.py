@@ -136,6 +136,31 @@ def test_get_redirect_signs_the_full_url():
     assert "    (pause, 3 s)" in lines
 
 
+def test_a_hold_of_a_minute_is_followed_and_told_sensibly():
+    """A room-aware hold document: reminders between pauses, music played N times."""
+
+    def hold(params: dict[str, str]) -> VoiceResponse:
+        response = VoiceResponse()
+        response.say("Not started.")
+        response.play("https://music.example.com/hold.mp3", loop=3)
+        response.pause(length=45)
+        response.say("Still waiting.")
+        response.pause(length=15)
+        response.redirect("/Prod/voice/wait")
+        return response
+
+    endpoint = Endpoint({"/Prod/voice/incoming": hold, "/Prod/voice/wait": join})
+    outcome, lines = play(endpoint)
+    assert outcome.joined
+    assert "    hears audio: https://music.example.com/hold.mp3 (3 times)" in lines
+    assert (
+        lines.index("    (pause, 45 s)")
+        < lines.index("    hears: Still waiting.")
+        < lines.index("    (pause, 15 s)")
+    )
+    assert [h[SIMULATED_SECONDS_HEADER] for h in endpoint.headers] == ["0", "60"]
+
+
 def test_each_request_says_how_many_seconds_were_simulated_before_it():
     def hold(params: dict[str, str]) -> VoiceResponse:
         response = VoiceResponse()

@@ -23,7 +23,7 @@ from dialin.core.pins import hash_pin
 from dialin.core.records import PinGrant
 from dialin.guard.defences import caller_key
 from dialin.rooms.events import MAX_TWIML_CHARS, moved_twiml
-from dialin.rooms.state import FRESH_ENDED_SECONDS, WaitingCall, calls_pk
+from dialin.rooms.state import WaitingCall, calls_pk
 from dialin.rooms.table import RoomTable
 from dialin.speech import messages
 from dialin_tools.lib.apigw import DEV_AUTH_TOKEN, DEV_PIN_PEPPER
@@ -148,8 +148,10 @@ def test_the_36th_phone_caller_is_held_not_looped_and_joins_when_one_leaves(
     assert verbs(full) == ["Say", "Pause", "Redirect"]
     assert messages.MEETING_FULL in said(full)
     assert emitted().metrics().get("FullRoomRefusals") == 1
+    clock.now += 65  # one hold document later (a minute of hold, its speech)
     again = parse(post(voice_handler, full.find("Redirect").text, call_sid=sid(36), To=DIRECT))
-    assert verbs(again) == ["Pause", "Redirect"]  # still full: held, quietly
+    assert verbs(again) == ["Say", "Pause", "Redirect"]  # still full: held, reminded once a minute
+    assert said(again) == messages.STILL_FULL
     assert calls_stand_in.updates() == []
     callback(rooms, "participant-disconnected", clock, identities[4])
     [(moved_sid, twiml)] = calls_stand_in.updates()
@@ -324,11 +326,15 @@ def test_hold_music_plays_between_announcements(
     with_music: None, voice_handler: Handler, rooms: RoomHandler, clock: Clock
 ):
     callback(rooms, "room-created", clock)
-    callback(rooms, "room-ended", clock)  # just ended: surely not started, held
+    callback(rooms, "room-ended", clock)
     held = dial_direct(voice_handler, 1)
+    # HoldMusicSeconds 20 (the default): the clip three times, a minute of music.
     assert verbs(held) == ["Say", "Play", "Redirect"] and held.find("Play").text == MUSIC
+    assert held.find("Play").get("loop") == "3"
+    clock.now += 65
     again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
-    assert verbs(again) == ["Play", "Redirect"]  # the announcement comes back every third loop
+    assert verbs(again) == ["Say", "Play", "Redirect"]  # the reminder, every third clip
+    assert said(again) == messages.STILL_WAITING and again.find("Play").get("loop") == "3"
 
 
 def test_hold_music_without_room_callbacks_keeps_the_timer(
@@ -347,34 +353,34 @@ def test_hold_music_without_room_callbacks_keeps_the_timer(
     assert verbs(again) == ["Play", "Redirect"]
 
 
-def test_a_held_caller_tries_to_join_when_the_room_state_is_missing(
+def test_a_held_caller_is_never_tried_with_connect_when_the_room_has_no_state(
     voice_handler: Handler, rooms: RoomHandler, clock: Clock, dynamodb: Any
 ):
-    """The account sends callbacks, but none came for this room (lost room-created): the held
-    loop tries a <Connect> rather than holding the caller until MaxWaitSeconds."""
+    """The account sends callbacks, but none came for this room (not started, or a lost
+    room-created): every hold loop holds, no <Connect> try (a try and its fall-through are two
+    webhooks). The call stays waiting, for a move (or the per-minute sweep's) to find it."""
     callback(rooms, "room-ended", clock, room="AnotherRoom")
     held = dial_direct(voice_handler, 1)
-    assert verbs(held) == ["Say", "Pause", "Redirect"]  # the first step still holds
-    clock.now += 20
-    again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
-    assert verbs(again) == ["Connect", "Redirect"] and again.find("Connect/Room").text == ROOM
-    # A leg let at the room: the room-events function does not move it again.
-    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["joining"]
+    assert verbs(held) == ["Say", "Pause", "Redirect"]  # the first step holds
+    for _ in range(3):
+        clock.now += 65
+        held = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
+        assert held.find("Connect") is None and verbs(held)[-1] == "Redirect", verbs(held)
+    assert [i["status"]["S"] for i in call_items(dynamodb)] == ["waiting"]
 
 
-def test_a_held_caller_keeps_holding_while_the_room_has_just_ended(
+def test_a_held_caller_keeps_holding_after_the_room_ended(
     voice_handler: Handler, rooms: RoomHandler, clock: Clock
 ):
     callback(rooms, "room-created", clock)
     callback(rooms, "room-ended", clock)
     held = dial_direct(voice_handler, 1)
-    clock.now += 20
+    clock.now += 65
     again = parse(post(voice_handler, held.find("Redirect").text, call_sid=sid(1), To=DIRECT))
-    assert verbs(again) == ["Pause", "Redirect"]
-    # An end older than FRESH_ENDED_SECONDS may hide a lost room-created: try to join.
-    clock.now += FRESH_ENDED_SECONDS
+    assert verbs(again) == ["Say", "Pause", "Redirect"] and said(again) == messages.STILL_WAITING
+    clock.now += 300  # an older end is no reason to try the room either
     later = parse(post(voice_handler, again.find("Redirect").text, call_sid=sid(1), To=DIRECT))
-    assert verbs(later) == ["Connect", "Redirect"]
+    assert later.find("Connect") is None
 
 
 def test_a_participant_event_ahead_of_room_created_moves_the_held_callers(

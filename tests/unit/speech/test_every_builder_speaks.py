@@ -130,6 +130,18 @@ BUILDERS: dict[str, Builder] = {
     "held, still not started": lambda s: room_flow.attempt(
         wait_state(s, loops=3), rooms.NOT_STARTED, URLS, NOW, LIMITS, ""
     ),
+    "held, reminders inside a minute's hold": lambda s: room_flow.attempt(
+        wait_state(s, loops=1), rooms.NOT_STARTED, URLS, NOW, Limits(hold_seconds=10), ""
+    ),
+    "held, music, reminder inside": lambda s: room_flow.attempt(
+        wait_state(s, loops=2), rooms.FULL, URLS, NOW, LIMITS, "https://music.example.com/a.mp3"
+    ),
+    "held, goodbye inside the hold": lambda s: room_flow.held(
+        wait_state(s, held=True, loops=3, since=int(NOW) - 570), True, None, URLS, NOW, LIMITS, ""
+    )[0],
+    "held, early PIN, opening inside the hold": lambda s: room_flow.early_pin(
+        wait_state(s, not_before=int(NOW) + 100), URLS, NOW, LIMITS, ""
+    ),
     "held, early PIN, minutes": lambda s: room_flow.early_pin(
         wait_state(s, not_before=int(NOW) + 600), URLS, NOW, LIMITS, ""
     ),

@@ -31,6 +31,9 @@ class Limits:
     max_wait_seconds: int = 600
     hold_seconds: int = 20
     slow_path_seconds: int = 20
+    # The hold music clip's length (HoldMusicSeconds): room-aware holds play it often enough to
+    # last a minute, and time their reminders and the longest wait by it.
+    hold_music_seconds: int = 20
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class Settings:
     lockout_seconds: int = 3600
     # Room-aware joining: audio played while callers wait (HTTPS URL; empty: silence).
     hold_music_url: str = ""
+    hold_music_seconds: int = 20  # the clip's length
     # Failure budgets for callers the network has not vouched for (see dialin.guard.budgets):
     # soft = the slow path, hard = "try again later", each per fixed window.
     number_budget: int = 20
@@ -108,6 +109,7 @@ class Settings:
             lockout_window_seconds=_clamped_int(env, "LOCKOUT_WINDOW_SECONDS", 900, 60, 86_400),
             lockout_seconds=_clamped_int(env, "LOCKOUT_SECONDS", 3600, 60, 604_800),
             hold_music_url=hold_music_setting(env),
+            hold_music_seconds=_clamped_int(env, "HOLD_MUSIC_SECONDS", 20, 5, 600),
             **_budget_settings(env),
             token_rotation_grace_seconds=_clamped_int(env, "TOKEN_ROTATION_GRACE_SECONDS", 3600, 0, 604_800),
         )

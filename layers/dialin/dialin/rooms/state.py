@@ -37,9 +37,6 @@ JOINING_SECONDS = 30
 # A departed identity's ``times`` and ``seen`` entries are dropped this long after its last
 # event (Twilio delivers a room's callbacks within seconds; a fall-through follows at once).
 PRUNE_AFTER_MS = 10 * 60 * 1000
-# A room-ended newer than this is trusted to mean "not started yet" on a held caller's loop;
-# anything less certain (no state, an older end) gets a <Connect> try instead (rooms.flow.held).
-FRESH_ENDED_SECONDS = 300
 
 IN_PROGRESS = "in-progress"
 ENDED = "ended"
@@ -234,14 +231,6 @@ def decide(aware: bool, room: Room | None, identity: str, cap: int) -> str:
     if identity not in room.phone and len(room.phone) >= min(cap, MAX_PHONE_PARTICIPANTS):
         return FULL
     return CONNECT
-
-
-def surely_not_started(room: Room | None, now: float) -> bool:
-    """The callbacks positively and recently said this room is not running: it ended less than
-    FRESH_ENDED_SECONDS ago. No state or an older end may be callbacks that never arrived."""
-    if room is None or room.status != ENDED:
-        return False
-    return now * 1000 - room.status_at < FRESH_ENDED_SECONDS * 1000
 
 
 def was_connected(room: Room | None, identity: str) -> bool:

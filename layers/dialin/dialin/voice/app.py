@@ -91,6 +91,7 @@ class VoiceApp:
             max_wait_seconds=self.settings.max_wait_seconds,
             hold_seconds=self.settings.hold_seconds,
             slow_path_seconds=self.settings.slow_path_seconds,
+            hold_music_seconds=self.settings.hold_music_seconds,
         )
         self.lockout, budgets = policies(self.settings)
         self.defences = Defences(self.counters, self.lockout, budgets)

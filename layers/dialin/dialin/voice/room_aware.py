@@ -73,9 +73,7 @@ class RoomSteps:
             response, outcome = room_flow.fell_through(state, aware, room, urls, now, self.limits, self.music)
             count("SessionsEnded" if outcome == room_flow.SESSION_ENDED else "RoomNotStarted")
         if aware:
-            # A held caller's <Connect> try (TIMER) is a leg let at the room: not moved again.
-            tried = rooms.CONNECT if state.held and outcome == rooms.TIMER else outcome
-            self.record(call, state, tried, now, new=not state.held)
+            self.record(call, state, outcome, now, new=not state.held)
         log = {"step": "wait", "held": state.held, "outcome": outcome, "loops": state.loops, "aware": aware}
         logger.info("wait step", extra=log)
         return response

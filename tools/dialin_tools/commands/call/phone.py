@@ -253,8 +253,10 @@ class Phone:
         if verb.tag == "Say":
             voice = ", ".join(filter(None, (verb.get("voice"), verb.get("language"))))
             self.out(f"    hears{f' ({voice})' if voice else ''}: {(verb.text or '').strip()}")
-        elif verb.tag == "Play":
-            self.out(f"    hears audio: {(verb.text or '').strip()}")
+        elif verb.tag == "Play":  # its length is the clip's, unknown here: no simulated time
+            loop = verb.get("loop", "1")
+            times = {"0": " (over and over)", "1": ""}.get(loop, f" ({loop} times)")
+            self.out(f"    hears audio: {(verb.text or '').strip()}{times}")
         else:
             length = _seconds(verb.get("length"), default=1)
             self.simulated_seconds += length
