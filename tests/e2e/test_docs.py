@@ -48,9 +48,6 @@ SHELL_SYNTAX = re.compile(r"[|<>;&`$]")
 POINTED_BY_HAND = re.compile(r"--endpoint-url|https?://(127\.0\.0\.1|localhost)\b")
 COMMAND_SECONDS = 120  # a bound, not an expectation: the machine may be busy
 QUIET_SECONDS = 1.0  # a command in "a first terminal" that printed nothing for this long waits
-# Pages whose run blocks are being rewritten by another change; each entry must still be
-# needed (a test says when it is not: then delete it, and the page is run as the others).
-AWAITING: dict[str, str] = {}
 
 
 def pages() -> list[str]:
@@ -101,8 +98,8 @@ def page_blocks(page: str) -> list[Block]:
 
 
 def run_pages() -> list[str]:
-    """The pages with a block to run (all but those awaiting a change of their own)."""
-    return [p for p in pages() if p not in AWAITING and any(not b.not_run for b in page_blocks(p))]
+    """The pages with a block to run."""
+    return [p for p in pages() if any(not b.not_run for b in page_blocks(p))]
 
 
 def expected_exit(command: str) -> int:
@@ -155,22 +152,12 @@ def test_the_marker_convention_is_read_as_documented():
 def test_each_block_is_run_or_says_why_not(page: str):
     for fence, _, _ in fences((ROOT / page).read_text(encoding="utf-8")):
         assert fence.language, f"{page} line {fence.line}: a fence names its language (text for output)"
-    if page in AWAITING:
-        return
     for block in page_blocks(page):
         if not block.not_run:
             for command in block.commands:
                 assert not problems_of(command), (
                     f"{page} line {block.line}: {command}: {problems_of(command)}"
                 )
-
-
-@pytest.mark.parametrize("page", sorted(AWAITING))
-def test_a_page_awaiting_its_change_still_needs_it(page: str):
-    unmarked = [c for b in page_blocks(page) if not b.not_run for c in b.commands]
-    assert any(problems_of(c) for c in unmarked), (
-        f"{page} no longer needs its AWAITING entry in {Path(__file__).name}: delete it, so its blocks run"
-    )
 
 
 def test_the_pages_have_blocks_to_run_and_mark_the_others():
