@@ -215,6 +215,7 @@ BUILT = [
     keys.account_key(ACCOUNT),
     keys.room_key(ACCOUNT, "standup"),
     keys.call_key(ACCOUNT, "standup", CALL),
+    keys.held_key(ACCOUNT, "standup"),
     keys.phone_only_key(ACCOUNT, "standup"),
     keys.membership_key("standup", HEX),
     keys.idempotency_key(HEX),
@@ -251,11 +252,18 @@ def test_key_strings_are_unchanged():
         (f"ROOMS#{ACCOUNT}", "ACCOUNT"),
         (f"ROOM#{ACCOUNT}#standup", "STATE"),
         (f"CALLS#{ACCOUNT}#standup", CALL),
+        ("CALLS#HELD#1", f"{ACCOUNT}#standup"),
         ("PHONEONLY", f"{ACCOUNT}#standup"),
         ("ROOMPINS#standup", f"PIN#{HEX}"),
         (f"IDEMPOTENCY#{HEX}", "IDEMPOTENCY"),
     ]
     assert keys.split_phone_only(f"{ACCOUNT}#standup") == (ACCOUNT, "standup")
+
+
+def test_held_listings_spread_over_their_shards_and_never_meet_a_rooms_calls():
+    pks = {keys.held_key(ACCOUNT, f"room-{n}")["pk"]["S"] for n in range(200)}
+    assert pks == {keys.held_pk(n) for n in range(keys.HELD_SHARDS)}
+    assert not any(pk.startswith(keys.calls_pk(ACCOUNT, "")) for pk in pks)  # an AccountSid starts "AC"
 
 
 # The checkers above can fail: each is shown a wrong template, registry or table.

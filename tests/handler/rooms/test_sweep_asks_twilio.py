@@ -18,10 +18,10 @@ from support.observed import Emitted
 from support.rooms import ACCOUNT, SCHEDULED, RoomHandler, callback_form, room_callback
 from support.twilio_fake import HANG_UP, Error, FakeTwilio
 from support.twiml import parse, verbs
-from support.voice import TABLE, Clock, Handler
+from support.voice import BASE, TABLE, Clock, Handler
 
-from dialin.core.keys import PHONE_ONLY
-from dialin.rooms.state import JOINING, WaitingCall
+from dialin.core.keys import PHONE_ONLY, held_key
+from dialin.rooms.state import JOINING, WAITING, WaitingCall
 from dialin_tools.commands.room.cli import room_sid
 
 ROOM = "DailyStandup"
@@ -177,3 +177,115 @@ def _let_in(voice: Handler, rooms: RoomHandler, clock: Clock, n: int, room: str)
     rooms.app.table.add_call(call, int(clock.now) + 3600)
     callback(rooms, "participant-connected", clock, identity, room=room)
     return identity
+
+
+# Against a lost room-created
+
+OTHER = "AC" + "e" * 32  # an account this stack has no credentials for
+
+
+def held_listing(dynamodb: Any, account: str = ACCOUNT, room: str = ROOM) -> dict[str, Any] | None:
+    return dynamodb.get_item(TableName=TABLE, Key=held_key(account, room)).get("Item")
+
+
+def hold(voice: Handler, n: int) -> None:
+    """A caller of ROOM's number, held: the room has not started as far as the callbacks say."""
+    post(voice, INCOMING, call_sid=sid(n), To=DIRECT, From=f"+1415555{n:04d}")
+    [call] = [c for c in rooms_calls(voice) if c.call_sid == sid(n)]
+    assert call.status == WAITING
+
+
+def rooms_calls(voice: Handler) -> list[WaitingCall]:
+    return voice.app.rooms.table.calls(ACCOUNT, ROOM)
+
+
+def test_a_room_running_without_its_room_created_gets_its_held_callers_moved_by_the_sweep(
+    voice_handler: Handler,
+    rooms: RoomHandler,
+    calls_stand_in: FakeTwilio,
+    clock: Clock,
+    dynamodb: Any,
+    emitted: Callable[[], Emitted],
+):
+    twilio = calls_stand_in
+    callback(rooms, "room-ended", clock, room="AnotherRoom")  # the account sends room callbacks
+    hold(voice_handler, 1)
+    assert rooms(SCHEDULED) == {"ended": 0}  # not running yet: asked, and nothing moved
+    [asked] = twilio.video_reads()
+    assert asked.path == "/v1/Rooms"
+    assert asked.params == {"UniqueName": ROOM, "Status": "in-progress", "PageSize": "1"}
+    assert twilio.updates() == [] and held_listing(dynamodb) is not None
+    clock.now += 30
+    lost(twilio, "room-created", clock)  # the room starts; its callback never arrives
+    clock.now += 30
+    emitted()
+    assert rooms(SCHEDULED) == {"ended": 0, "joined": 1}
+    [(moved, twiml)] = twilio.updates()
+    root = ET.fromstring(twiml)
+    assert (
+        moved == sid(1) and verbs(root) == ["Connect", "Redirect"] and root.find("Connect/Room").text == ROOM
+    )
+    assert root.find("Redirect").text.startswith(f"{BASE}/voice/wait?")  # the voice webhooks' own base
+    metrics = emitted().metrics()
+    assert metrics.get("HeldRoomsStarted") == 1 and metrics.get("CallsMoved") == 1
+    room = rooms.app.table.room(ACCOUNT, ROOM)
+    assert room.in_progress and room.room_sid == room_sid(ACCOUNT, ROOM)  # recorded as room-created would be
+    assert held_listing(dynamodb) is None and {c.status for c in rooms_calls(voice_handler)} == {JOINING}
+    assert rooms(SCHEDULED) == {"ended": 0} and len(twilio.video_reads()) == 2  # unlisted: not asked again
+    callback(rooms, "room-created", clock)  # arriving late after all: the call is not moved twice
+    assert len(twilio.updates()) == 1
+
+
+def test_a_held_room_whose_check_fails_stays_listed_and_others_go_on(
+    voice_handler: Handler,
+    rooms: RoomHandler,
+    calls_stand_in: FakeTwilio,
+    clock: Clock,
+    dynamodb: Any,
+    emitted: Callable[[], Emitted],
+):
+    twilio = calls_stand_in
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    hold(voice_handler, 1)
+    lost(twilio, "room-created", clock)
+    rooms.app.table.list_held(OTHER, "Elsewhere", BASE, int(clock.now * 1000), int(clock.now) + 600)
+    twilio.room_answers[ROOM] = Error(429, 20429, "Too Many Requests")
+    clock.now += 60
+    emitted()
+    assert rooms(SCHEDULED) == {"ended": 0}
+    out = emitted()
+    assert out.metrics().get("RoomChecksFailed") == 1 and twilio.updates() == []
+    faults = [r for r in out.logs() if r.get("message") == "service fault"]
+    assert [(r["step"], r["cause"]) for r in faults] == [("held-room sweep", "CredentialsUnavailable")]
+    assert held_listing(dynamodb) is not None and held_listing(dynamodb, OTHER, "Elsewhere") is not None
+    twilio.room_answers.clear()
+    clock.now += 60
+    assert rooms(SCHEDULED) == {"ended": 0, "joined": 1}  # tried again: moved
+    assert [s for s, _ in twilio.updates()] == [sid(1)] and held_listing(dynamodb) is None
+    assert held_listing(dynamodb, OTHER, "Elsewhere") is not None  # until it can be asked about
+
+
+def test_a_held_room_whose_room_created_arrived_is_unlisted_without_asking(
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: FakeTwilio, clock: Clock, dynamodb: Any
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    hold(voice_handler, 1)
+    callback(rooms, "room-created", clock)  # moves the caller, as always
+    assert [s for s, _ in calls_stand_in.updates()] == [sid(1)]
+    assert rooms(SCHEDULED) == {"ended": 0}
+    assert calls_stand_in.video_reads() == [] and held_listing(dynamodb) is None
+    assert len(calls_stand_in.updates()) == 1
+
+
+def test_a_held_listing_expires_when_no_caller_can_still_be_waiting(
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: FakeTwilio, clock: Clock, dynamodb: Any
+):
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    hold(voice_handler, 1)
+    listing = held_listing(dynamodb)
+    assert listing is not None and listing["base"]["S"] == BASE  # the voice webhooks' base URL
+    longest = voice_handler.app.limits.max_wait_seconds
+    expires = int(listing["expires_at"]["N"])  # the wait starts once the greeting is said
+    assert clock.now + longest <= expires < clock.now + longest + 30
+    clock.now = expires  # every caller held for the room has given up by now
+    assert rooms(SCHEDULED) == {"ended": 0} and calls_stand_in.video_reads() == []

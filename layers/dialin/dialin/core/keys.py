@@ -9,6 +9,7 @@ key table of docs/data.md. A placeholder ``<...>`` stands for the variable part 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 Key = dict[str, dict[str, str]]
@@ -23,6 +24,11 @@ RATE_DIALOUT = "RATE#DIALOUT"
 ROOMS = "ROOMS#"
 ROOM = "ROOM#"
 CALLS = "CALLS#"
+# Rooms with callers held before they started, for the sweep's check. Under CALLS# because the
+# voice function may add CALLS# items only; an AccountSid starts "AC", so never a room's calls.
+# Spread over HELD_SHARDS partitions: every held caller of a crowd writes one.
+HELD = "CALLS#HELD#"
+HELD_SHARDS = 8
 PHONE_ONLY = "PHONEONLY"
 ROOM_PINS = "ROOMPINS#"
 IDEMPOTENCY = "IDEMPOTENCY#"
@@ -85,6 +91,13 @@ PARTITIONS = (
     Partition(
         f"{CALLS}{_ROOM_KEY}", "<CallSid>", "phone leg let at a room", (VOICE, ROOM_EVENTS), (ROOM_EVENTS,)
     ),
+    Partition(
+        f"{HELD}<shard>",
+        _ROOM_KEY,
+        "room with callers held before it started",
+        (VOICE, ROOM_EVENTS),
+        (ROOM_EVENTS,),
+    ),
     Partition(PHONE_ONLY, _ROOM_KEY, "room with only phone legs left", (ROOM_EVENTS,), (ROOM_EVENTS,)),
     Partition(
         f"{ROOM_PINS}<room>",
@@ -146,6 +159,16 @@ def calls_pk(account: str, room: str) -> str:
 
 def call_key(account: str, room: str, call_sid: str) -> Key:
     return key(calls_pk(account, room), call_sid)
+
+
+def held_pk(shard: int) -> str:
+    return f"{HELD}{shard}"
+
+
+def held_key(account: str, room: str) -> Key:
+    """A room's held-callers listing: its shard is fixed by the room (SHA-256 of its key)."""
+    shard = hashlib.sha256(f"{account}#{room}".encode()).digest()[0] % HELD_SHARDS
+    return key(held_pk(shard), f"{account}#{room}")
 
 
 def phone_only_key(account: str, room: str) -> Key:

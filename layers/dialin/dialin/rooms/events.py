@@ -35,7 +35,7 @@ from . import state as rooms
 from . import writes
 from .pins import pin_revoker
 from .store import RoomStore
-from .sweep import phone_legs_to_end
+from .sweep import phone_legs_to_end, scheduled
 from .table import Conflict
 
 ROUTE = "/video/status"
@@ -121,10 +121,7 @@ class RoomEventsApp:
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
-            try:
-                return {"ended": self.end_phone_only_rooms()}
-            except SERVICE_FAULTS as exc:  # the listing could not be read: the next run retries
-                return {"ended": 0, "fault": faults.report("phone-only sweep", exc)}
+            return scheduled(self)  # phone-only rooms, then held rooms (``sweep``)
         if route_path(event) != ROUTE:
             return not_found()
         try:

@@ -1,7 +1,8 @@
 """The room-events function's writes of the room state (``writes`` builds them): one
-conditional UpdateItem per callback, the phone-only mark and listing, and the pruning of
-identities long gone. Apart from ``table`` so the voice function, which reads the state
-through ``RoomTable``, loads none of this."""
+conditional UpdateItem per callback, the phone-only mark and listing, the pruning of
+identities long gone, and the held-room listings the sweep reads and clears. Apart from
+``table`` so the voice function, which reads the state through ``RoomTable``, loads none of
+this."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..core.keys import phone_only_key
+from ..core.keys import HELD_SHARDS, held_key, held_pk, phone_only_key
 from ..core.records import number_attribute
-from ..edge.dynamo import is_conditional_failure
+from ..edge.dynamo import is_conditional_failure, items
 from . import writes
 from .state import Change, Room, RoomEvent, apply
-from .table import Conflict, RoomTable
+from .table import Conflict, Held, RoomTable
 
 # Writes of one event: a retry follows only a room-level change (new RoomSid, ended) between
 # two tries, so the second try all but always stands.
@@ -91,4 +92,29 @@ class RoomStore(RoomTable):
             # A listing from before ``since`` was kept has none: unlisted as before.
             ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(since) OR since = :s",
             ExpressionAttributeValues={":s": {"N": str(since)}},
+        )
+
+    def held_rooms(self, now: int) -> list[Held]:
+        """The rooms listed with callers held before they started, not yet expired (one Query per
+        shard; DynamoDB's TTL deletes expired items only eventually)."""
+        found: list[dict[str, Any]] = []
+        for shard in range(HELD_SHARDS):
+            found += items(
+                self.client.query,
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk",
+                FilterExpression="#e > :now",
+                ExpressionAttributeNames={"#e": "expires_at"},
+                ExpressionAttributeValues={":pk": {"S": held_pk(shard)}, ":now": {"N": str(now)}},
+            )
+        return [Held.from_item(item) for item in found]
+
+    def unlist_held(self, held: Held) -> bool:
+        """Unlist a held room, unless a caller held since listed it again (another ``at``)."""
+        return self._conditionally(
+            self.client.delete_item,
+            Key=held_key(held.account, held.room),
+            ConditionExpression="attribute_not_exists(pk) OR #at = :at",
+            ExpressionAttributeNames={"#at": "at"},
+            ExpressionAttributeValues={":at": {"N": str(held.at)}},
         )

@@ -1,7 +1,8 @@
 """Room state and call items in the table (formats in ``state``, keys in ``core.keys``).
 
 The voice function reads a room's state (batched with the account marker, one request) and
-adds call items (``CALLS#`` keys only: its IAM allows nothing else). The room-events function
+adds call items (``CALLS#`` keys only: its IAM allows nothing else), and lists a room it holds
+callers for before it started (``list_held``, a ``CALLS#HELD#`` item). The room-events function
 keeps the state (its writes: ``store``), moves waiting calls, and lists the rooms where only phone
 legs remain.
 """
@@ -9,18 +10,37 @@ legs remain.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..core.keys import PHONE_ONLY, account_key, call_key, calls_pk, room_key
-from ..core.records import number_attribute
+from ..core.keys import PHONE_ONLY, account_key, call_key, calls_pk, held_key, room_key, split_phone_only
+from ..core.records import MalformedRecord, number_attribute
 from ..edge.dynamo import is_conditional_failure, items
 from .state import JOINING, WAITING, Room, WaitingCall
 
 
 class Conflict(RuntimeError):
     """The room state changed RoomSid or status under us too many times in a row (``store``)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """A room with callers held before it started, as the voice function listed it."""
+
+    account: str
+    room: str
+    at: int  # ms of the latest listing (a held caller's first step): the listing's version
+    base: str  # the voice webhooks' public base URL, for the moved calls' wait step
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Held:
+        account, room = split_phone_only(item["sk"]["S"])
+        base = item.get("base", {"S": ""})
+        if not isinstance(base, dict) or not isinstance(base.get("S"), str):
+            raise MalformedRecord("held listing's base URL is not a string")
+        return cls(account, room, number_attribute(item, "at") or 0, base["S"])
 
 
 def _key_of(item: dict[str, Any]) -> tuple[str, str]:
@@ -50,6 +70,14 @@ class RoomTable:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":w": {"S": WAITING}},
         )
+
+    def list_held(self, account: str, room: str, base: str, at_ms: int, expires_at: int) -> None:
+        """List a room the voice function holds a caller for before it started: the per-minute
+        sweep asks Twilio whether it is running (its room-created may be lost) until the
+        listing expires, when no caller held for it can still be waiting."""
+        item = {**held_key(account, room), "type": {"S": "held"}, "at": {"N": str(at_ms)}}
+        item.update(base={"S": base}, expires_at={"N": str(expires_at)})
+        self.client.put_item(TableName=self.table_name, Item=item)
 
     def _conditionally(self, write: Callable[..., Any], **request: Any) -> bool:
         """A conditional write: False when its condition did not hold."""

@@ -1,6 +1,8 @@
 """The voice function's room-aware steps: read what the room callbacks said (one request),
 decide before connecting, and record each leg let at a room (a ``CALLS#`` item, its only
-new write) so the room-events function can recognise it and move it when the room starts.
+new write) so the room-events function can recognise it and move it when the room starts; a
+room it holds callers for before the room started is listed too (``CALLS#HELD#``), for the
+per-minute sweep's check against a lost room-created.
 
 An account that never sent a room callback has no marker item: its calls take the timer
 path of ``flow``, exactly as without this module.
@@ -53,6 +55,8 @@ class RoomSteps:
         waiting = self.record(call, state, decision, now, new=True)
         if waiting is not None:
             decision = self._recheck(waiting, decision, now)
+            if decision == rooms.NOT_STARTED:
+                self.list_held(call, state, urls, now)
         if decision in (rooms.CONNECT, rooms.TIMER):
             count("Connects")
         return room_flow.attempt(state, decision, urls, now, self.limits, self.music, lead)
@@ -61,6 +65,7 @@ class RoomSteps:
         """An early PIN: the caller waits for its window, recorded as waiting when the account is aware."""
         if aware:
             self.record(call, state, rooms.NOT_STARTED, now, new=True)
+            self.list_held(call, state, urls, now)
         count("EarlyPins")
         return room_flow.early_pin(state, urls, now, self.limits, self.music)
 
@@ -74,9 +79,24 @@ class RoomSteps:
             count("SessionsEnded" if outcome == room_flow.SESSION_ENDED else "RoomNotStarted")
         if aware:
             self.record(call, state, outcome, now, new=not state.held)
+        if aware and not state.held and outcome == rooms.NOT_STARTED:
+            self.list_held(call, state, urls, now)  # fell through: the room is not running yet
         log = {"step": "wait", "held": state.held, "outcome": outcome, "loops": state.loops, "aware": aware}
         logger.info("wait step", extra=log)
         return response
+
+    def list_held(self, call: Call, state: WaitState, urls: Urls, now: float) -> None:
+        """List the room for the per-minute sweep, which asks Twilio whether it is running (its
+        room-created may be lost) and moves the held callers in. Until no caller held for it
+        can still wait (MaxWaitSeconds). A failed write is reported; the caller still waits
+        for room-created."""
+        if not is_account_sid(call.account):
+            return
+        expires = max(int(now), state.since) + self.limits.max_wait_seconds
+        try:
+            self.table.list_held(call.account, state.room, urls.base, int(now * 1000), expires)
+        except (BotoCoreError, ClientError) as exc:
+            faults.report("held listing", exc)
 
     def _recheck(self, waiting: rooms.WaitingCall, held: str, now: float) -> str:
         """The room may have started (or freed a place) between our read and our write, its
