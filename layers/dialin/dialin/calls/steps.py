@@ -9,12 +9,13 @@ check rebuilds from a REST API event.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from ..core.errors import BadState
 from ..core.records import MAX_ATTEMPTS, MAX_PHONE_LIMIT
 from ..core.validation import is_xml_text, name_problem
+from ..guard.forgiveness import is_failure_hash
 
 PIN_STEP = "/voice/pin"
 WAIT_STEP = "/voice/wait"
@@ -31,6 +32,8 @@ CONFIRM_STEP = "/voice/confirm"
 #   b  an early PIN's window opens then       w  1: the account sends room callbacks
 #   k  1: the caller was attested (dialin.guard.budgets)
 #   d  not before: the slow path's pause ends   x  expires: the PIN step is refused after
+#   f  this call's failed PINs, as keyed hashes  e  when the first of them was counted
+#      (dialin.guard.forgiveness: never a PIN)
 
 
 def query_pairs(values: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -102,10 +105,18 @@ class PinState:
     attested: bool = False
     not_before: int = 0  # epoch seconds; 0: at once
     expires: int = 0  # epoch seconds; 0: never (only URLs made before expiry existed)
+    failed: tuple[str, ...] = ()  # keyed hashes of this call's counted failures, never a PIN
+    failed_since: int = 0  # epoch seconds: when the first of them was counted
+
+    def with_failure(self, failure_hash: str, now: int) -> PinState:
+        """The state once this attempt's failure is counted (the next step may forgive it)."""
+        return replace(self, failed=(*self.failed, failure_hash), failed_since=self.failed_since or now)
 
     def query(self) -> dict[str, object]:
         return {
             "a": self.attempt,
+            "f": ".".join(self.failed),
+            "e": self.failed_since or "",
             "m": self.max_attempts,
             "p": self.caller_policy,
             "g": "1" if self.spoken else "",
@@ -131,7 +142,17 @@ class PinState:
             attested=_int_in_range(query, "k", 0, 0, 1) == 1,
             not_before=_int_in_range(query, "d", 0, 0, 2**40),
             expires=_int_in_range(query, "x", 0, 0, 2**40),
+            failed=_failed(query, max_attempts),
+            failed_since=_int_in_range(query, "e", 0, 0, 2**40),
         )
+
+
+def _failed(query: Mapping[str, str], max_attempts: int) -> tuple[str, ...]:
+    value = query.get("f", "")
+    failed = tuple(value.split(".")) if value else ()
+    if len(failed) > max_attempts or not all(is_failure_hash(item) for item in failed):
+        raise BadState("f is malformed")
+    return failed
 
 
 @dataclass(frozen=True)

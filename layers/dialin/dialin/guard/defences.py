@@ -4,7 +4,8 @@ failures spend, what they allow at the first step, and counting a failure at the
 The rules are in ``dialin.guard.lockout`` (a caller's own counter) and ``dialin.guard.budgets`` (who is
 attested, the per-number and per-stack budgets); this module only reads and writes them.
 Cost: the first step reads every counter that applies with the route (one BatchGetItem);
-a failed PIN updates the caller's counter and, for an unattested caller, the two budgets.
+a failed PIN updates the caller's counter and, for an unattested caller, the two budgets; a
+PIN that matches after typos of it refunds the same counters (``forgive``), once per call.
 
 Items (``FAIL#`` like every counter, so the voice role writes nothing else; numbers are
 never stored, only their HMAC; keys built by ``core.keys``)::
@@ -24,6 +25,7 @@ from ..core.config import Settings
 from ..core.keys import caller_number_counter_key, number_budget_key, stack_budget_key
 from ..core.records import MalformedRecord
 from .budgets import Budget, Budgets, Gate, Guard, caller_of
+from .forgiveness import PER_WINDOW_FACTOR, forgivable
 from .lockout import AlreadyCounted, Counter, FailureCounters, LockoutPolicy, caller_hash, counter_key
 
 
@@ -111,6 +113,24 @@ class Defences:
         number = self.counters.record_failure(keys[1], now, counting(self.budgets.number))
         stack = self.counters.record_failure(keys[2], now, counting(self.budgets.stack))
         return Guard(locked=locked, gate=self.budgets.gate(number, stack, now)), True
+
+    def forgive(
+        self, caller: Caller, pepper: str, call_sid: str, pin: str, failed: tuple[str, ...], since: int
+    ) -> tuple[int, int]:
+        """``pin`` matched: refund the call's ``failed`` attempts that were typos of it
+        (``dialin.guard.forgiveness``) from every counter they spent, each counter at most
+        ``PER_WINDOW_FACTOR`` times its limit per window. (typos found, counters refunded)."""
+        typos = forgivable(pepper, call_sid, pin, failed)
+        if not typos:
+            return 0, 0
+        limits = [self.lockout.max_failures]
+        if not caller.attested:
+            limits += [self.budgets.number.hard, self.budgets.stack.hard]
+        refunded = 0
+        for key, limit in zip(caller.keys(pepper), limits, strict=True):
+            most = PER_WINDOW_FACTOR * limit
+            refunded += self.counters.refund(key, typos, since, most, call_sid)
+        return typos, refunded
 
 
 __all__ = ["Caller", "Defences", "Gate", "MalformedRecord", "parse_counter", "policies"]

@@ -39,6 +39,7 @@ from ..edge.observability import count, count_by, logger
 from ..edge.signature import signed_params
 from ..guard.budgets import Guard, is_attested
 from ..guard.defences import Caller, Defences, parse_counter, policies
+from ..guard.forgiveness import failure_hash
 from ..guard.lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
 from ..rooms import flow as room_flow
 from ..rooms.state import account_key
@@ -220,6 +221,7 @@ class VoiceApp:
             aware = state.aware
         window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
         if grant is not None and window in (room_flow.OPEN, room_flow.EARLY):
+            self._forgive(call, state)
             return self._admit(call, state, grant, window, aware, urls, now)
         if window == room_flow.LATE:
             count("LatePins")
@@ -232,6 +234,8 @@ class VoiceApp:
             count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
             if call.digits:  # silence is no guess: only entered digits count towards the lock
                 guard = self._count_failure(call, state, int(now))
+                typo = failure_hash(self.credentials.pepper(), call.sid, call.digits)
+                state = state.with_failure(typo, int(now))  # forgiven if a typo of the PIN that matches
         answer = flow.pin_entered(call, state, grant, urls, now, guard=guard)
         accepted = answer.outcome == flow.CONNECTED
         if accepted:
@@ -302,6 +306,24 @@ class VoiceApp:
             count("CallersLockedOut")
             logger.warning("caller locked out", extra={"step": "pin", "from": mask_number(call.from_number)})
         return guard
+
+    def _forgive(self, call: Call, state: PinState) -> None:
+        """A PIN that matched: refund this call's failures that were typos of it (none, no
+        write). A refund that cannot be written is a fault reported, never the caller's."""
+        if not state.failed:
+            return
+        caller = Caller(call.from_number, call.to_number, state.attested)
+        try:
+            pepper = self.credentials.pepper()
+            typos, refunded = self.defences.forgive(
+                caller, pepper, call.sid, call.digits, state.failed, state.failed_since
+            )
+        except SERVICE_FAULTS as exc:
+            faults.report("pin", exc)
+            return
+        if typos:
+            count("PinFailuresForgiven", typos)
+        logger.info("pin failures forgiven", extra={"step": "pin", "typos": typos, "counters": refunded})
 
     def fallback(self, event: Mapping[str, Any]) -> VoiceResponse:
         """The number's fallback URL: Twilio calls it when the voice URL failed. Unsigned
