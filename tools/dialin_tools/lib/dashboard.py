@@ -128,6 +128,7 @@ WIDGETS: list[Widget] = [
             "BudgetSlowedCalls",
             "BudgetRefusedCalls",
             "PinFailureRetries",
+            "PinFailuresForgiven",
             "PinStepsExpired",
         ],
     ),
