@@ -130,7 +130,9 @@ class VideoRooms:
         at = moment(params)
         with self._lock:
             room = self.rooms.get(sid)
-            if room is None:
+            # `dialin room` keeps one RoomSid per name: a room-created after its end is a new
+            # room of that name (Twilio would give it a RoomSid of its own).
+            if room is None or (kind == "room-created" and room.status == COMPLETED):
                 room = VideoRoom(sid, params.get("AccountSid", ""), params.get("RoomName", ""), at)
                 self.rooms[sid] = room
             if kind == "room-ended":
