@@ -55,6 +55,10 @@ def test_who_is_connected_follows_the_room_callbacks():
     assert identities(ask(standin, f"/v1/Rooms/{SID}/Participants", "Status=connected")) == []
     assert identities(ask(standin, f"/v1/Rooms/{SID}/Participants")) == ["host", "phone-1"]
     assert ask(standin, "/v1/Rooms", "UniqueName=Board&Status=in-progress")[1]["rooms"] == []
+    # `dialin room` keeps one RoomSid per name: a start after an end is a new session of it.
+    post(standin, "start")
+    post(standin, "join", "guest")
+    assert identities(ask(standin, "/v1/Rooms/Board/Participants")) == ["guest"]
 
 
 def test_a_call_joining_through_dialin_call_is_a_connected_participant():
