@@ -11,7 +11,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest quick unit handler tools infra e2e attacks validate scan bench bench-faults build events dashboard clean
+.PHONY: run test lint pytest quick unit handler tools infra e2e attacks validate scan bench bench-faults crowd build events dashboard clean
 
 # Installs say what they do; pip shows its progress on a terminal and stays quiet in CI.
 PIP_QUIET := $(if $(CI),--quiet,)
@@ -90,6 +90,15 @@ scan: $(CHECKOV_VENV)/.installed
 # client timeouts and retries; writes bench/results/faults.json. Also part of `make bench`.
 bench-faults: $(BIN)/.installed
 	$(BIN)/python bench/faults.py
+
+# Crowds: ROOMS rooms x 35 phone callers (+1 who finds the room full) and video participants,
+# all rooms starting at once, through `dialin serve` and a Twilio stand-in answering 429 above
+# TWILIO_CONCURRENCY; prints and writes bench/results/crowd.json, exits 1 on any lost
+# callback, caller error or state mismatch. About 6 minutes on 2 cores with the defaults.
+ROOMS ?= 100
+TWILIO_CONCURRENCY ?= 100
+crowd: $(BIN)/.installed
+	cd bench && ../$(BIN)/python crowd.py --rooms $(ROOMS) --twilio-concurrency $(TWILIO_CONCURRENCY)
 
 # `sam build` needs python3.13 on the PATH; pyenv machines expose it with PYENV_VERSION.
 build: $(SAM_VENV)/.installed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -103,6 +104,38 @@ def launched(command: list[str], env: dict[str, str], log: Path) -> Iterator[int
     try:
         _wait_ready(proc, port, time.monotonic() + 60)
         yield port
+    finally:
+        _stop(proc)
+
+
+BANNER_URL = re.compile(rb"API on (http://127\.0\.0\.1:\d+)")
+BANNER_DYNAMODB = re.compile(rb"DynamoDB: embedded at (http://127\.0\.0\.1:\d+)")
+
+
+@contextlib.contextmanager
+def launched_on_free_ports(command: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[str, str]]:
+    """`dialin serve` on ports the system picks (port 0), with ``env`` on top of ours and its
+    output in ``log``: (its API URL, its DynamoDB URL) from its banner, once it is ready.
+    Stopped afterwards: its own session, by its process id."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 - our own console script
+            [*command, "--port", "0", "--dynamodb-port", "0"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while b"Ctrl-C stops." not in log.read_bytes():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"dialin serve did not start; see {log}")
+            time.sleep(0.1)
+        banner = log.read_bytes()
+        url, dynamodb = BANNER_URL.search(banner), BANNER_DYNAMODB.search(banner)
+        if url is None or dynamodb is None:
+            raise RuntimeError(f"dialin serve's banner names no API or DynamoDB URL; see {log}")
+        yield url.group(1).decode(), dynamodb.group(1).decode()
     finally:
         _stop(proc)
 

@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
         local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
         handler_log_level(args.verbose)
-        pool = Environments(environments(args))
+        pool = Environments(environments(args), quiet=not args.verbose)
         api.mount(loaded := environment_routes(template, routes, pool))
         scheduled = tpl.schedules(template)
         for event in scheduled:

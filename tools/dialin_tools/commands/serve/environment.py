@@ -31,7 +31,9 @@ def local_environment(
         "DYNAMODB_ENDPOINT_URL": endpoint,
         **_dial_out_dry_run(),
         "POWERTOOLS_LOG_LEVEL": "INFO" if verbose else "WARNING",
-        "POWERTOOLS_METRICS_DISABLED": "false" if verbose else "true",
+        # Enabled either way: disabled, Powertools keeps every value and prints them at 100.
+        # Without --verbose the environments' output goes nowhere (serve.environments).
+        "POWERTOOLS_METRICS_DISABLED": "false",
     }
 
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import signal
+import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -32,9 +35,14 @@ class FunctionFailed(Exception):
     """The handler raised (its traceback is the message), or its environment died."""
 
 
-def serve_environment(code_dir: str, handler: str, function: str, conn: Connection) -> None:
-    """One environment's life, in its own process: import the handler, then run invocations."""
+def serve_environment(code_dir: str, handler: str, function: str, conn: Connection, quiet: bool) -> None:
+    """One environment's life, in its own process: import the handler, then run invocations.
+    ``quiet``: the handler's logs and metrics (its stdout) go nowhere; a failure still comes
+    back with its traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us by PID
+    if quiet:  # before the handler's logger exists: it keeps the stream it is given
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the process's whole life
+        warnings.simplefilter("ignore")
     from dialin_tools.commands.serve.handlers import LocalContext, load_handler
     from dialin_tools.lib.simulated_time import follow_simulated_time
 
@@ -111,8 +119,9 @@ class _Function:
 class Environments:
     """Each function's environments; ``invoke`` runs an event in a free one."""
 
-    def __init__(self, limit: int = DEFAULT_ENVIRONMENTS) -> None:
+    def __init__(self, limit: int = DEFAULT_ENVIRONMENTS, quiet: bool = False) -> None:
         self.limit = limit
+        self.quiet = quiet
         self._functions: dict[str, _Function] = {}
         self._lock = threading.Lock()
         self._context = multiprocessing.get_context("spawn")  # a fresh interpreter, as Lambda's
@@ -130,7 +139,7 @@ class Environments:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
             target=serve_environment,
-            args=(str(entry.code_dir), entry.handler, function, theirs),
+            args=(str(entry.code_dir), entry.handler, function, theirs, self.quiet),
             name=f"dialin-env-{function}-{len(entry.started) + 1}",
             daemon=True,
         )
