@@ -249,6 +249,12 @@ def test_a_held_room_whose_check_fails_stays_listed_and_others_go_on(
     hold(voice_handler, 1)
     lost(twilio, "room-created", clock)
     rooms.app.table.list_held(OTHER, "Elsewhere", BASE, int(clock.now * 1000), int(clock.now) + 600)
+    broken = {
+        **held_key(ACCOUNT, "Broken"),
+        "at": {"S": "soon"},
+        "expires_at": {"N": str(int(clock.now) + 600)},
+    }
+    dynamodb.put_item(TableName=TABLE, Item=broken)  # a malformed listing is skipped, never a stop
     twilio.room_answers[ROOM] = Error(429, 20429, "Too Many Requests")
     clock.now += 60
     emitted()

@@ -12,8 +12,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..core.keys import HELD_SHARDS, held_key, held_pk, phone_only_key
-from ..core.records import number_attribute
+from ..core.records import MalformedRecord, number_attribute
 from ..edge.dynamo import is_conditional_failure, items
+from ..edge.observability import logger
 from . import writes
 from .state import Change, Room, RoomEvent, apply
 from .table import Conflict, Held, RoomTable
@@ -107,7 +108,13 @@ class RoomStore(RoomTable):
                 ExpressionAttributeNames={"#e": "expires_at"},
                 ExpressionAttributeValues={":pk": {"S": held_pk(shard)}, ":now": {"N": str(now)}},
             )
-        return [Held.from_item(item) for item in found]
+        held = []
+        for item in found:
+            try:
+                held.append(Held.from_item(item))
+            except (MalformedRecord, KeyError):  # one bad listing never stops the sweep for the others
+                logger.warning("held listing ignored", extra={"reason": "malformed"})
+        return held
 
     def unlist_held(self, held: Held) -> bool:
         """Unlist a held room, unless a caller held since listed it again (another ``at``)."""
