@@ -135,9 +135,6 @@ class VideoRooms:
             if room is None or (kind == "room-created" and room.status == COMPLETED):
                 room = VideoRoom(sid, params.get("AccountSid", ""), params.get("RoomName", ""), at)
                 self.rooms[sid] = room
-            if kind == "room-created" and room.status != IN_PROGRESS:
-                # Twilio never reuses a RoomSid; `dialin room` does (one per name): a new session.
-                room.status, room.created, room.ended = IN_PROGRESS, at, None
             if kind == "room-ended":
                 room.status, room.ended = COMPLETED, at
                 for p in room.participants:
