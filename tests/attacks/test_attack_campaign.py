@@ -9,12 +9,11 @@ and checks the worst case of docs/brute-force.md: more than a year for even odds
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.attacker import Campaign, add_pin_numbers, voice_handler_with, watch
+from support.attacker import Campaign, add_pin_numbers, even_odds_guesses, voice_handler_with, watch
 from support.voice import TABLE, Clock
 
 from dialin.admin.specs import make_pin_spec
@@ -26,13 +25,6 @@ LINES = 100
 LIVE_PINS = 200
 HOURS = 2  # two budget windows and lock periods: the steady state, not one lucky burst
 HOURS_PER_YEAR = 24 * 365
-
-
-def even_odds_guesses(live_pins: int, digits: int) -> float:
-    """Guesses for even odds (the median) with ``live_pins`` of the ``9 * 10**(digits-1)``
-    codes (no leading zero): ``ln 2 * S / k``, about ``0.69 * S / k``."""
-    codes = 9 * 10 ** (digits - 1)
-    return math.log(2) * codes / live_pins
 
 
 @pytest.fixture

@@ -4,17 +4,23 @@ lookups and writes they cause, and the simulated campaign of tests/attacks."""
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+from dialin.admin.specs import make_pin_spec
+from dialin.admin.table import Admin
 from dialin.core.records import Route
 from dialin.edge.credentials import Credentials
 from dialin.guard.budgets import ATTESTED_VERSTAT
+from dialin.guard.forgiveness import typos
 from dialin.speech import messages
 from dialin.voice.app import VoiceApp
 from dialin_tools.commands.serve.handlers import load_handler
+from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 from support.callers import INCOMING, gather_action, twilio_post
 from support.routes import api_route
 from support.twiml import parse, said, verbs
@@ -27,6 +33,19 @@ def add_pin_numbers(client: Any) -> None:
     for number in PIN_NUMBERS:
         item = Route(number=number, mode="pin", room="", attempts=3).to_item()
         client.put_item(TableName=TABLE, Item=item)
+
+
+def add_live_pins(client: Any, clock: Clock, count: int) -> list[str]:
+    """``count`` live unscoped PINs of the default length over 20 rooms; their PINs."""
+    admin = Admin(client, TABLE, DEV_PIN_PEPPER, clock=clock)
+    return [admin.add_pin(make_pin_spec(f"Room{n % 20}", now=clock.now)).pin for n in range(count)]
+
+
+def even_odds_guesses(live_pins: int, digits: int) -> float:
+    """Guesses for even odds (the median) with ``live_pins`` of the ``9 * 10**(digits-1)``
+    codes (no leading zero): ``ln 2 * S / k``, about ``0.69 * S / k``."""
+    codes = 9 * 10 ** (digits - 1)
+    return math.log(2) * codes / live_pins
 
 
 def voice_handler_with(client: Any, clock: Clock, monkeypatch: Any, **env: Any) -> Handler:
@@ -55,6 +74,14 @@ class Table:
 
     def writes(self) -> int:
         return sum(1 for name, _ in self.seen if name == "UpdateItem")
+
+    def refunds(self) -> int:
+        """Refunds tried (``FailureCounters.refund``: typos forgiven), one per counter."""
+        return sum(
+            1
+            for name, params in self.seen
+            if name == "UpdateItem" and "last_forgiven" in params["UpdateExpression"]
+        )
 
 
 def watch(client: Any) -> Table:
@@ -115,17 +142,24 @@ REDIAL_AFTER_REFUSAL = 600
 @dataclass
 class Campaign:
     """``lines`` parallel lines, each call from a fresh spoofed unattested number, or from
-    one of ``lines`` attested numbers the attacker owns (one per line)."""
+    one of ``lines`` attested numbers the attacker owns (one per line). With ``own_pin`` (a
+    valid PIN the attacker holds) each call's last attempt of several is that PIN (wrong,
+    wrong, own PIN, and again: the pattern forgiveness must not refund); with ``farm`` too,
+    the other attempts are typos of it (forgiven, and never a code outside its typos)."""
 
     handler: Handler
     clock: Clock
     lines: int
     attested: bool
     seed: int = 1
+    own_pin: str = ""
+    farm: bool = False
     calls: int = 0
-    joined: int = 0
+    joined: int = 0  # joined with a PIN the attacker guessed
+    own_entries: int = 0  # entered its own PIN (looked up, and joined its own room)
     slow_calls: int = 0
     refused_calls: int = 0
+    codes: set[str] = field(default_factory=set)  # every wrong code entered
 
     def run(self, hours: float) -> None:
         rng = random.Random(self.seed)  # noqa: S311 - a reproducible attacker, not a secret
@@ -162,9 +196,22 @@ class Campaign:
         while "Gather" in verbs(root):
             elapsed += SECONDS_PER_GUESS
             self.clock.now = start + elapsed
-            guess = str(rng.randrange(10**9, 10**10))
+            guess = self._entry(root, rng)
             root = enter(self.handler, root, caller, to, guess, self.attested, sid)
+            if guess == self.own_pin:
+                break
+            self.codes.add(guess)
             if root.find("Connect/Room") is not None:
                 self.joined += 1
                 break
         return elapsed
+
+    def _entry(self, root: ET.Element, rng: random.Random) -> str:
+        if self.own_pin:
+            state = dict(parse_qsl(urlsplit(gather_action(root)).query))
+            if state["a"] == state["m"] != "1":  # a last attempt of several: the PIN it holds
+                self.own_entries += 1
+                return self.own_pin
+            if self.farm:
+                return rng.choice(sorted(typos(self.own_pin)))
+        return str(rng.randrange(10**9, 10**10))
