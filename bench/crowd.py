@@ -226,7 +226,8 @@ def run_crowd(args: argparse.Namespace, crowd: Crowd, numbers: list[tuple[str, s
     }
 
     # One phone caller leaves each room: its place goes to the one who waited.
-    leaving = [next(c for c in members if c.room == room and c.state == "joined") for _, room in numbers]
+    in_rooms = ([c for c in members if c.room == room and c.state == "joined"] for _, room in numbers)
+    leaving = [joined[0] for joined in in_rooms if joined]
     for caller in leaving:
         caller.state = "left"
     freed = time.monotonic()
@@ -314,14 +315,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=48, help="requests the crowd sends at once")
     parser.add_argument("--hold", type=float, default=90.0, help="seconds held before the rooms start")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for each phase")
+    parser.add_argument("--result", type=Path, default=RESULT, help=f"where to write (default {RESULT.name})")
     args = parser.parse_args(argv)
     command = server.serve_command(ROOT / ".venv" / "bin" / "dialin")
     if command is None:
         print("crowd: .venv/bin/dialin is not installed (make crowd installs it)", file=sys.stderr)
         return 2
     began = time.monotonic()
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    seed, numbers = seed_file(args.rooms, args.callers, RESULT.parent)
+    folder = args.result.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    seed, numbers = seed_file(args.rooms, args.callers, folder)
     with crowd_twilio.StandIn(args.twilio_concurrency, args.twilio_seconds) as twilio:
         env = {
             "TWILIO_API_BASE_URL": twilio.url,
@@ -329,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
             "DIALIN_ENVIRONMENTS": str(args.environments),
         }
-        log = RESULT.parent / "crowd-serve.log"
+        log = folder / "crowd-serve.log"
         serving = server.launched_on_free_ports([*command, "--seed", str(seed)], env, log)
         with serving as (base, dynamodb), ThreadPoolExecutor(max_workers=args.clients) as workers:
             crowd = Crowd(base, twilio, workers)
@@ -338,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             wrong = check_states(crowd, dynamodb, numbers, ran["video"])
     seed.unlink(missing_ok=True)
     result = report(args, crowd, ran, wrong, time.monotonic() - began)
-    RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    args.result.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     failed = (
         result["callbacks_lost_or_failed"]
@@ -348,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         or result["extra_caller"]["joined while full"]
         or result["extra_caller"]["joined when a place freed"] != args.rooms
     )
-    print(f"crowd: {'FAILED' if failed else 'passed'}; results in {RESULT.relative_to(ROOT)}")
+    print(f"crowd: {'FAILED' if failed else 'passed'}; results in {args.result}")
     return 1 if failed else 0
 
 

@@ -4,6 +4,7 @@ room's state, read back by the runtime's own reader, is exact."""
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -98,3 +99,27 @@ def test_a_second_server_on_the_same_table_is_one_more_environment(served: Serve
         assert code == 0 and "Joined room ClinicRoom1 as alice-" in out, out
         assert post_callback(second, "join", "through-the-second") == 200
     assert "through-the-second" in room_state(served).others
+
+
+def test_make_crowd_runs_a_small_crowd_and_reports_it(tmp_path: Path):
+    """bench/crowd.py, small: its own dialin serve and Twilio stand-in (a low 429 threshold),
+    every caller in its room, the extra callers held until a place frees, the report written."""
+    import sys as _sys
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    _sys.path.insert(0, str(bench))
+    try:
+        import crowd  # type: ignore[import-not-found]
+
+        argv = ["--rooms", "2", "--callers", "3", "--video", "1", "--hold", "0", "--timeout", "90"]
+        argv += ["--environments", "2", "--clients", "8", "--twilio-concurrency", "2"]
+        code = crowd.main([*argv, "--result", str(tmp_path / "crowd.json")])
+    finally:
+        _sys.path.remove(str(bench))
+    result = json.loads((tmp_path / "crowd.json").read_text(encoding="utf-8"))
+    assert code == 0, result
+    assert result["callbacks_lost_or_failed"] == result["callers_with_an_error"] == 0
+    assert result["callers_not_in_their_room"] == result["rooms_whose_state_disagrees"] == 0
+    assert result["extra_caller"]["joined while full"] == 0
+    assert result["extra_caller"]["joined when a place freed"] == 2
+    assert result["calls_api"]["updates_accepted"] >= 8 and result["calls_api"]["most_in_flight"] <= 2

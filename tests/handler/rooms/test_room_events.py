@@ -14,6 +14,7 @@ import pytest
 from support.callers import CALLER, DIRECT, INCOMING, PIN_NUMBER, gather_action, post, twilio_post
 from support.observed import Emitted
 from support.rooms import ACCOUNT, SCHEDULED, CallsApi, RoomHandler, room_callback
+from support.twilio_fake import Error
 from support.twiml import parse, said, verbs
 from support.voice import BASE, TABLE, Clock, Handler
 
@@ -542,3 +543,50 @@ def test_moves_at_twilios_pace_retry_429s_and_release_the_rest_to_their_hold_loo
         assert call in held
         wait = held[call].find("Redirect").text
         assert "Connect" in verbs(parse(post(voice_handler, wait, call_sid=call, To=DIRECT)))
+
+
+def _small_room(dynamodb: Any, limit: int) -> Callable[[Handler, int], ET.Element]:
+    """A direct number whose room "Small" takes ``limit`` phone callers; dial(voice, n)."""
+    from dialin.admin.specs import make_route
+
+    small = make_route("+15555550161", room="Small", phone_limit=limit)
+    dynamodb.put_item(TableName=TABLE, Item=small.to_item())
+
+    def dial(voice: Handler, n: int) -> ET.Element:
+        return parse(post(voice, INCOMING, call_sid=sid(n), To=small.number, From=f"+1415555{n:04d}"))
+
+    return dial
+
+
+def test_calls_just_moved_in_count_against_the_cap_of_a_new_caller(
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
+):
+    """Two held callers are moved in when the 2-place room starts; before either one's
+    participant-connected arrives, a third caller is held as full, not connected."""
+    dial = _small_room(dynamodb, 2)
+    callback(rooms, "room-ended", clock, room="AnotherRoom")  # the account sends room callbacks
+    dial(voice_handler, 1), dial(voice_handler, 2)
+    callback(rooms, "room-created", clock, room="Small")
+    assert sorted(s for s, _ in calls_stand_in.updates()) == [sid(1), sid(2)]
+    third = dial(voice_handler, 3)
+    assert "Connect" not in verbs(third) and messages.MEETING_FULL in said(third)
+
+
+def test_a_held_caller_does_not_join_ahead_of_one_who_waited_longer(
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: CallsApi, clock: Clock, dynamodb: Any
+):
+    """A 1-place room starts while Twilio refuses the move of its first held caller (5xx): the
+    second held caller's next hold webhook keeps it holding; the first's joins the room."""
+    dial = _small_room(dynamodb, 1)
+    callback(rooms, "room-ended", clock, room="AnotherRoom")
+    first, second = dial(voice_handler, 1), dial(voice_handler, 2)
+    calls_stand_in.call_answers[sid(1)] = Error(500, 20500, "Internal Server Error")
+    callback(rooms, "room-created", clock, room="Small")
+    assert {s for s, _ in calls_stand_in.updates()} == {sid(1)}  # tried (and retried), not moved
+    clock.now += 65
+    again = parse(post(voice_handler, second.find("Redirect").text, call_sid=sid(2), To="+15555550161"))
+    assert "Connect" not in verbs(again) and messages.STILL_FULL in said(again)
+    back = parse(post(voice_handler, first.find("Redirect").text, call_sid=sid(1), To="+15555550161"))
+    assert joined_identity(back).startswith("phone-0001-")
+    statuses = {i["sk"]["S"].rsplit("#", 1)[-1]: i["status"]["S"] for i in call_items(dynamodb, "Small")}
+    assert statuses == {sid(1): "joining", sid(2): "waiting"}

@@ -367,3 +367,17 @@ def to_move(room: Room, calls: list[WaitingCall], now: int) -> list[WaitingCall]
         chosen.append(call)
         taken += 1
     return chosen
+
+
+def has_place(room: Room, calls: list[WaitingCall], cap: int, now: int) -> bool:
+    """A new caller may join a running room: places are left after the calls just let in and
+    every call already waiting (each arrived first)."""
+    waiting = sum(1 for call in calls if call.status == WAITING and call.not_before <= now)
+    taken = MAX_PHONE_PARTICIPANTS - places(room, calls, now) + waiting
+    return taken < min(cap, MAX_PHONE_PARTICIPANTS)
+
+
+def my_turn(room: Room, calls: list[WaitingCall], call_sid: str, now: int) -> bool:
+    """A held call may join by itself: it is one of the waiting calls the room has places for,
+    in arrival order (the same choice the room-events function makes when it moves them)."""
+    return any(call.call_sid == call_sid for call in to_move(room, calls, now))

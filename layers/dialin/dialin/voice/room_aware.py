@@ -30,6 +30,8 @@ from .directory import Directory
 
 # Call items outlive the longest wait by this much.
 CALL_TTL_MARGIN_SECONDS = 3600
+# A held caller back from its hold, in a running room with a place: whether it joins by itself.
+CLAIMED, JOIN, HOLD = "claimed", "join", "hold"
 
 
 @dataclass
@@ -52,6 +54,8 @@ class RoomSteps:
         """A caller about to join ``state.room`` (first time): decide, record, answer."""
         room = self.room(call.account, state.room) if aware else None
         decision = rooms.decide(aware, room, state.identity, state.cap or rooms.MAX_PHONE_PARTICIPANTS)
+        if decision == rooms.CONNECT and room is not None and not self._place_for_new(call, state, room, now):
+            decision = rooms.FULL
         waiting = self.record(call, state, decision, now, new=True)
         if waiting is not None:
             decision = self._recheck(waiting, decision, now)
@@ -72,12 +76,19 @@ class RoomSteps:
     def wait(self, call: Call, state: WaitState, urls: Urls, now: float) -> VoiceResponse:
         aware = state.aware
         room = self.room(call.account, state.room) if aware else None
+        claimed = False
         if state.held:
             response, outcome = room_flow.held(state, aware, room, urls, now, self.limits, self.music)
+            if outcome == rooms.CONNECT and room is not None:
+                turn = self._turn_of_held(call, state, room, now)
+                claimed = turn == CLAIMED
+                if turn == HOLD:  # others waited longer, or the room-events function is moving it
+                    outcome = rooms.FULL
+                    response = room_flow.attempt(state, outcome, urls, now, self.limits, self.music)
         else:
             response, outcome = room_flow.fell_through(state, aware, room, urls, now, self.limits, self.music)
             count("SessionsEnded" if outcome == room_flow.SESSION_ENDED else "RoomNotStarted")
-        if aware:
+        if aware and not claimed:
             self.record(call, state, outcome, now, new=not state.held)
         if aware and not state.held and outcome == rooms.NOT_STARTED:
             self.list_held(call, state, urls, now)  # fell through: the room is not running yet
@@ -98,13 +109,48 @@ class RoomSteps:
         except (BotoCoreError, ClientError) as exc:
             faults.report("held listing", exc)
 
+    def _place_for_new(self, call: Call, state: WaitState, room: rooms.Room, now: float) -> bool:
+        """The room's phone callers counted as the room-events function counts them: those
+        connected, those just let in, and those waiting (they came first). A failed read lets
+        the caller in, as the stored count says."""
+        try:
+            calls = self.table.calls(call.account, state.room)
+        except (BotoCoreError, ClientError, MalformedRecord) as exc:
+            faults.report("room places", exc)
+            return True
+        return rooms.has_place(room, calls, state.cap or rooms.MAX_PHONE_PARTICIPANTS, int(now))
+
+    def _turn_of_held(self, call: Call, state: WaitState, room: rooms.Room, now: float) -> str:
+        """A held caller joins by itself only in its turn (arrival order, places counted as the
+        room-events function counts them), claiming its own item so that a move of the same
+        call at the same moment is not a second join: CLAIMED, or HOLD. Its item missing (it
+        expired): JOIN as a new caller would, if there is a place, recorded as one."""
+        try:
+            calls = self.table.calls(call.account, state.room)
+            mine = next((c for c in calls if c.call_sid == call.sid), None)
+            cap = state.cap or rooms.MAX_PHONE_PARTICIPANTS
+            if mine is None:
+                return JOIN if rooms.has_place(room, calls, cap, int(now)) else HOLD
+            if not rooms.my_turn(room, calls, call.sid, int(now)):
+                return HOLD
+            joining = replace(mine, status=rooms.JOINING, moved_at=int(now))
+            return CLAIMED if self.table.claim_waiting(joining, self._expires(now, mine.started)) else HOLD
+        except (BotoCoreError, ClientError, MalformedRecord) as exc:
+            faults.report("room turn", exc)  # held again: moved by the next callback or hold loop
+            return HOLD
+
     def _recheck(self, waiting: rooms.WaitingCall, held: str, now: float) -> str:
         """The room may have started (or freed a place) between our read and our write, its
         callback finding no call to move: read again, consistently, and join now rather than at
         the next hold loop, if the room-events function has not claimed the call meanwhile."""
         try:
             room = self.table.room(waiting.account, waiting.room, consistent=True)
-            if rooms.decide(True, room, waiting.identity, waiting.cap) != rooms.CONNECT:
+            if room is None or rooms.decide(True, room, waiting.identity, waiting.cap) != rooms.CONNECT:
+                return held
+            # In its turn only: calls just let in count, and those that waited longer go first.
+            if not rooms.my_turn(
+                room, self.table.calls(waiting.account, waiting.room), waiting.call_sid, int(now)
+            ):
                 return held
             joining = replace(waiting, status=rooms.JOINING, moved_at=int(now))
             claimed = self.table.claim_waiting(joining, self._expires(now, waiting.started))
