@@ -590,3 +590,19 @@ def test_a_held_caller_does_not_join_ahead_of_one_who_waited_longer(
     assert joined_identity(back).startswith("phone-0001-")
     statuses = {i["sk"]["S"].rsplit("#", 1)[-1]: i["status"]["S"] for i in call_items(dynamodb, "Small")}
     assert statuses == {sid(1): "joining", sid(2): "waiting"}
+
+
+def test_the_accounts_marker_lives_as_long_as_its_rooms_keep_starting(
+    rooms: RoomHandler, clock: Clock, dynamodb: Any
+):
+    """A stand-up room used every day keeps its state item (each write renews its TTL), so
+    its first state is never seen again: each room start renews the account's marker, which
+    would otherwise expire 30 days in and send the account's calls down the timer path."""
+    for _day in range(40):
+        callback(rooms, "room-created", clock)
+        clock.now += 900
+        callback(rooms, "room-ended", clock)
+        clock.now += 86_400 - 900
+    callback(rooms, "room-created", clock)
+    marker = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": f"ROOMS#{ACCOUNT}"}, "sk": {"S": "ACCOUNT"}})
+    assert int(marker["Item"]["expires_at"]["N"]) >= clock.now + 29 * 86_400

@@ -180,7 +180,9 @@ class RoomEventsApp:
     ) -> tuple[rooms.Room, rooms.Change]:
         """The event stored (one conditional update): the room as it was before, and the change."""
         old, change = self.table.record(account, name, event, int(now) + rooms.ROOM_TTL_SECONDS)
-        if old is None:  # the first state of a room: this account sends room callbacks
+        # This account sends room callbacks: marked at a room's first state, and again at each
+        # room start, so that a room used every day (its state never expires) keeps it alive.
+        if old is None or event.kind == rooms.ROOM_CREATED:
             self.table.mark_account(account, int(now), int(now) + rooms.MARKER_TTL_SECONDS)
         return old or rooms.Room(account, name), change
 
