@@ -94,8 +94,8 @@ bench-faults: $(BIN)/.installed
 # Crowds: ROOMS rooms x 35 phone callers (+1 who finds the room full) and video participants,
 # all rooms starting at once, through `dialin serve` and a Twilio stand-in answering 429 above
 # TWILIO_CONCURRENCY; prints and writes bench/results/crowd.json, exits 1 on any lost
-# callback, caller error or state mismatch. About 6 minutes on 2 cores with the defaults.
-ROOMS ?= 100
+# callback, caller error or state mismatch. About 2 minutes on 2 cores with the defaults (10 rooms).
+ROOMS ?= 10
 TWILIO_CONCURRENCY ?= 100
 crowd: $(BIN)/.installed
 	cd bench && ../$(BIN)/python crowd.py --rooms $(ROOMS) --twilio-concurrency $(TWILIO_CONCURRENCY)

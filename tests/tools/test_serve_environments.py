@@ -35,9 +35,9 @@ def handler(event, context):
     invocations += 1
     if event.get("fail"):
         raise ValueError("the handler failed")
+    time.sleep(event.get("sleep", 0))
     if event.get("exit"):
         os._exit(3)
-    time.sleep(event.get("sleep", 0))
     return {"pid": os.getpid(), "invocations": invocations, "now": app.clock(),
             "function": context.function_name, "env": os.environ.get("DIALIN_TEST_SETTING", "")}
 """
@@ -133,5 +133,27 @@ def test_an_import_error_fails_every_invocation(tmp_path: Path):
         for _ in range(2):
             with pytest.raises(FunctionFailed, match="RuntimeError: cannot start"):
                 environments.invoke("Broken", {})
+    finally:
+        environments.close()
+
+
+def test_a_request_waiting_at_the_limit_gets_an_environment_when_the_busy_one_dies(code_dir: Path):
+    environments = Environments(limit=1)
+    environments.add("Fn", code_dir, "app.handler")
+    try:
+        assert environments.invoke("Fn", {})["invocations"] == 1  # warm
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            dying = threads.submit(environments.invoke, "Fn", {"sleep": 0.3, "exit": False})
+            time.sleep(0.1)
+            waiting = threads.submit(environments.invoke, "Fn", {})
+            dying.result()
+            assert waiting.result(timeout=30)["invocations"] >= 1
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            crash = threads.submit(environments.invoke, "Fn", {"exit": True, "sleep": 0.3})
+            time.sleep(0.1)
+            after = threads.submit(environments.invoke, "Fn", {})
+            with pytest.raises(FunctionFailed):
+                crash.result(timeout=30)
+            assert after.result(timeout=30)["invocations"] == 1  # a new environment, not a hang
     finally:
         environments.close()

@@ -81,3 +81,11 @@ def test_the_default_jitter_waits_at_random_within_the_bound():
     batch.send(attempt)
     bounds = [min(CAP_SECONDS, 0.25 * 2**n) for n in range(len(time.slept))]
     assert all(0 <= wait <= bound for wait, bound in zip(time.slept, bounds, strict=True))
+
+
+def test_nothing_is_begun_after_the_deadline():
+    time = Time()
+    batch = pace(time, seconds=3.0)
+    time.now = 3.5  # the batch's other requests took that long
+    attempt, tries = answers(None)
+    assert batch.send(attempt) == (SKIPPED, "out of time") and tries == []

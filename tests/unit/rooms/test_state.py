@@ -147,3 +147,34 @@ def test_a_new_room_sid_whose_participant_event_comes_first_starts_the_new_room(
 def test_participant_events_of_an_ended_room_change_nothing():
     ended = rooms.apply(running(), event(rooms.ROOM_ENDED, 5000)).room
     assert rooms.apply(ended, event(rooms.PARTICIPANT_CONNECTED, 4000, "phone-1", "CA1")).stale
+
+
+def test_a_new_caller_counts_the_calls_let_in_and_those_waiting():
+    room = running(phone={f"p{n}": "CA" for n in range(2)})
+    let_in = [call(1, status=rooms.JOINING, moved_at=100)]
+    assert rooms.has_place(room, let_in, cap=4, now=110)  # 2 connected + 1 let in: one place
+    assert not rooms.has_place(room, [*let_in, call(2)], cap=4, now=110)  # and one waiting first
+    assert rooms.has_place(room, [*let_in, call(2, not_before=500)], cap=4, now=110)  # not yet its turn
+    full = running(phone={"alice": "CA1"})
+    assert not rooms.has_place(full, [], cap=1, now=0)
+    assert rooms.has_place(full, [], cap=1, now=0, identity="alice")  # a replaced leg: its own place
+
+
+def test_a_held_call_joins_by_itself_only_in_its_turn():
+    room = running(phone={f"p{n}": "CA" for n in range(34)})  # one place left
+    waiting = [call(2), call(1)]
+    assert rooms.my_turn(room, waiting, call(1).call_sid, now=0)
+    assert not rooms.my_turn(room, waiting, call(2).call_sid, now=0)  # arrived later
+    assert not rooms.my_turn(
+        running(phone={f"p{n}": "CA" for n in range(35)}), waiting, call(1).call_sid, now=0
+    )
+
+
+def test_a_claim_that_went_stale_waits_again():
+    """Claimed for a move, never seen in the room, JOINING_SECONDS ago: moved (or joins) again."""
+    room = running()
+    stuck = call(1, status=rooms.JOINING, moved_at=100)
+    assert rooms.to_move(room, [stuck], now=100 + rooms.JOINING_SECONDS - 1) == []
+    assert rooms.to_move(room, [stuck], now=100 + rooms.JOINING_SECONDS) == [stuck]
+    seen = running(seen={stuck.identity: stuck.call_sid})
+    assert rooms.to_move(seen, [stuck], now=1000) == []  # it did join: not stuck

@@ -22,9 +22,9 @@ SKIPPED = "skipped"  # never sent: the account was throttled before its turn
 
 THROTTLED = 429
 RETRY_STATUSES = frozenset({THROTTLED, 500, 502, 503, 504})
-# Seconds a batch may spend on retries: inside the functions' 10 s timeout, with room to
-# answer the callback (Twilio does not retry it).
-BATCH_SECONDS = 5.0
+# Seconds into a batch after which no request is begun (retries included): the last one
+# begun may take the REST client's 6 s timeout, and all must end inside the functions' 10 s.
+BATCH_SECONDS = 3.0
 BASE_SECONDS = 0.25
 CAP_SECONDS = 2.0
 MAX_ATTEMPTS = 5
@@ -53,11 +53,18 @@ class Pace:
     def throttled(self) -> bool:
         return self._throttled.is_set()
 
+    @property
+    def open(self) -> bool:
+        """Whether a request may still be begun: not throttled, not past the deadline."""
+        return not self.throttled and self.clock() <= self.deadline
+
     def send(self, attempt: Attempt) -> tuple[str, str]:
         """``attempt``'s outcome and reason after the retries this batch can afford;
         ``SKIPPED`` when the account was already throttled before it began."""
         if self.throttled:
             return SKIPPED, "throttled"
+        if self.clock() > self.deadline:  # its turn came too late in the invocation
+            return SKIPPED, "out of time"
         outcome, reason = "", ""
         for n in range(MAX_ATTEMPTS):
             outcome, reason, status = attempt()

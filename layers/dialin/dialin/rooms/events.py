@@ -48,6 +48,7 @@ MOVE_WORKERS = 10
 JOINED_BY_MOVE = "moved"
 # A chosen call this callback did not claim: another claimed it, or Twilio had said slow down.
 UNTOUCHED = "untouched"
+DEFERRED = "deferred"  # why: not begun, for Twilio's pace (the calls' hold loops join them)
 SERVICE_FAULTS = (*faults.SERVICE_FAULTS, Conflict)
 # What a hook for the first room-ended of a room gets: (AccountSid, room name, when it
 # ended in epoch seconds).
@@ -169,10 +170,13 @@ class RoomEventsApp:
             return
         if change.ended:
             self.on_room_ended(account, name, event.at_ms / 1000)
-        if change.started or change.place_freed:
-            self.move_waiting(change.room, urls, event.at_ms)
         own_write = event.kind in (rooms.ROOM_CREATED, rooms.ROOM_ENDED) or change.started
         self._phone_only(before, change.room, now, own_write)
+        if change.started or change.place_freed:
+            try:
+                self.move_waiting(change.room, urls, event.at_ms)
+            except SERVICE_FAULTS as exc:  # the event is stored: held calls join at their hold loop
+                faults.report("call moves", exc)
         self._prune(change.room, now)
 
     def _store(
@@ -222,8 +226,8 @@ class RoomEventsApp:
         pace = self.pace()
 
         def move(call: rooms.WaitingCall) -> tuple[str, str]:
-            if pace.throttled:  # Twilio said slow down: left waiting, unclaimed
-                return UNTOUCHED, "throttled"
+            if not pace.open:  # Twilio said slow down, or the invocation's time is up: left waiting
+                return UNTOUCHED, DEFERRED
             # Concurrent callbacks may choose the same calls: each is moved by whoever claims it.
             if not self.table.claim(call, int(now)):
                 return UNTOUCHED, ""
@@ -247,7 +251,7 @@ class RoomEventsApp:
                 if outcome != SKIPPED:
                     logger.warning("call not moved", extra={"room": room.name, "reason": reason})
                     count("CallMovesFailed")
-        skipped = sum(outcome == SKIPPED or reason == "throttled" for outcome, reason in results)
+        skipped = sum(outcome == SKIPPED or reason == DEFERRED for outcome, reason in results)
         count("CallsMoved", len(delays))
         count("CallMoveRetries", pace.retries)
         count("CallMovesDeferred", skipped)

@@ -341,6 +341,14 @@ def _apply_participant(room: Room, event: RoomEvent, started: bool) -> Change:
     return Change(changed, started=started, place_freed=freed and room.in_progress)
 
 
+def is_stale_joining(room: Room, call: WaitingCall, now: int) -> bool:
+    """Claimed for a move long ago and never seen in the room: whoever claimed it stopped
+    before moving it (or letting it go), so it waits again."""
+    return (
+        call.status == JOINING and call.identity not in room.seen and now - call.moved_at >= JOINING_SECONDS
+    )
+
+
 def places(room: Room, calls: list[WaitingCall], now: int) -> int:
     """Phone places free in the room, counting calls moved in but not yet connected."""
     joining = sum(
@@ -360,7 +368,7 @@ def to_move(room: Room, calls: list[WaitingCall], now: int) -> list[WaitingCall]
     taken = MAX_PHONE_PARTICIPANTS - free
     chosen = []
     for call in sorted(calls, key=lambda c: (c.since_ms, c.call_sid)):
-        if call.status != WAITING or call.not_before > now:
+        if not (call.status == WAITING or is_stale_joining(room, call, now)) or call.not_before > now:
             continue
         if taken >= min(call.cap, MAX_PHONE_PARTICIPANTS):
             continue
@@ -369,10 +377,15 @@ def to_move(room: Room, calls: list[WaitingCall], now: int) -> list[WaitingCall]
     return chosen
 
 
-def has_place(room: Room, calls: list[WaitingCall], cap: int, now: int) -> bool:
+def has_place(room: Room, calls: list[WaitingCall], cap: int, now: int, identity: str = "") -> bool:
     """A new caller may join a running room: places are left after the calls just let in and
-    every call already waiting (each arrived first)."""
-    waiting = sum(1 for call in calls if call.status == WAITING and call.not_before <= now)
+    every call already waiting (each arrived first). A caller whose identity is connected
+    (a replaced leg) takes its own place."""
+    if identity and identity in room.phone:
+        return True
+    waiting = sum(
+        1 for c in calls if (c.status == WAITING or is_stale_joining(room, c, now)) and c.not_before <= now
+    )
     taken = MAX_PHONE_PARTICIPANTS - places(room, calls, now) + waiting
     return taken < min(cap, MAX_PHONE_PARTICIPANTS)
 

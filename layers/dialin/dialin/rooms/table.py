@@ -18,7 +18,15 @@ from botocore.exceptions import ClientError
 from ..core.keys import PHONE_ONLY, account_key, call_key, calls_pk, held_key, room_key, split_phone_only
 from ..core.records import MalformedRecord, number_attribute
 from ..edge.dynamo import is_conditional_failure, items
-from .state import JOINING, WAITING, Room, WaitingCall
+from .state import JOINING, JOINING_SECONDS, WAITING, Room, WaitingCall
+
+# A call may be claimed while it waits, or when a claim of it went stale: the claimer stopped
+# (a timeout, a crash) before it moved the call or let it go.
+CLAIMABLE = "#s = :w OR (#s = :j AND moved_at <= :stale)"
+
+
+def _claimable(now: int) -> dict[str, Any]:
+    return {":w": {"S": WAITING}, ":j": {"S": JOINING}, ":stale": {"N": str(now - JOINING_SECONDS)}}
 
 
 class Conflict(RuntimeError):
@@ -66,9 +74,9 @@ class RoomTable:
         return self._conditionally(
             self.client.put_item,
             Item=call.to_item(expires_at),
-            ConditionExpression="#s = :w",
+            ConditionExpression=CLAIMABLE,
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":w": {"S": WAITING}},
+            ExpressionAttributeValues=_claimable(call.moved_at),
         )
 
     def list_held(self, account: str, room: str, base: str, at_ms: int, expires_at: int) -> None:
@@ -106,9 +114,17 @@ class RoomTable:
         return [WaitingCall.from_item(item) for item in found]
 
     def claim(self, call: WaitingCall, now: int) -> bool:
-        """Mark a waiting call joining, only if it is still waiting: of concurrent callbacks,
-        exactly one moves it. False when another got there first (or it is gone)."""
-        return self._set_status(call, JOINING, WAITING, now)
+        """Mark a waiting call joining, only if it is still waiting (or its last claim went
+        stale: ``state.is_stale_joining``): of concurrent callbacks, exactly one moves it.
+        False when another got there first (or it is gone)."""
+        return self._conditionally(
+            self.client.update_item,
+            Key=call_key(call.account, call.room, call.call_sid),
+            UpdateExpression="SET #s = :j, moved_at = :now",
+            ConditionExpression=CLAIMABLE,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={**_claimable(now), ":now": {"N": str(now)}},
+        )
 
     def release(self, call: WaitingCall) -> None:
         """A claimed call that could not be moved waits again, for the next callback."""

@@ -118,7 +118,9 @@ class RoomSteps:
         except (BotoCoreError, ClientError, MalformedRecord) as exc:
             faults.report("room places", exc)
             return True
-        return rooms.has_place(room, calls, state.cap or rooms.MAX_PHONE_PARTICIPANTS, int(now))
+        return rooms.has_place(
+            room, calls, state.cap or rooms.MAX_PHONE_PARTICIPANTS, int(now), state.identity
+        )
 
     def _turn_of_held(self, call: Call, state: WaitState, room: rooms.Room, now: float) -> str:
         """A held caller joins by itself only in its turn (arrival order, places counted as the
@@ -130,7 +132,7 @@ class RoomSteps:
             mine = next((c for c in calls if c.call_sid == call.sid), None)
             cap = state.cap or rooms.MAX_PHONE_PARTICIPANTS
             if mine is None:
-                return JOIN if rooms.has_place(room, calls, cap, int(now)) else HOLD
+                return JOIN if rooms.has_place(room, calls, cap, int(now), state.identity) else HOLD
             if not rooms.my_turn(room, calls, call.sid, int(now)):
                 return HOLD
             joining = replace(mine, status=rooms.JOINING, moved_at=int(now))

@@ -40,8 +40,10 @@ def serve_environment(code_dir: str, handler: str, function: str, conn: Connecti
     ``quiet``: the handler's logs and metrics (its stdout) go nowhere; a failure still comes
     back with its traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us by PID
-    if quiet:  # before the handler's logger exists: it keeps the stream it is given
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the process's whole life
+    if quiet:  # at the descriptor: the logger was made with this process's stdout already
+        nowhere = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nowhere, sys.stdout.fileno())
+        os.close(nowhere)
         warnings.simplefilter("ignore")
     from dialin_tools.commands.serve.handlers import LocalContext, load_handler
     from dialin_tools.lib.simulated_time import follow_simulated_time
@@ -150,15 +152,21 @@ class Environments:
         return environment
 
     def _take(self, function: str) -> tuple[_Function, Environment]:
+        """A free environment: an idle one, else a new one while under the limit, else the
+        first to come free (looking again each half second: one that dies frees its place)."""
         entry = self._functions[function]
-        try:
-            return entry, entry.idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            if len(entry.started) < self.limit and not self._closed:
-                return entry, self._start(function, entry)
-        return entry, entry.idle.get()
+        wait = 0.0
+        while True:
+            try:
+                return entry, entry.idle.get(timeout=wait) if wait else entry.idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                if self._closed:
+                    raise FunctionFailed("dialin serve is stopping")
+                if len(entry.started) < self.limit:
+                    return entry, self._start(function, entry)
+            wait = 0.5
 
     def invoke(self, function: str, event: Mapping[str, Any], seconds: float = 0.0) -> Any:
         """The handler's answer to ``event``; FunctionFailed when it raised."""

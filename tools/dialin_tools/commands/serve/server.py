@@ -21,14 +21,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from dialin_tools.commands.serve.environments import Environments, FunctionFailed
-from dialin_tools.commands.serve.handlers import LocalContext, load_handler
+from dialin_tools.commands.serve.handlers import LocalContext
 from dialin_tools.commands.serve.twilio_standin import PREFIX as STANDIN_PREFIX
 from dialin_tools.commands.serve.twilio_standin import CallsStandIn
 from dialin_tools.lib.apigw import rest_event
 from dialin_tools.lib.simulated_time import (
     SIMULATED_SECONDS_HEADER,
     SimulatedClock,
-    follow_simulated_time,
     simulated_seconds,
 )
 from dialin_tools.lib.template import ApiRoute
@@ -134,19 +133,6 @@ class LocalRoute:
             for clock in self.clocks:
                 ahead.enter_context(clock.ahead(seconds))
             return self.handler(event, LocalContext(function_name=self.route.function))
-
-
-def load_routes(template: Mapping[str, Any], routes: list[ApiRoute]) -> list[LocalRoute]:
-    """Import each route's real handler. Set the handlers' environment first: they read it at import."""
-    loaded = []
-    locks: dict[str, threading.Lock] = {}
-    for route in routes:
-        module, handler = load_handler(route.code_dir, route.handler)
-        stage, types = rest_api_of(template, route)
-        clocks = tuple(follow_simulated_time(module))
-        lock = locks.setdefault(route.function, threading.Lock())
-        loaded.append(LocalRoute(route, handler, stage, types, clocks, lock))
-    return loaded
 
 
 def environment_routes(
@@ -345,6 +331,27 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 # The embedded DynamoDB
 
 
+_ATOMIC = threading.Lock()
+
+
+def _one_request_at_a_time() -> None:
+    """DynamoDB applies each request to an item atomically; moto's server does not (its
+    UpdateItem reads, checks and writes in Python, so two environments' conditional updates
+    of one item could both pass). One request at a time gives that guarantee, and no more."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "one_at_a_time", False):
+        return
+
+    def call_action(self: Any) -> Any:
+        with _ATOMIC:
+            return original(self)
+
+    call_action.one_at_a_time = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
 class EmbeddedDynamoDB:
     """moto's server on a local port, in this process. Like moto's ThreadedMotoServer, but
     binding happens here, so a port in use is an OSError for the caller to explain (werkzeug
@@ -359,6 +366,7 @@ class EmbeddedDynamoDB:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB call
+        _one_request_at_a_time()
         app = DomainDispatcherApplication(create_backend_app)
         with socket.create_server((host, port)) as listening:  # werkzeug serves a duplicate of it
             self.server = make_server(
