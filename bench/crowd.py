@@ -206,7 +206,8 @@ def run_crowd(args: argparse.Namespace, crowd: Crowd, numbers: list[tuple[str, s
     list(crowd.workers.map(lambda a: crowd.callback(*a), warm_ups))
     arrival = time.monotonic()
     threading.Thread(target=crowd.hold_loop, daemon=True).start()
-    list(crowd.workers.map(crowd.dial, crowd.callers.values()))
+    for extra in (False, True):  # the one caller more of each room dials in once its class is held
+        list(crowd.workers.map(crowd.dial, [c for c in crowd.callers.values() if c.extra == extra]))
     arrived_s = time.monotonic() - arrival
     time.sleep(args.hold)  # the class waits for its teacher
 

@@ -459,7 +459,7 @@ def test_lockout_refuses_a_bad_number_through_every_door(served: Served, capsys)
 def test_an_operator_lifts_a_lockout_through_the_admin_api_with_url(served: Served, capsys):
     """`dialin lockout ... --url`: the admin API's /admin/lockouts, with the template's
     Lockout* rules in the admin function; the same lines as --local."""
-    number, caller = "+15555550167", "+14155550167"
+    number, caller = "+15555550187", "+14155550187"
     api, local = ["--url", served.url], ["--local", "--endpoint-url", served.dynamodb]
     assert cli.main(["route", "add", number, "--pin", *api]) == 0
     for _ in range(4):  # three wrong PINs a call
