@@ -1,6 +1,6 @@
 """Local server load: the incoming webhook through `dialin serve` on loopback.
 
-Starts ``dialin serve --port P --dynamodb-port Q`` (free ports on 127.0.0.1), then
+Starts ``dialin serve --port 0 --dynamodb-port 0`` (ports the system picks), then
 CLIENTS threads POST signed incoming-call webhooks to http://127.0.0.1:P/voice/incoming,
 bounded both in count and in time, and stops the server it started.
 """
@@ -12,7 +12,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -24,12 +23,6 @@ from urllib.parse import urlencode
 CLIENTS = 8
 PIN_NUMBER = "+15555550101"  # the demo PIN number in events/seed.json
 CALLER = "+14155550123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve_command(dialin: Path) -> list[str] | None:
@@ -66,18 +59,6 @@ def _request(port: int, body: str, signature: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"`dialin serve` exited with status {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("`dialin serve` did not start listening in time")
-
-
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)  # the session we started for it, by its id
@@ -91,21 +72,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def launched(command: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
     """`dialin serve` on free ports with ``env``, its output in ``log``: its API port, once it
-    listens. Stopped (its own session) afterwards."""
-    port, dynamodb_port = free_port(), free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own console script
-            [*command, "--port", str(port), "--dynamodb-port", str(dynamodb_port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        _wait_ready(proc, port, time.monotonic() + 60)
-        yield port
-    finally:
-        _stop(proc)
+    is ready (``launched_on_free_ports``). Stopped (its own session) afterwards."""
+    with launched_on_free_ports(command, env, log) as (url, _dynamodb):
+        yield int(url.rsplit(":", 1)[1])
 
 
 BANNER_URL = re.compile(rb"API on (http://127\.0\.0\.1:\d+)")

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
 
-from dialin_tools.commands.serve.handlers import load_module
+from dialin_tools.commands.serve.environments import Environments
 from dialin_tools.commands.serve.schedules import Schedules, scheduled_event
 from dialin_tools.lib import template as tpl
 
 HANDLER = """
 SEEN = []
 def lambda_handler(event, context):
-    SEEN.append((event, context.function_name))
+    assert event["source"] == "aws.events" and context.function_name == "SweepFunction"
+    SEEN.append(event)
     return {"ended": len(SEEN) % 2}
 """
 
@@ -49,26 +49,25 @@ def test_the_scheduled_event_is_shaped_as_eventbridge_sends_it():
     assert event["time"] == "2026-12-07T09:00:00Z"
 
 
-def test_a_schedule_runs_its_handler_until_stopped_under_the_functions_lock(tmp_path):
+def test_a_schedule_runs_in_the_functions_environment_until_stopped(tmp_path):
     code = tmp_path / "fn"
     code.mkdir()
     (code / "app.py").write_text(HANDLER, encoding="utf-8")
     event = tpl.ScheduleEvent("SweepFunction", "Sweep", 60, code, "app.lambda_handler")
-    lock = threading.Lock()
+    pool = Environments(limit=1)
+    pool.add("SweepFunction", code, "app.lambda_handler")
     printed: list[str] = []
-    schedules = Schedules([event], every=0.02, lock_for=lambda function: lock, log=printed.append).start()
-    seen = load_module(code, "app").SEEN
-    deadline = time.monotonic() + 30
-    while len(seen) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    with lock:  # a run never overlaps an invocation of the same function
-        count = len(seen)
-        time.sleep(0.1)
-        assert len(seen) == count
-    schedules.stop()
-    stopped = len(seen)
-    time.sleep(0.1)
-    assert len(seen) == stopped >= 3
-    assert all(function == "SweepFunction" and e["source"] == "aws.events" for e, function in seen)
-    assert printed and all(line == "schedule Sweep (SweepFunction): {'ended': 1}" for line in printed)
-    assert not any(t.is_alive() for t in schedules._threads)
+    try:
+        schedules = Schedules([event], 0.05, pool.invoke, log=printed.append).start()
+        deadline = time.monotonic() + 60
+        while len(printed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        schedules.stop()
+        stopped = len(printed)
+        time.sleep(0.2)
+        assert len(printed) == stopped >= 2  # every other run ended a room: printed
+        assert all(line == "schedule Sweep (SweepFunction): {'ended': 1}" for line in printed)
+        assert not any(t.is_alive() for t in schedules._threads)
+        assert pool.counts() == {"SweepFunction": 1}  # in the function's own environment
+    finally:
+        pool.close()

@@ -26,7 +26,7 @@ from dialin_tools.commands.admin.targets import (
 )
 from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.room.cli import callback_params
-from dialin_tools.commands.serve.environment import handler_log_level, local_environment
+from dialin_tools.commands.serve.environment import local_environment
 from dialin_tools.commands.serve.environments import DEFAULT_ENVIRONMENTS, Environments
 from dialin_tools.commands.serve.exposure import refuse_public_dev_secrets, shared_local_table
 from dialin_tools.commands.serve.options import (
@@ -173,13 +173,12 @@ def run(args: argparse.Namespace) -> int:
         local = local_environment(args.verbose, public_url or local_url, table, endpoint, token, pepper)
         local.update(twilio_api(api, local_url, public_url or local_url, token))
         os.environ.update(handler_environment(template, local, os.environ))
-        handler_log_level(args.verbose)
         pool = Environments(environments(args), quiet=not args.verbose)
         api.mount(loaded := environment_routes(template, routes, pool))
         scheduled = tpl.schedules(template)
         for event in scheduled:
             pool.add(event.function, event.code_dir, event.handler)
-        schedules = Schedules(scheduled, schedule_seconds(args), invoke=pool.invoke)
+        schedules = Schedules(scheduled, schedule_seconds(args), pool.invoke)
         ran = f"{_schedules_line(schedules)}\nEnvironments: up to {pool.limit} per function, each a process"
         shown = banner(args, api, loaded, table, endpoint, plan, public_url, token, ran)
         print(shown, flush=True)

@@ -35,11 +35,3 @@ def local_environment(
         # Without --verbose the environments' output goes nowhere (serve.environments).
         "POWERTOOLS_METRICS_DISABLED": "false",
     }
-
-
-def handler_log_level(verbose: bool) -> None:
-    """Powertools reads POWERTOOLS_LOG_LEVEL when the logger is made, and this process made
-    it already (the admin code used for seeding imports it): set the level on it too."""
-    from dialin.edge.observability import logger
-
-    logger.setLevel("INFO" if verbose else "WARNING")

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from dialin_tools.errors import Invalid
+
+T = TypeVar("T")
 
 
 def port(text: str) -> int:
@@ -27,16 +31,22 @@ def positive_seconds(text: str) -> float:
     return seconds
 
 
+def _from_environment(name: str, parse: Callable[[str], T], default: T) -> T:
+    """An option's value from environment variable ``name`` when the option was not given;
+    a bad value is an error that names the variable."""
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise Invalid(f"{name} {exc}") from None
+
+
 def schedule_seconds(args: argparse.Namespace) -> float | None:
     if args.schedule_seconds is not None:
         return float(args.schedule_seconds)
-    raw = os.environ.get("DIALIN_SCHEDULE_SECONDS", "")
-    if not raw:
-        return None
-    try:
-        return positive_seconds(raw)
-    except argparse.ArgumentTypeError as exc:
-        raise Invalid(f"DIALIN_SCHEDULE_SECONDS {exc}") from None
+    return _from_environment("DIALIN_SCHEDULE_SECONDS", positive_seconds, None)
 
 
 ENVIRONMENTS_ENV = "DIALIN_ENVIRONMENTS"
@@ -57,10 +67,4 @@ def environments(args: argparse.Namespace) -> int:
 
     if args.environments is not None:
         return int(args.environments)
-    raw = os.environ.get(ENVIRONMENTS_ENV, "")
-    if not raw:
-        return DEFAULT_ENVIRONMENTS
-    try:
-        return environment_count(raw)
-    except argparse.ArgumentTypeError as exc:
-        raise Invalid(f"{ENVIRONMENTS_ENV} {exc}") from None
+    return _from_environment(ENVIRONMENTS_ENV, environment_count, DEFAULT_ENVIRONMENTS)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from dialin_tools.commands.serve.handlers import LocalContext, load_handler
 from dialin_tools.lib.template import ScheduleEvent
 
 
@@ -37,17 +36,14 @@ class Schedules:
     def __init__(
         self,
         events: list[ScheduleEvent],
-        every: float | None = None,
-        lock_for: Callable[[str], threading.Lock] | None = None,
+        every: float | None,
+        invoke: Callable[[str, dict[str, Any]], Any],
         log: Callable[[str], None] = print,
-        invoke: Callable[[str, dict[str, Any]], Any] | None = None,
     ) -> None:
         self.events = events
         self.every = every
-        self.lock_for = lock_for or (lambda function: threading.Lock())
+        self.invoke = invoke  # the functions' environments (``environments.Environments.invoke``)
         self.log = log
-        # The functions' environments (`dialin serve`); None: the handler, in this process.
-        self.invoke = invoke
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -60,12 +56,7 @@ class Schedules:
         return self
 
     def run_once(self, event: ScheduleEvent) -> Any:
-        scheduled = scheduled_event(event.function, dt.datetime.now(dt.UTC))
-        if self.invoke is not None:
-            return self.invoke(event.function, scheduled)
-        _module, handler = load_handler(event.code_dir, event.handler)
-        with self.lock_for(event.function):
-            return handler(scheduled, LocalContext(function_name=event.function))
+        return self.invoke(event.function, scheduled_event(event.function, dt.datetime.now(dt.UTC)))
 
     def _run(self, event: ScheduleEvent, seconds: float) -> None:
         while not self._stop.wait(seconds):

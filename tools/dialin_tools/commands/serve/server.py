@@ -334,10 +334,15 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 _ATOMIC = threading.Lock()
 
 
+# The requests that change items: DynamoDB applies each atomically (its condition included).
+_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+
+
 def _one_request_at_a_time() -> None:
-    """DynamoDB applies each request to an item atomically; moto's server does not (its
+    """DynamoDB applies each write to an item atomically; moto's server does not (its
     UpdateItem reads, checks and writes in Python, so two environments' conditional updates
-    of one item could both pass). One request at a time gives that guarantee, and no more."""
+    of one item could both pass). One write at a time gives that guarantee, and no more;
+    reads go on beside them (a crowd's Queries, serialized too, timed the clients out)."""
     from moto.dynamodb.responses import DynamoHandler
 
     original = DynamoHandler.call_action
@@ -345,6 +350,8 @@ def _one_request_at_a_time() -> None:
         return
 
     def call_action(self: Any) -> Any:
+        if self._get_action() not in _WRITES:
+            return original(self)
         with _ATOMIC:
             return original(self)
 
