@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialin.rooms import state as rooms
+from dialin.rooms.events import parse_timestamp
 from dialin.rooms.state import Room, RoomEvent, WaitingCall
 
 ACCOUNT = "AC" + "0" * 32
@@ -59,6 +60,36 @@ def test_the_room_becomes_phone_only_when_the_last_other_participant_leaves():
     assert back.phone_only_since == 0
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (0, 2, 1), (2, 0, 1)])
+def test_a_phone_leg_moved_in_as_the_host_leaves_makes_the_room_phone_only_in_any_order(order):
+    events = [
+        event(rooms.PARTICIPANT_CONNECTED, 2000, "host"),
+        event(rooms.PARTICIPANT_DISCONNECTED, 3000, "host"),
+        event(rooms.PARTICIPANT_CONNECTED, 3100, "p", "CA1"),
+    ]
+    room = running()
+    for n in order:
+        room = rooms.apply(room, events[n]).room
+    assert room.phone == {"p": "CA1"} and room.phone_only_since == 3100
+
+
+def test_phone_legs_alone_from_the_start_wait_for_a_host():
+    room = rooms.apply(running(), event(rooms.PARTICIPANT_CONNECTED, 2000, "p", "CA1")).room
+    room = rooms.apply(room, event(rooms.PARTICIPANT_CONNECTED, 2100, "q", "CA2")).room
+    assert room.phone_only_since == 0
+    room = rooms.apply(room, event(rooms.PARTICIPANT_DISCONNECTED, 2200, "q")).room
+    assert room.phone_only_since == 0
+
+
+def test_a_phone_leg_leaving_keeps_the_phone_only_stretch():
+    room = running(phone={"p": "CA1", "q": "CA2"}, seen={"p": "CA1", "q": "CA2"}, others={"host": RM1})
+    room = Room(**{**room.__dict__, "times": {"p": 1500, "q": 2500, "host": 1200}})
+    room = rooms.apply(room, event(rooms.PARTICIPANT_DISCONNECTED, 3000, "host")).room
+    assert room.phone_only_since == 3000
+    room = rooms.apply(room, event(rooms.PARTICIPANT_DISCONNECTED, 3500, "p")).room
+    assert room.phone_only_since == 3000
+
+
 @pytest.mark.parametrize(
     ("aware", "room", "expected"),
     [
@@ -109,12 +140,6 @@ def test_items_round_trip():
     assert Room.from_item(room.to_item(expires_at=9)) == room
     waiting = call(1, voice="Polly.Joanna", language="en-US", cap=5, not_before=9, started=4)
     assert WaitingCall.from_item(waiting.to_item(expires_at=9)) == waiting
-
-
-def test_twilio_timestamps():
-    assert rooms.parse_timestamp("2026-12-04T15:00:00.250Z") == 1_796_396_400_250
-    assert rooms.parse_timestamp("yesterday") is None
-    assert rooms.parse_timestamp("2026-12-04T15:00:00") is None  # no zone: not Twilio's
 
 
 def test_a_participant_event_before_room_created_starts_the_room_once():
@@ -178,3 +203,9 @@ def test_a_claim_that_went_stale_waits_again():
     assert rooms.to_move(room, [stuck], now=100 + rooms.JOINING_SECONDS) == [stuck]
     seen = running(seen={stuck.identity: stuck.call_sid})
     assert rooms.to_move(seen, [stuck], now=1000) == []  # it did join: not stuck
+
+
+def test_twilio_timestamps():
+    assert parse_timestamp("2026-12-04T15:00:00.250Z") == 1_796_396_400_250
+    assert parse_timestamp("yesterday") is None
+    assert parse_timestamp("2026-12-04T15:00:00") is None  # no zone: not Twilio's

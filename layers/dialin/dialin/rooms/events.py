@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -68,6 +69,17 @@ class RoomEventsSettings:
         return cls(phone_only_seconds=min(max(seconds, 0), 3600), api_base_url=api_base_url_setting(env))
 
 
+def parse_timestamp(text: str) -> int | None:
+    """Twilio's ``Timestamp`` (ISO 8601, UTC) as epoch milliseconds."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return int(moment.timestamp() * 1000)
+
+
 def parse_event(params: FormParams, now_ms: int, call_sid: Callable[[str], str]) -> rooms.RoomEvent | None:
     """The callback as a RoomEvent, or None when it is not one we keep state for."""
     kind = params.get("StatusCallbackEvent")
@@ -77,7 +89,7 @@ def parse_event(params: FormParams, now_ms: int, call_sid: Callable[[str], str])
     participant = kind.startswith("participant-")
     if participant and name_problem(identity, "identity"):
         return None
-    at_ms = rooms.parse_timestamp(params.get("Timestamp")) or now_ms
+    at_ms = parse_timestamp(params.get("Timestamp")) or now_ms
     sid = call_sid(identity) if kind == rooms.PARTICIPANT_CONNECTED else ""
     return rooms.RoomEvent(kind, params.get("RoomSid"), at_ms, identity if participant else "", sid)
 

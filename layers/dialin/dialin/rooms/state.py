@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 from ..calls.steps import Speech
@@ -238,17 +237,6 @@ def was_connected(room: Room | None, identity: str) -> bool:
     return room is not None and identity in room.seen
 
 
-def parse_timestamp(text: str) -> int | None:
-    """Twilio's ``Timestamp`` (ISO 8601, UTC) as epoch milliseconds."""
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return int(moment.timestamp() * 1000)
-
-
 @dataclass(frozen=True)
 class RoomEvent:
     kind: str  # room-created, room-ended, participant-connected, participant-disconnected
@@ -335,10 +323,19 @@ def _apply_participant(room: Room, event: RoomEvent, started: bool) -> Change:
     since = room.phone_only_since
     if others or not phone:
         since = 0
-    elif not since and event.kind == PARTICIPANT_DISCONNECTED and not freed:
-        since = event.at_ms  # the last participant not on the phone left
+    elif not since:
+        since = _phone_only_since(phone, others, seen, times)
     changed = replace(room, phone=phone, others=others, seen=seen, times=times, phone_only_since=since)
     return Change(changed, started=started, place_freed=freed and room.in_progress)
+
+
+def _phone_only_since(
+    phone: dict[str, str], others: dict[str, str], seen: dict[str, str], times: dict[str, int]
+) -> int:
+    """Since when only phone legs remain, whatever order the callbacks came in (a leg moved in
+    as the host leaves may be heard of first or last); 0 if nobody else was ever here lately."""
+    left = [at for identity, at in times.items() if identity not in seen and identity not in others]
+    return max(max(left), min(times.get(identity, 0) for identity in phone)) if left else 0
 
 
 def is_stale_joining(room: Room, call: WaitingCall, now: int) -> bool:
