@@ -530,7 +530,8 @@ def test_moves_at_twilios_pace_retry_429s_and_release_the_rest_to_their_hold_loo
     calls_stand_in.concurrency, calls_stand_in.answer_seconds = 3, 0.2
     emitted()
     callback(rooms, "room-created", clock)
-    metrics = emitted().metrics()
+    moves = emitted()
+    metrics = moves.metrics()
     waiting = sorted(
         i["sk"]["S"].rsplit("#", 1)[-1] for i in call_items(dynamodb) if i["status"]["S"] == "waiting"
     )
@@ -538,11 +539,24 @@ def test_moves_at_twilios_pace_retry_429s_and_release_the_rest_to_their_hold_loo
     assert calls_stand_in.throttled > 0 and metrics["CallMoveRetries"] > 0
     assert "CallMovesFailed" not in metrics  # a 429 is Twilio's pace, not a failure
     assert metrics["CallsMoved"] == moved > 0 and metrics.get("CallMovesDeferred", 0) == len(waiting) > 0
-    assert metrics["JoinDelay"] >= 0
+    assert join_delays(moves, "moved") == [0.0] * moved  # the clock stood still: moved at once
+    clock.now += 20
     for call in waiting:  # the hold loop's next webhook joins the room, now in progress
         assert call in held
         wait = held[call].find("Redirect").text
         assert "Connect" in verbs(parse(post(voice_handler, wait, call_sid=call, To=DIRECT)))
+    # Timed from when each could first have joined: its greeting's end, a few seconds after
+    # the room's start here (they dialed just before it).
+    hold = join_delays(emitted(), "hold")
+    assert len(hold) == len(waiting) and all(10_000 <= delay < 20_000 for delay in hold), hold
+
+
+def join_delays(out: Emitted, joined: str) -> list[float]:
+    """The JoinDelay values published with ``Joined=joined``."""
+    blobs = [r for r in out.records() if "_aws" in r and r.get("Joined") == joined]
+    return [
+        v for b in blobs for v in (b["JoinDelay"] if isinstance(b["JoinDelay"], list) else [b["JoinDelay"]])
+    ]
 
 
 def _small_room(dynamodb: Any, limit: int) -> Callable[[Handler, int], ET.Element]:

@@ -45,7 +45,8 @@ MAX_TWIML_CHARS = 4000
 # Calls moved at once per room; Twilio limits an account's concurrent REST requests (20429),
 # and ``edge.pacing`` backs off when it says so.
 MOVE_WORKERS = 10
-# How a caller joined, the JoinDelay metric's ``Joined`` dimension (see voice.app for ``hold``).
+# How a caller joined, the JoinDelay metric's ``Joined`` dimension (``voice.room_aware`` times the
+# joins of the hold loop: ``hold``).
 JOINED_BY_MOVE = "moved"
 # A chosen call this callback did not claim: another claimed it, or Twilio had said slow down.
 UNTOUCHED = "untouched"

@@ -21,7 +21,7 @@ from ..calls.steps import Urls, WaitState
 from ..core.records import MalformedRecord
 from ..core.validation import is_account_sid
 from ..edge import faults
-from ..edge.observability import count, logger
+from ..edge.observability import count, logger, timings
 from ..rooms import flow as room_flow
 from ..rooms import state as rooms
 from ..rooms.table import RoomTable
@@ -32,6 +32,9 @@ from .directory import Directory
 CALL_TTL_MARGIN_SECONDS = 3600
 # A held caller back from its hold, in a running room with a place: whether it joins by itself.
 CLAIMED, JOIN, HOLD = "claimed", "join", "hold"
+# The JoinDelay metric's ``Joined`` dimension for a caller its own hold loop joins
+# (rooms.events times the moves: ``moved``).
+JOINED_BY_HOLD = "hold"
 
 
 @dataclass
@@ -82,6 +85,9 @@ class RoomSteps:
             if outcome == rooms.CONNECT and room is not None:
                 turn = self._turn_of_held(call, state, room, now)
                 claimed = turn == CLAIMED
+                if turn != HOLD:  # timed from when it could first join: room start, or its greeting's end
+                    could_ms = max(room.status_at, state.since * 1000)
+                    timings("JoinDelay", "Joined", JOINED_BY_HOLD, [max(0.0, now * 1000 - could_ms)])
                 if turn == HOLD:  # others waited longer, or the room-events function is moving it
                     outcome = rooms.FULL
                     response = room_flow.attempt(state, outcome, urls, now, self.limits, self.music)
