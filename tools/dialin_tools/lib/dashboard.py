@@ -213,13 +213,15 @@ WIDGETS: list[Widget] = [
             "LatePins",
         ],
     ),
-    percentiles(
-        "Held callers moved in: join delay after the room started or a place freed, p50 / p99 (ms)",
-        "DialIn",
-        "JoinDelay",
-        *SERVICE,
-        "Joined",
-        "moved",
+    graph(
+        "Held callers' join delay, p50 / p99 (ms): moved in (from the room's start or a freed"
+        " place) and joined at their hold loop",
+        [
+            ["DialIn", "JoinDelay", *SERVICE, "Joined", joined, {"stat": p, "label": f"{joined} {p}"}]
+            for joined in ("moved", "hold")
+            for p in ("p50", "p99")
+        ],
+        stat="p50",
     ),
     counts(
         "Admin API: PINs created and revoked",
