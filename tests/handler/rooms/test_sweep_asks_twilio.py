@@ -8,6 +8,7 @@ callback is one only the fake hears (``lost``).
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
@@ -295,3 +296,24 @@ def test_a_held_listing_expires_when_no_caller_can_still_be_waiting(
     assert clock.now + longest <= expires < clock.now + longest + 30
     clock.now = expires  # every caller held for the room has given up by now
     assert rooms(SCHEDULED) == {"ended": 0} and calls_stand_in.video_reads() == []
+
+
+def test_phone_only_rooms_not_begun_by_the_deadline_wait_for_the_next_run(
+    voice_handler: Handler, rooms: RoomHandler, calls_stand_in: FakeTwilio, clock: Clock, dynamodb: Any
+):
+    """However many rooms are due, a run begins none after its deadline (the function's 10 s
+    must hold); they stay listed, and the next run (from another place in the listing) ends them."""
+    from dialin.admin.specs import make_route
+
+    for n in range(4):
+        route = make_route(f"+1555555017{n}", room=f"Class{n}")
+        dynamodb.put_item(TableName=TABLE, Item=route.to_item())
+        callback(rooms, "room-created", clock, room=route.room)
+        callback(rooms, "participant-connected", clock, "host", room=route.room)
+        phone_caller(voice_handler, rooms, clock, n + 1, route.number)
+        callback(rooms, "participant-disconnected", clock, "host", room=route.room)
+    clock.now += 121
+    assert rooms.app.end_phone_only_rooms(deadline=time.monotonic()) == 0  # its time is up: none begun
+    assert len(listed(dynamodb)) == 4 and hung_up(calls_stand_in) == []
+    assert rooms(SCHEDULED) == {"ended": 4}
+    assert hung_up(calls_stand_in) == [sid(n) for n in range(1, 5)] and listed(dynamodb) == []

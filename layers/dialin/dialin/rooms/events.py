@@ -36,7 +36,7 @@ from . import state as rooms
 from . import writes
 from .pins import pin_revoker
 from .store import RoomStore
-from .sweep import phone_legs_to_end, scheduled
+from .sweep import phone_legs_to_end, rotated, scheduled
 from .table import Conflict
 
 ROUTE = "/video/status"
@@ -281,13 +281,19 @@ class RoomEventsApp:
         count("CallMovesFailed")
         return False
 
-    def end_phone_only_rooms(self) -> int:
+    def end_phone_only_rooms(self, deadline: float = float("inf")) -> int:
         """The scheduled check: end the calls of rooms where only phone legs have remained too
         long. A room stays listed until every one of its calls was ended (or is gone); a room
-        that cannot be handled now (no credentials, a fault) is reported and tried next run."""
+        that cannot be handled now (no credentials, a fault) is reported and tried next run, as
+        are the rooms not begun by ``deadline`` (``time.monotonic()``; each run starts at a
+        random place in the listing, so every room gets its turn)."""
         now = int(self.clock())
         ended = 0
-        for sk, _due, since in self.table.phone_only_due(now):
+        due = rotated(self.table.phone_only_due(now))
+        for n, (sk, _due, since) in enumerate(due):
+            if time.monotonic() >= deadline:
+                logger.info("phone-only sweep: the rest next run", extra={"left": len(due) - n})
+                break
             account, name = rooms.split_phone_only(sk)
             try:
                 ended += self._end_phone_only(account, name, since, now)

@@ -8,7 +8,8 @@ acts on what Twilio says, not on what the callbacks let it guess.
   connect callback was lost): that participant is recorded in the room's state (one
   conditional write, ordered by its start time as a callback would be) and the room unlisted.
   A check that fails (network, 429, 5xx, credentials) leaves the room listed for the next run
-  (``RoomChecksFailed``).
+  (``RoomChecksFailed``), as does every room not begun by PHONE_ONLY_SWEEP_SECONDS (rooms are
+  taken from a random place in the listing).
 - **Against a lost room-created** (``join_held_rooms``): the voice function lists each room it
   holds callers for before it started (``CALLS#HELD#``, until MaxWaitSeconds after the last
   one). A listed room whose state says it is running is unlisted (the callbacks have it);
@@ -29,7 +30,7 @@ from __future__ import annotations
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..calls.steps import Urls
 from ..edge import faults, video
@@ -49,10 +50,14 @@ from .table import Conflict, Held
 if TYPE_CHECKING:
     from .events import RoomEventsApp
 
+T = TypeVar("T")
+
 SERVICE_FAULTS = (*faults.SERVICE_FAULTS, Conflict)
 # Held rooms asked about at once (Twilio's Video REST allows about 80 reads a second).
 CHECK_WORKERS = 10
-# No chunk of held rooms is begun after this many seconds of the run.
+# No phone-only room is begun after this many seconds of the run, nor a chunk of held rooms
+# after SWEEP_SECONDS (a request's 6 s timeout still ends inside the function's 10 s).
+PHONE_ONLY_SWEEP_SECONDS = 2.0
 SWEEP_SECONDS = 3.0
 
 
@@ -61,14 +66,21 @@ def scheduled(app: RoomEventsApp) -> dict[str, Any]:
     be read ends the run, reported (the next run retries)."""
     started = time.monotonic()
     try:
-        result: dict[str, Any] = {"ended": app.end_phone_only_rooms()}
+        result: dict[str, Any] = {"ended": app.end_phone_only_rooms(started + PHONE_ONLY_SWEEP_SECONDS)}
     except SERVICE_FAULTS as exc:
         return {"ended": 0, "fault": faults.report("phone-only sweep", exc)}
-    try:
-        joined = join_held_rooms(app, started + SWEEP_SECONDS)
+    try:  # the held rooms get their own second at least, however long the phone-only ones took
+        joined = join_held_rooms(app, max(started + SWEEP_SECONDS, time.monotonic() + 1.0))
     except SERVICE_FAULTS as exc:
         return {**result, "fault": faults.report("held-room sweep", exc)}
     return {**result, "joined": joined} if joined else result
+
+
+def rotated(listed: list[T]) -> list[T]:
+    """The listing from a random place: a run that stops at its deadline leaves different rooms
+    for the next run, so every room gets its turn, however many there are."""
+    start = secrets.randbelow(len(listed)) if listed else 0
+    return listed[start:] + listed[:start]
 
 
 def phone_legs_to_end(
@@ -116,9 +128,7 @@ def _correct(app: RoomEventsApp, room: Room, others: tuple[video.Participant, ..
 def join_held_rooms(app: RoomEventsApp, deadline: float) -> int:
     """Ask Twilio about the rooms with held callers and no running state; move the callers of
     those running. The calls moved."""
-    listed = app.table.held_rooms(int(app.clock()))
-    start = secrets.randbelow(len(listed)) if listed else 0
-    listed = listed[start:] + listed[:start]  # every room gets its turn, however many there are
+    listed = rotated(app.table.held_rooms(int(app.clock())))
     joined = 0
     for first in range(0, len(listed), CHECK_WORKERS):
         if time.monotonic() >= deadline:
