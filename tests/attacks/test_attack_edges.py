@@ -181,6 +181,8 @@ def test_a_failed_import_leaves_no_live_pin_unprinted(empty_table: Any, clock: C
     [
         ["serve", "--table", "dialin-prod"],
         ["serve", "--host", "0.0.0.0"],  # noqa: S104 - the attack under test
+        ["serve", "--dynamodb-host", "0.0.0.0"],  # noqa: S104 - the attack under test
+        ["serve", "--dynamodb-host", "172.17.0.1"],  # the Docker bridge is beyond loopback too
         ["serve", "--public-url", "https://tunnel.example"],
     ],
 )

@@ -21,7 +21,7 @@ from dialin_tools import cli
 STARTUP_SECONDS = 90  # a bound, not an expectation: the machine may be busy
 DIALIN = Path(sys.executable).with_name("dialin")
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+")
+LOCAL_URL = re.compile(r"http://127(?:\.\d{1,3}){3}:\d+")  # any loopback address
 
 
 def pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:

@@ -92,6 +92,13 @@ def register(subparsers: Any) -> None:
         help=f"embedded DynamoDB port (default {LOCAL_DYNAMODB_PORT}; 0: any)",
     )
     parser.add_argument(
+        "--dynamodb-host",
+        default="",
+        metavar="HOST",
+        help="address the embedded DynamoDB listens on (default: --host's), e.g. the Docker bridge "
+        "172.17.0.1 for `sam local` on Linux (docs/local.md)",
+    )
+    parser.add_argument(
         "--table",
         default="",
         metavar="NAME",
@@ -140,6 +147,8 @@ def _stop_on_sigterm() -> None:
 
 def run(args: argparse.Namespace) -> int:
     refuse_public_dev_secrets(args, os.environ)  # before anything listens
+    if args.table and args.dynamodb_host:
+        raise Invalid("--dynamodb-host places the embedded DynamoDB: it does not go with --table")
     public_url = _public_url(args.public_url)
     template = tpl.load()
     routes = tpl.api_routes(template)
@@ -165,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
                 os.environ.update(EMBEDDED_AWS_ENV)
             plan = _seed_real(args, table, pepper)
         else:
-            db = _start_embedded(args.host, args.dynamodb_port)
+            db = _start_embedded(args.dynamodb_host or args.host, args.dynamodb_port)
             table, endpoint, pepper = LOCAL_TABLE, db.url, DEV_PIN_PEPPER
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(EMBEDDED_AWS_ENV)

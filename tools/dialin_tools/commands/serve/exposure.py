@@ -13,12 +13,17 @@ from dialin_tools.errors import Invalid
 
 def refuse_public_dev_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     """The documented dev token (and pepper) are public: anyone can sign requests with them.
-    They serve only a loopback server on the embedded table, with no tunnel in front."""
+    They serve only a loopback server on the embedded table, with no tunnel in front. An
+    embedded DynamoDB beyond loopback (``--dynamodb-host``, for `sam local`'s containers) is
+    reachable by others too (it takes anyone's reads and writes): as for ``--host``, it runs
+    only once the user has set a token of their own."""
+    db_host = getattr(args, "dynamodb_host", "")
     exposed = [
         reason
         for reason, applies in (
             ("--table (a real table)", bool(args.table) and not shared_local_table(env)),
             (f"--host {args.host} (not loopback)", not is_loopback(args.host)),
+            (f"--dynamodb-host {db_host} (not loopback)", bool(db_host) and not is_loopback(db_host)),
             ("--public-url (a tunnel)", bool(args.public_url)),
         )
         if applies
