@@ -80,7 +80,7 @@ class Table:
         return sum(
             1
             for name, params in self.seen
-            if name == "UpdateItem" and "last_forgiven" in params["UpdateExpression"]
+            if name == "UpdateItem" and "forgiven :k" in params["UpdateExpression"]
         )
 
 

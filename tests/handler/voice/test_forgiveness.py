@@ -73,12 +73,13 @@ def test_random_guesses_before_the_pin_stay_counted(voice_handler: Handler, dyna
     ops.clear()
     assert enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN).find("Connect/Room") is not None
     assert counters(dynamodb)[:3] == [1, 1, 1]  # only the typo was taken back
-    assert ops[:4] == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    assert ops[:5] == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem", "UpdateItem"]
 
 
 def test_what_forgiveness_costs(voice_handler: Handler, ops: list[str]):
-    """No failure before the PIN: one read, no write (as before). A typo before it: one
-    conditional UpdateItem per counter it spent, three unattested, one attested."""
+    """No failure before the PIN: one read, no write (as before). A typo before it: the
+    call's refund claimed (one conditional write), then one conditional UpdateItem per counter
+    it spent, three unattested, one attested."""
     root = call_in(voice_handler, CALLER, PIN_NUMBER)
     ops.clear()
     enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN)
@@ -90,7 +91,7 @@ def test_what_forgiveness_costs(voice_handler: Handler, ops: list[str]):
     root = tries(voice_handler, TYPO, attested=True)
     ops.clear()
     enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN, attested=True)
-    assert ops == ["GetItem", "UpdateItem"]
+    assert ops == ["GetItem", "UpdateItem", "UpdateItem"]
 
 
 def test_a_retried_request_refunds_once(voice_handler: Handler, dynamodb: Any):
@@ -98,6 +99,35 @@ def test_a_retried_request_refunds_once(voice_handler: Handler, dynamodb: Any):
     for _ in range(2):  # Twilio's retry: the same signed request again
         enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN)
     assert counters(dynamodb) == [1, 1, 1]
+
+
+def test_a_retry_refunds_once_though_another_call_refunded_in_between(voice_handler: Handler, dynamodb: Any):
+    """The budgets are shared: call B's refund between call A's request and its retry must not
+    let A's retry refund the number's and the stack's budget again."""
+    first, second = "CA" + "a" * 32, "CA" + "b" * 32
+    a = enter(
+        voice_handler,
+        call_in(voice_handler, CALLER, PIN_NUMBER, sid=first),
+        CALLER,
+        PIN_NUMBER,
+        GUESS,
+        sid=first,
+    )
+    a = enter(voice_handler, a, CALLER, PIN_NUMBER, TYPO, sid=first)
+    other = "+14155550177"
+    b = enter(
+        voice_handler,
+        call_in(voice_handler, other, PIN_NUMBER, sid=second),
+        other,
+        PIN_NUMBER,
+        TYPO,
+        sid=second,
+    )
+    assert counters(dynamodb) == [2, 3, 3]
+    enter(voice_handler, a, CALLER, PIN_NUMBER, ALICE_PIN, sid=first)  # A: its typo refunded
+    enter(voice_handler, b, other, PIN_NUMBER, ALICE_PIN, sid=second)  # B: its typo refunded
+    enter(voice_handler, a, CALLER, PIN_NUMBER, ALICE_PIN, sid=first)  # Twilio retries A's request
+    assert counters(dynamodb) == [1, 1, 1]  # the guess stays counted, once everywhere
 
 
 def test_a_failure_of_a_window_that_has_ended_is_not_taken_from_the_next(

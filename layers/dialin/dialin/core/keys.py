@@ -40,6 +40,7 @@ CALLER_SK = "CALLER"
 CALLER_NUMBER_SK = "CALLER_NUMBER"
 NUMBER_SK = "NUMBER"
 STACK_SK = "STACK"
+REFUND_SK = "REFUND"
 RATE_SK = "RATE"
 ACCOUNT_SK = "ACCOUNT"
 STATE_SK = "STATE"
@@ -83,6 +84,8 @@ PARTITIONS = (
         (VOICE, ADMIN),
         (VOICE, ADMIN),
     ),
+    # The admin's grant on a caller's counters (FAIL# and 64 characters) covers it too.
+    Partition(f"{FAIL}<HMAC(CallSid)>", REFUND_SK, "a call's typo refund (once)", (VOICE, ADMIN)),
     Partition(f"{FAIL_NUMBER}<HMAC(To)>", NUMBER_SK, "failure budget of a number", (VOICE,), (VOICE,)),
     Partition(FAIL_STACK, STACK_SK, "failure budget of the stack", (VOICE,), (VOICE,)),
     Partition(RATE_DIALOUT, RATE_SK, "dial-out calls this hour", (DIAL_OUT,)),
@@ -130,6 +133,11 @@ def caller_counter_key(digest: str) -> Key:
 def caller_number_counter_key(digest: str) -> Key:
     """Any other caller's counter on one number: ``digest`` is HMAC(pepper, From + " " + To)."""
     return key(f"{FAIL}{digest}", CALLER_NUMBER_SK)
+
+
+def refund_key(digest: str) -> Key:
+    """A call's refund of its typos, written once: ``digest`` is HMAC(pepper, "refund " + CallSid)."""
+    return key(f"{FAIL}{digest}", REFUND_SK)
 
 
 def number_budget_key(digest: str) -> Key:

@@ -14,6 +14,7 @@ never stored, only their HMAC; keys built by ``core.keys``)::
   pk = FAIL#<HMAC(pepper, From + " " + To)>, sk = CALLER_NUMBER unattested caller on one number
   pk = FAIL#NUMBER#<HMAC(pepper, To)>,      sk = NUMBER         unattested failures on one number
   pk = FAIL#STACK,                          sk = STACK          unattested failures on the stack
+  pk = FAIL#<HMAC(pepper, "refund " + CallSid)>, sk = REFUND    a call's typo refund, once
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.config import Settings
-from ..core.keys import caller_number_counter_key, number_budget_key, stack_budget_key
+from ..core.keys import caller_number_counter_key, number_budget_key, refund_key, stack_budget_key
 from ..core.records import MalformedRecord
 from .budgets import Budget, Budgets, Gate, Guard, caller_of
 from .forgiveness import PER_WINDOW_FACTOR, forgivable
 from .lockout import AlreadyCounted, Counter, FailureCounters, LockoutPolicy, caller_hash, counter_key
+
+# A call's refund claim outlives any retry of its request (Twilio retries within seconds).
+REFUND_CLAIM_SECONDS = 3600
 
 
 def caller_key(pepper: str, from_number: str, to_number: str, attested: bool) -> dict[str, Any]:
@@ -123,13 +127,16 @@ class Defences:
         typos = forgivable(pepper, call_sid, pin, failed)
         if not typos:
             return 0, 0
+        claim = refund_key(caller_hash(pepper, f"refund {call_sid}"))
+        if not self.counters.claim_refund(claim, since + REFUND_CLAIM_SECONDS):
+            return typos, 0  # a retry of this call's request: refunded before
         limits = [self.lockout.max_failures]
         if not caller.attested:
             limits += [self.budgets.number.hard, self.budgets.stack.hard]
         refunded = 0
         for key, limit in zip(caller.keys(pepper), limits, strict=True):
             most = PER_WINDOW_FACTOR * limit
-            refunded += self.counters.refund(key, typos, since, most, call_sid)
+            refunded += self.counters.refund(key, typos, since, most)
         return typos, refunded
 
 

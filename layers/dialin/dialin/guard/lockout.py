@@ -9,7 +9,10 @@ Item (the number itself is never stored)::
   last_request  S  the idempotency token of the last failure counted (a retry counts once)
   expires_at    N  TTL: once both the window and any lock are over
   forgiven      N  failures refunded in this window (typos, ``dialin.guard.forgiveness``)
-  last_forgiven S  the CallSid of the last refund (a retried request refunds once)
+
+A call refunds once, however often its request is retried and whatever other calls refund
+meanwhile: ``claim_refund`` writes its own item first (``pk = FAIL#<HMAC(pepper, "refund "
++ CallSid)>``, ``sk = REFUND``, only ``expires_at``).
 
 A caller is locked out while ``failures >= max_failures`` and ``now < last_failure +
 lock_seconds``. A failure inside the window (or during a lock) adds one; the first failure
@@ -17,7 +20,8 @@ after the window has passed (and no lock holds) starts a new window at one.
 
 Cost: one conditional UpdateItem per failed PIN; the first failure of a fresh window after
 an old one costs a second (the restart). A success writes nothing, unless it forgives typos
-made earlier in the call: then one conditional UpdateItem per counter (``refund``). The lock
+made earlier in the call: then its refund claim and one conditional UpdateItem per counter
+(``refund``). The lock
 is read with the route in the first step's one BatchGetItem (``Directory.route_and_counters``).
 
 Which counters a failure spends (an attested caller's stack-wide, anyone else's per dialed
@@ -191,29 +195,43 @@ class FailureCounters:
                 raise
             raise AlreadyCounted(Counter.from_item(item)) from None
 
-    def refund(self, key: dict[str, Any], failures: int, since: int, most: int, call_sid: str) -> bool:
+    def claim_refund(self, key: dict[str, Any], expires: int) -> bool:
+        """The call's refund item written, if it was not already: False means this call (a
+        retry of its request) refunded before."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                UpdateExpression="SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(pk)",
+                ExpressionAttributeValues={":exp": {"N": str(expires)}},
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+            return False
+        return True
+
+    def refund(self, key: dict[str, Any], failures: int, since: int, most: int) -> bool:
         """Take back ``failures`` counted at or after ``since`` (epoch seconds) by one call, if
-        they are still in the counter's window (it began by then), the window has forgiven at
-        most ``most`` in all, and this call has not been refunded already. True when refunded.
-        A missing item (expired) is never created."""
+        they are still in the counter's window (it began by then) and the window has forgiven
+        at most ``most`` in all. True when refunded. A missing item (expired) is never created."""
         if failures < 1 or most < failures:
             return False
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key=key,
-                UpdateExpression="SET last_forgiven = :sid ADD failures :minus, forgiven :k",
+                UpdateExpression="ADD failures :minus, forgiven :k",
                 ConditionExpression=(
                     "failures >= :k AND window_start <= :since"
                     " AND (attribute_not_exists(forgiven) OR forgiven <= :room)"
-                    " AND (attribute_not_exists(last_forgiven) OR last_forgiven <> :sid)"
                 ),
                 ExpressionAttributeValues={
                     ":k": {"N": str(failures)},
                     ":minus": {"N": str(-failures)},
                     ":since": {"N": str(since)},
                     ":room": {"N": str(most - failures)},
-                    ":sid": {"S": call_sid or "-"},
                 },
             )
         except ClientError as exc:
