@@ -120,7 +120,7 @@ def _correct(app: RoomEventsApp, room: Room, others: tuple[video.Participant, ..
             latest, corrected = change.room, corrected + 1
     if corrected:
         app.table.clear_phone_only(latest)
-    count("PhoneOnlyCorrected")
+        count("PhoneOnlyCorrected")
     extra = {"room": room.name, "others": len(others), "corrected": corrected}
     logger.warning("phone-only room not ended: Twilio says someone else is connected", extra=extra)
 
