@@ -153,6 +153,7 @@ def test_the_36th_phone_caller_is_held_not_looped_and_joins_when_one_leaves(
     again = parse(post(voice_handler, full.find("Redirect").text, call_sid=sid(36), To=DIRECT))
     assert verbs(again) == ["Say", "Pause", "Redirect"]  # still full: held, reminded once a minute
     assert said(again) == messages.STILL_FULL
+    assert "FullRoomRefusals" not in emitted().metrics()  # one refusal per caller, not per hold
     assert calls_stand_in.updates() == []
     callback(rooms, "participant-disconnected", clock, identities[4])
     [(moved_sid, twiml)] = calls_stand_in.updates()

@@ -174,7 +174,7 @@ class RoomSteps:
         self, call: Call, state: WaitState, decision: str, now: float, new: bool
     ) -> rooms.WaitingCall | None:
         """Write the leg's call item: joining on CONNECT; waiting when it starts to wait (returned)."""
-        if decision == rooms.FULL:
+        if decision == rooms.FULL and new:  # once per caller, not at each hold document
             count("FullRoomRefusals")
         if not is_account_sid(call.account) or not rooms.is_call_sid(call.sid):
             return None
