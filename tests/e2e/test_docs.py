@@ -26,6 +26,8 @@ An unmarked block whose command fails, fails this test, on whichever page it is.
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
 import shlex
@@ -35,8 +37,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from support.served import DIALIN as DIALIN_BIN
 from support.served import ROOT, dialin_serve
 
 SHELL_FENCES = ("sh", "bash", "shell", "console")
@@ -238,3 +242,131 @@ def test_every_runnable_command_works_as_pasted(page: str):
             for command, terminal in waiting:
                 code, output = terminal.finish()
                 assert code == expected_exit(command), f"{page} line {block.line}: {command}\n{output}"
+
+
+# ---- The README's admin example, as printed, in a reader's environment --------------------
+
+ADMIN_EXAMPLE = "<!-- admin-example:"
+CREATED = re.compile(r"^Dial (\+\d+) and enter (\d+) or tap tel:\+\d+,,(\d+)#$", re.M)
+
+
+def python_example(page: str, marker: str) -> str:
+    """The ``python`` block just after the HTML comment starting ``marker``, as printed."""
+    for fence, lines, before in fences((ROOT / page).read_text(encoding="utf-8")):
+        if fence.language == "python" and before.startswith(marker):
+            return "\n".join(lines) + "\n"
+    raise AssertionError(f"{page}: no python block after {marker}")
+
+
+def reader_environment(home: Path, **names: str) -> dict[str, str]:
+    """Only what a reader's shell has: a PATH, a HOME of their own (no ~/.aws there unless a
+    test writes it, as `aws configure` would) and what the README tells them to set. Nothing
+    of the suite's own AWS variables or config files."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    return {"PATH": path, "HOME": str(home), **names}
+
+
+def run_example(script: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - the README's own example
+        [sys.executable, str(script)],
+        cwd=script.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_readme_admin_example_runs_as_printed_against_dialin_serve(tmp_path: Path):
+    """With DIALIN_API alone, as the README says: a PIN that joins its room; run again, the
+    idempotent retry is a 409 that gives no new PIN."""
+    script = tmp_path / "create_pin.py"
+    script.write_text(python_example("README.md", ADMIN_EXAMPLE), encoding="utf-8")
+    with dialin_serve() as served:
+        env = reader_environment(tmp_path / "home", DIALIN_API=served.url)
+        done = run_example(script, env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        created = CREATED.search(done.stdout)
+        assert created and created.group(2) == created.group(3), done.stdout
+        number, pin = created.group(1), created.group(2)
+        call = [str(DIALIN_BIN), "call", "--url", served.url, "--to", number, "--digits", pin]
+        suite = environment(served.url, served.dynamodb)  # the page tests' own, for `dialin call`
+        joined = subprocess.run(call, env=suite, capture_output=True, text=True, check=False)  # noqa: S603
+        assert joined.returncode == 0, joined.stdout + joined.stderr
+        assert re.search(r"^Joined room Visit-42 as dr-jones-[a-z2-7]{5}\.$", joined.stdout, re.M), (
+            joined.stdout
+        )
+        again = run_example(script, env)
+        assert again.returncode != 0 and "409" in again.stderr and pin not in again.stderr
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """An HTTP proxy that answers every request itself, as a stack's create would, and keeps
+    what it was sent (the test's stand-in for API Gateway)."""
+
+    seen: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
+    ANSWER: ClassVar[dict[str, object]] = {
+        "pin": "1357924680",
+        "numbers": ["+15555550101"],
+        "dial": ["tel:+15555550101,,1357924680#"],
+    }
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append((self.path, dict(self.headers.items()), body))
+        answer = json.dumps(self.ANSWER).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_readme_admin_example_signs_for_a_deployed_stack(tmp_path: Path):
+    """Against an execute-api URL it signs with the reader's credentials (as `aws configure`
+    writes them, no region configured) for the region in the URL. The request goes to a
+    recording proxy (http_proxy, so the URL is plain http), which checks the signature."""
+    key, secret = "AKIDREADEREXAMPLE", "reader-secret-key-example"
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(
+        f"[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n", encoding="utf-8"
+    )
+    script = tmp_path / "create_pin.py"
+    script.write_text(python_example("README.md", ADMIN_EXAMPLE), encoding="utf-8")
+    api = "http://abc123.execute-api.eu-west-2.amazonaws.com/Prod"
+    Recorder.seen.clear()
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
+        done = run_example(script, reader_environment(home, DIALIN_API=api, http_proxy=proxy_url))
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Dial +15555550101 and enter 1357924680 or tap tel:+15555550101,,1357924680#" in done.stdout
+    [(url, headers, body)] = Recorder.seen
+    assert url == f"{api}/admin/pins"
+    authorization = headers["Authorization"]
+    assert f"Credential={key}/" in authorization and "/eu-west-2/execute-api/aws4_request" in authorization
+    assert authorization.endswith(f"Signature={expected_signature(url, headers, body, key, secret)}")
+
+
+def expected_signature(url: str, headers: dict[str, str], body: bytes, key: str, secret: str) -> str:
+    """SigV4 over the headers the request says it signed, at the time it says it was signed."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    signed = headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    kept = {name: value for name, value in headers.items() if name.lower() in signed}
+    request = AWSRequest("POST", url, data=body, headers=kept)
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    auth = SigV4Auth(Credentials(key, secret), "execute-api", "eu-west-2")
+    return auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)

@@ -4,11 +4,9 @@ demo seed) and `dialin call` plays complete calls against it over HTTP."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -292,33 +290,6 @@ def test_an_unknown_language_is_english_and_route_add_says_so(served: Served, ca
     assert "Note: no prompts in ja-JP: callers hear English prompts" in capsys.readouterr().out
     code, out = dial(served, capsys, "--to", number)
     assert code == 0 and f"hears (ja-JP): {messages.CONNECTING}" in out, out
-
-
-def readme_admin_example() -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    after = readme[readme.index("<!-- admin-example:") :]
-    return after[after.index("```python\n") + len("```python\n") : after.index("\n```\n")]
-
-
-def test_the_readme_admin_example_creates_a_pin_that_joins_its_room(served: Served, capsys, tmp_path):
-    script = tmp_path / "create_pin.py"
-    script.write_text(readme_admin_example(), encoding="utf-8")
-    env = {**os.environ, "DIALIN_API": served.url}
-    done = subprocess.run(  # noqa: S603 - the README's own example
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False, env=env
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    match = re.search(r"^Dial (\+\d+) and enter (\d+) or tap tel:\+\d+,,(\d+)#$", done.stdout, re.M)
-    assert match and match.group(2) == match.group(3), done.stdout
-    number, pin = match.group(1), match.group(2)
-    code, out = dial(served, capsys, "--to", number, "--digits", pin)
-    assert code == 0, out
-    assert re.search(r"^Joined room Visit-42 as dr-jones-[a-z2-7]{5}\.$", out, re.M), out
-    # The same script again is an idempotent retry: a 409 naming the first PIN, no new PIN.
-    again = subprocess.run(  # noqa: S603 - the README's own example
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False, env=env
-    )
-    assert again.returncode != 0 and "409" in again.stderr and pin not in again.stderr
 
 
 def admin_request(served: Served, method: str, path: str, body: object = None) -> tuple[int, dict]:
