@@ -32,6 +32,8 @@ admin = AdminApp(
     ),
     # The stack's Lockout* parameters, as the voice function reads them: who is locked out.
     lockout=policies(settings)[0],
+    # The stack's further Twilio accounts: with any, PINs and room operations name theirs.
+    accounts=settings.twilio_accounts,
 )
 
 

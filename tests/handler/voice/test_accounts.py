@@ -5,14 +5,19 @@ one account. Secrets on moto, as deployed; the local rule from the environment."
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 import pytest
+from support.admin_events import admin_event
+from support.callers import ALICE_PIN, PIN_NUMBER, gather_action
 from support.twiml import parse
 from support.voice import BASE, TABLE, Clock, local_settings
 
-from dialin.admin.specs import make_route
+from dialin.admin.api import AdminApp
+from dialin.admin.specs import make_pin_spec, make_route
 from dialin.admin.table import Admin
 from dialin.core.config import Settings
 from dialin.core.errors import CredentialsUnavailable
@@ -184,3 +189,98 @@ def test_room_callbacks_are_checked_with_the_rooms_account_token(deployed: dict[
 
     assert post("customer-token") == 200
     assert post("main-token") == 403
+
+
+# Tenants apart: a PIN names its account; one without is the main account's.
+
+BOARD_PIN = "73924618"
+
+
+def pin_call(app: VoiceApp, account: str, token: str, digits: str) -> ET.Element:
+    """A call to the seeded PIN number of ``account`` entering ``digits``: the answer."""
+    form = {"CallSid": "CA" + "4" * 32, "From": "+14155550123", "To": PIN_NUMBER, "AccountSid": account}
+    asked = parse(
+        app.handle(
+            signed_twilio_event(
+                base_url=BASE, route="/voice/incoming", params=form, stage="Prod", token=token
+            )
+        )
+    )
+    action = urlsplit(gather_action(asked))
+    event = signed_twilio_event(
+        base_url=BASE,
+        route=action.path.removeprefix("/Prod"),
+        params={**form, "Digits": digits},
+        query=parse_qsl(action.query, keep_blank_values=True),
+        stage="Prod",
+        token=token,
+    )
+    return parse(app.handle(event))
+
+
+def joined_room(root: ET.Element) -> str | None:
+    room = root.find("Connect/Room")
+    return None if room is None else room.text
+
+
+def test_a_pin_of_one_account_is_unknown_on_anothers_calls(deployed: dict[str, str], dynamodb: Any):
+    admin = Admin(dynamodb, TABLE, DEV_PIN_PEPPER)
+    admin.create_pin(make_pin_spec("Board"), BOARD_PIN, account=CUSTOMER)
+    app = app_for(deployed, dynamodb)
+    assert joined_room(pin_call(app, CUSTOMER, "customer-token", BOARD_PIN)) == "Board"
+    assert joined_room(pin_call(app, MAIN, "main-token", BOARD_PIN)) is None  # a wrong PIN there
+    # A PIN without an account is the main account's: unknown on the further account's calls.
+    assert joined_room(pin_call(app, MAIN, "main-token", ALICE_PIN)) is not None
+    assert joined_room(pin_call(app, CUSTOMER, "customer-token", ALICE_PIN)) is None
+
+
+def test_one_tenants_room_ended_never_revokes_anothers_pins(deployed: dict[str, str], dynamodb: Any):
+    from dialin.rooms.events import RoomEventsApp
+
+    admin = Admin(dynamodb, TABLE, DEV_PIN_PEPPER)
+    mains, _ = admin.create_pin(make_pin_spec("Board"), "51739264", ends_with_room=True)  # no account: main's
+    admin.create_pin(make_pin_spec("Board"), BOARD_PIN, ends_with_room=True, account=CUSTOMER)
+    settings = Settings.from_env(deployed)
+    clock = Clock()
+    clock.now += 60
+    app = RoomEventsApp.on_table(settings, dynamodb, Credentials(settings), clock=clock)
+
+    def ended(account: str, token: str) -> None:
+        params = {"AccountSid": account, "RoomName": "Board", "RoomSid": "RM" + account[-1] * 32}
+        params |= {"StatusCallbackEvent": "room-ended", "RoomStatus": "completed"}
+        event = signed_twilio_event(
+            base_url=BASE, route="/video/status", params=params, stage="Prod", token=token
+        )
+        assert app.handle(event)["statusCode"] == 200
+
+    def live() -> set[str]:
+        return {e.pin_id for e in admin.room_pins("Board")[0]}
+
+    ended(CUSTOMER, "customer-token")
+    assert live() == {mains.grant.pin_hash}  # only the customer's own PIN ended with its room
+    ended(MAIN, "main-token")
+    assert live() == set()
+
+
+def test_with_several_accounts_pins_and_room_operations_name_theirs(deployed: dict[str, str], dynamodb: Any):
+    admin = Admin(dynamodb, TABLE, DEV_PIN_PEPPER)
+    api = AdminApp(admin, accounts=Settings.from_env(deployed).twilio_accounts)
+
+    def call(
+        method: str, path: str, body: Any = None, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        answer = api.handle(admin_event(method, path, body, query=query))
+        return answer["statusCode"], json.loads(answer["body"])
+
+    status, body = call("POST", "/admin/pins", {"room": "Board"})
+    assert status == 400 and body["field"] == "account"  # nothing written
+    assert admin.room_pins("Board")[0] == []
+    assert call("POST", "/admin/pins", {"room": "Board", "account": CUSTOMER})[0] == 201
+    assert call("POST", "/admin/pins", {"room": "Board", "account": MAIN})[0] == 201
+    status, body = call("DELETE", "/admin/pins", query={"room": "Board"})
+    assert status == 400 and body["field"] == "account" and len(admin.room_pins("Board")[0]) == 2
+    status, body = call("GET", "/admin/pins", query={"room": "Board", "account": CUSTOMER})
+    assert status == 200 and [p["account"] for p in body["pins"]] == [CUSTOMER]
+    status, body = call("DELETE", "/admin/pins", query={"room": "Board", "account": CUSTOMER})
+    assert status == 200 and len(body["revoked"]) == 1
+    assert [e.account for e in admin.room_pins("Board")[0]] == [MAIN]  # the other tenant's stays

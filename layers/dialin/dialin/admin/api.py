@@ -8,7 +8,7 @@ Powertools' APIGatewayRestResolver, whose import costs about 140 ms of cold star
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -43,6 +43,9 @@ Answer = tuple[int, dict[str, Any]]
 class AdminApp:
     admin: Admin
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)  # the stack's Lockout* parameters
+    # The stack's further Twilio accounts (TwilioAccounts): with any, PINs and room operations
+    # name their account, so tenants never meet.
+    accounts: tuple[str, ...] = ()
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         method = str(event.get("httpMethod") or "")
@@ -87,11 +90,9 @@ class AdminApp:
             on_duplicate=body.text("on_duplicate", "unique"),
             now=self.admin.clock(),
         )
-        account = body.text("account")
-        if account:
-            on("account", check_account, account)
+        account = self._account(body.text("account"))
         new, entry = self.admin.create_pin(
-            spec,
+            replace(spec, account=account),
             length=body.integer("length"),
             ends_with_room=body.flag("ends_with_room"),
             account=account,
@@ -105,11 +106,11 @@ class AdminApp:
         return 201, answer
 
     def list_pins(self, event: Mapping[str, Any]) -> Answer:
-        entries, unreadable = self.admin.room_pins(_room_query(event))
+        entries, unreadable = self.admin.room_pins(*self._room_query(event), self.accounts)
         return 200, {"pins": [pin_listed(e) for e in entries], "unreadable": unreadable}
 
     def revoke_room(self, event: Mapping[str, Any]) -> Answer:
-        revoked = self.admin.revoke_room(_room_query(event))
+        revoked = self.admin.revoke_room(*self._room_query(event), self.accounts)
         count("AdminPinsRevoked", len(revoked))
         return 200, {"revoked": [e.pin_id for e in revoked]}
 
@@ -117,6 +118,23 @@ class AdminApp:
         grant = self.admin.revoke_pin_id(_path_parameter(event, "pin_id"))
         count("AdminPinsRevoked")
         return 200, {"revoked": [grant.pin_hash]}
+
+    def _account(self, account: str) -> str:
+        """The account a PIN or room operation names: checked; required on a stack of several."""
+        if account:
+            return on("account", check_account, account)
+        if self.accounts:
+            raise Invalid(
+                "give the account (AccountSid): this stack serves several Twilio accounts", "account"
+            )
+        return ""
+
+    def _room_query(self, event: Mapping[str, Any]) -> tuple[str, str]:
+        """``?room=NAME`` and, on a stack of several accounts, ``&account=AC...``."""
+        values = query(event, ("room", "account"))
+        if not values["room"]:
+            raise Invalid("give the room: ?room=NAME", "room")
+        return values["room"], self._account(values["account"])
 
     def _numbers(self, scope: str, account: str) -> list[str]:
         """The PIN numbers a new PIN works on: its scope, or every PIN number (of its account)."""
@@ -190,13 +208,6 @@ def _route(body: Body) -> Route:
         pin_input=body.text("pin_input", "dtmf"),
         prompts=body.texts("prompts"),
     )
-
-
-def _room_query(event: Mapping[str, Any]) -> str:
-    room = (event.get("queryStringParameters") or {}).get("room")
-    if not room:
-        raise Invalid("give the room: ?room=NAME", "room")
-    return str(room)
 
 
 def _caller_query(event: Mapping[str, Any]) -> tuple[str, str]:

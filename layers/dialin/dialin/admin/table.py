@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,8 @@ class Admin:
         """Write a PIN and its room's membership item in one transaction (with the
         idempotency record when a key is given); a generated PIN already in use is drawn anew."""
         tries = 1 if pin is not None else GENERATE_TRIES
+        account = account or spec.account
+        spec = replace(spec, account=account)  # the PIN item names its account, as its membership does
         for _ in range(tries):
             size = length or self.pin_length
             new = issue_pin(spec, self.pepper, pin, min_length=self.min_pin_length, length=size)
@@ -184,13 +187,20 @@ class Admin:
             raise NotFound("no PIN has that id; nothing was changed", "pin_id")
         return old
 
-    def room_pins(self, room: str) -> tuple[list[RoomPin], int]:
-        """A room's PINs from its membership items (a Query, no scan); never the PIN itself."""
-        return room_pins(self.client, self.table, check_existing_name(room, "room"))
+    def room_pins(
+        self, room: str, account: str = "", further: tuple[str, ...] = ()
+    ) -> tuple[list[RoomPin], int]:
+        """A room's PINs from its membership items (a Query, no scan); never the PIN itself.
+        With ``account``, only that account's (``further``: the stack's TwilioAccounts)."""
+        entries, unreadable = room_pins(self.client, self.table, check_existing_name(room, "room"))
+        if account:
+            entries = [e for e in entries if e.of_account(account, further)]
+        return entries, unreadable
 
-    def revoke_room(self, room: str) -> list[RoomPin]:
-        """Delete every PIN of a room with its membership item; returns those deleted."""
-        entries, _ = self.room_pins(room)
+    def revoke_room(self, room: str, account: str = "", further: tuple[str, ...] = ()) -> list[RoomPin]:
+        """Delete every PIN of a room (of ``account``, when given) with its membership item;
+        returns those deleted."""
+        entries, _ = self.room_pins(room, account, further)
         return delete_entries(self.client, self.table, entries, lambda e: delete_pin_actions(self.table, e))
 
     def _delete_pin(self, pin_hash: str) -> PinGrant | None:

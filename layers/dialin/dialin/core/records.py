@@ -169,6 +169,7 @@ class PinGrant:
     valid_from: int | None = None
     valid_until: int | None = None
     label: str = ""
+    account: str = ""  # the Twilio account whose calls it admits; empty: the stack's main account
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> PinGrant:
@@ -183,6 +184,9 @@ class PinGrant:
         number = _text(item, "number")
         if number and not is_e164(number):
             raise MalformedRecord("PIN number scope is not E.164")
+        account = _text(item, "account")
+        if account and not is_account_sid(account):
+            raise MalformedRecord("PIN account is not an AccountSid")
         return cls(
             pin_hash=pk[len(PIN) :],
             room=_room(item, required=True),
@@ -192,6 +196,7 @@ class PinGrant:
             valid_from=number_attribute(item, "valid_from"),
             valid_until=number_attribute(item, "valid_until"),
             label=_text(item, "label"),
+            account=account,
         )
 
     def to_item(self, expires_at: int | None = None) -> dict[str, Any]:
@@ -201,7 +206,7 @@ class PinGrant:
             "room": {"S": self.room},
             "on_duplicate": {"S": self.on_duplicate},
         }
-        for name in ("identity", "number", "label"):
+        for name in ("identity", "number", "label", "account"):
             if getattr(self, name):
                 item[name] = {"S": getattr(self, name)}
         for name in ("valid_from", "valid_until"):
@@ -210,6 +215,12 @@ class PinGrant:
         if expires_at is not None:
             item["expires_at"] = {"N": str(expires_at)}
         return item
+
+    def of_account(self, account: str, further: tuple[str, ...]) -> bool:
+        """The PIN is one of ``account``'s: named so, or named by none and ``account`` is not
+        one of the stack's further accounts (TwilioAccounts): a PIN without an account is the
+        main account's. Another tenant's PIN is unknown on this tenant's calls."""
+        return self.account == account or (not self.account and account not in further)
 
     def usable(self, dialed: str, now: float) -> bool:
         """The grant admits a caller on ``dialed`` at ``now``."""

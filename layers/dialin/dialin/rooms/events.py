@@ -132,7 +132,7 @@ class RoomEventsApp:
     def on_table(cls, settings: Settings, client: Any, credentials: Credentials, **kw: Any) -> RoomEventsApp:
         options = kw.pop("options", None) or RoomEventsSettings.from_env()
         clients = kw.pop("clients", None) or ClientCache(credentials, options.api_base_url)
-        kw.setdefault("on_room_ended", pin_revoker(client, settings.table_name))
+        kw.setdefault("on_room_ended", pin_revoker(client, settings.table_name, settings.twilio_accounts))
         return cls(settings, options, RoomStore(client, settings.table_name), credentials, clients, **kw)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:

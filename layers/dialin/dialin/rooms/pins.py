@@ -65,9 +65,15 @@ class RoomPin:
             raise MalformedRecord("room PIN entry lacks created_at, ends_with_room or account")
         return cls(grant, created, tied["BOOL"], account["S"], number_attribute(item, "expires_at"))
 
-    def ends_on(self, account: str, ended_at: float) -> bool:
-        """Revoked by a ``room-ended`` of ``account``'s room at ``ended_at``."""
-        return self.ends_with_room and self.account in ("", account) and self.created_at < ended_at
+    def ends_on(self, account: str, ended_at: float, further: tuple[str, ...] = ()) -> bool:
+        """Revoked by a ``room-ended`` of ``account``'s room at ``ended_at``: a PIN of that
+        account (one without an account is the main account's; ``further``: TwilioAccounts),
+        never another tenant's room of the same name."""
+        return self.ends_with_room and self.of_account(account, further) and self.created_at < ended_at
+
+    def of_account(self, account: str, further: tuple[str, ...] = ()) -> bool:
+        """One of ``account``'s PINs (one without an account is the main account's)."""
+        return self.account == account or (not self.account and account not in further)
 
 
 def room_items(client: Any, table: str, room: str) -> Iterator[dict[str, Any]]:
@@ -127,7 +133,7 @@ def delete_entries(
     return deleted
 
 
-def pin_revoker(client: Any, table: str) -> Callable[[str, str, float], None]:
+def pin_revoker(client: Any, table: str, further: tuple[str, ...] = ()) -> Callable[[str, str, float], None]:
     """The room-events hook: revoke a room's tied PINs on its first ``room-ended``.
 
     A fault here is reported and swallowed: the room's state is already saved, and the PINs
@@ -136,7 +142,7 @@ def pin_revoker(client: Any, table: str) -> Callable[[str, str, float], None]:
 
     def revoke(account: str, room: str, ended_at: float) -> None:
         try:
-            revoked = revoke_ended_room_pins(client, table, account, room, ended_at)
+            revoked = revoke_ended_room_pins(client, table, account, room, ended_at, further)
         except (BotoCoreError, ClientError, MalformedRecord) as exc:
             faults.report("pins revocation", exc, room=room)
             return
@@ -147,12 +153,14 @@ def pin_revoker(client: Any, table: str) -> Callable[[str, str, float], None]:
     return revoke
 
 
-def revoke_ended_room_pins(client: Any, table: str, account: str, room: str, ended_at: float) -> list[str]:
+def revoke_ended_room_pins(
+    client: Any, table: str, account: str, room: str, ended_at: float, further: tuple[str, ...] = ()
+) -> list[str]:
     """On ``room-ended`` of ``account``'s ``room`` at ``ended_at`` (epoch seconds): delete the
     PINs tied to that room and created before it ended, with their membership items, and
     nothing else. Returns the ids of the PINs revoked. A second delivery deletes nothing.
     """
     entries, _ = room_pins(client, table, room)
-    doomed = [e for e in entries if e.ends_on(account, ended_at)]
+    doomed = [e for e in entries if e.ends_on(account, ended_at, further)]
     deleted = delete_entries(client, table, doomed, lambda e: delete_pin_actions(table, e, tied_only=True))
     return [e.pin_id for e in deleted]

@@ -218,6 +218,8 @@ class VoiceApp:
         # the PIN is not looked up: a wrong PIN without a lookup.
         if now >= state.not_before and looks_like_pin(call.digits, self.settings.min_pin_length):
             grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
+            if grant is not None and not grant.of_account(call.account, self.settings.twilio_accounts):
+                grant = None  # another tenant's PIN: unknown on this tenant's calls, a wrong PIN
             aware = state.aware
         window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
         if grant is not None and window in (room_flow.OPEN, room_flow.EARLY):
