@@ -8,10 +8,14 @@ SAM := $(SAM_VENV)/bin/sam
 # checkov pins many dependencies of its own: a virtualenv of its own too.
 CHECKOV_VENV := .tools/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# MiniStack (MIT), the AWS emulator `make deploy-smoke` deploys onto: a python3.13 virtualenv of
+# its own, since its interpreter runs the functions; with the SAM transform it needs, and a
+# boto3 standing for the Lambda runtime's (pinned to the botocore MiniStack pins).
+MINISTACK_VENV := .tools/ministack
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint pytest quick unit handler tools infra e2e attacks validate scan bench bench-faults crowd build events dashboard clean
+.PHONY: run test lint pytest quick unit handler tools infra e2e attacks validate scan bench bench-faults crowd build deploy-smoke events dashboard clean
 
 # Installs say what they do; pip shows its progress on a terminal and stays quiet in CI.
 PIP_QUIET := $(if $(CI),--quiet,)
@@ -35,6 +39,13 @@ $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install $(PIP_QUIET) checkov==3.3.30
+	touch $@
+
+$(MINISTACK_VENV)/.installed:
+	@echo "make: installing MiniStack, an AWS emulator, into $(MINISTACK_VENV)/ (about 100 MB, under a minute, once)"
+	$(WITH_PY313) python3.13 -m venv $(MINISTACK_VENV)
+	$(MINISTACK_VENV)/bin/pip install --quiet --upgrade pip
+	$(MINISTACK_VENV)/bin/pip install $(PIP_QUIET) ministack==1.5.33 boto3==1.43.106 aws-sam-translator==1.115.0
 	touch $@
 
 # `make run PORT=3001 DYNAMODB_PORT=8001` when the default ports are taken.
@@ -103,6 +114,12 @@ crowd: $(BIN)/.installed
 # `sam build` needs python3.13 on the PATH; pyenv machines expose it with PYENV_VERSION.
 build: $(SAM_VENV)/.installed
 	PYENV_VERSION=$${PYENV_VERSION:-3.11.7:3.13.0} $(SAM) build
+
+# The deploy tier (tests/deploy/, not part of `make test`): `sam build` and `sam deploy` onto a
+# MiniStack it starts on a free loopback port, then calls, room callbacks, the admin API, an
+# update and `sam delete` against the deployed stack. Fake credentials, never real AWS.
+deploy-smoke: $(BIN)/.installed $(SAM_VENV)/.installed $(MINISTACK_VENV)/.installed
+	$(WITH_PY313) $(BIN)/pytest tests/deploy -q
 
 # Regenerate events/*.json and events/env.json (signed with the documented dev token).
 events: $(BIN)/.installed

@@ -13,7 +13,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make") or "make"
-INSTALLS = [".venv/bin/.installed", ".tools/sam/.installed", ".tools/checkov/.installed"]
+INSTALLS = [
+    ".venv/bin/.installed",
+    ".tools/sam/.installed",
+    ".tools/checkov/.installed",
+    ".tools/ministack/.installed",
+]
 
 
 def planned(target: str, ci: str | None) -> list[str]:
@@ -67,3 +72,15 @@ def test_ci_runs_make_test_as_ci():
 def test_each_tier_has_a_target(target: str, tiers: list[str]):
     runs = [line.split() for line in planned(target, "true") if line.startswith(".venv/bin/pytest")]
     assert [[word for word in run if word.startswith("tests/")] for run in runs] == [tiers]
+
+
+def test_the_deploy_tier_runs_after_make_test_and_only_when_named():
+    """`make deploy-smoke` runs tests/deploy (python3.13 visible for `sam build`), `.ci/run`
+    runs it after `make test`, and a plain `pytest` (`make test`) never collects it."""
+    runs = [line.split() for line in planned("deploy-smoke", "true") if ".venv/bin/pytest" in line]
+    assert [[word for word in run if word.startswith("tests/")] for run in runs] == [["tests/deploy"]]
+    assert all(run[0].startswith("PYENV_VERSION=") for run in runs), runs
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert script.index("make test") < script.index("make deploy-smoke")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'norecursedirs = ["tests/deploy"' in pyproject
