@@ -19,9 +19,13 @@ is worked around only in the tier's own deploy (``support.sam_deploy``) and requ
   refused ("metric math is not supported"), which rolls the whole stack back: the tier
   deploys the built template with each such alarm's ``Metrics`` replaced by one plain
   metric, same logical id and type (``sam_deploy.emulator_template``).
+- AWS WAF cannot be deployed: ``AWS::WAFv2::WebACLAssociation`` is an unrecognized resource
+  type (the change set is refused), so ``WebAcl=create`` or an ARN fails; the tier deploys
+  the default ``WebAcl=none``, where both conditional resources are left out (checked).
 - A secret's ``Ref`` is its name where AWS gives its ARN (the ``TwilioSecretArn`` output,
-  the functions' ``*_SECRET_ARN`` variables): reads by name work, but IAM policies naming
-  secrets by ARN would not match, so the tier runs without MiniStack's IAM enforcement
+  the functions' ``*_SECRET_ARN`` variables): reads by name work, but policies naming
+  secrets by ARN do not match it (with IAM enforcement on, issue 19's trial saw the secret
+  reads denied; not retried here). The tier runs without MiniStack's IAM enforcement
   (``AUTH`` unset): the functions' roles are not exercised.
 - SigV4 is not verified: an ``AWS_IAM`` method refuses a request with no signature (403
   "Missing Authentication Token"), but accepts any signature, wrong ones included
@@ -32,11 +36,12 @@ is worked around only in the tier's own deploy (``support.sam_deploy``) and requ
   URL the functions rebuild from that header as they would behind API Gateway, and sends
   them to 127.0.0.1:PORT with that ``Host``. The stack's outputs name
   ``...execute-api.us-east-1.amazonaws.com`` as on AWS.
-- `sam deploy` needs ``localhost`` (not ``127.0.0.1``) in the endpoint URL, and
+- Clients reach the emulator as ``http://localhost:PORT`` (``MINISTACK_HOST``, the name its
+  S3 and execute-api hosts are under; ``127.0.0.1`` was not tried for `sam deploy`), and
   samconfig.toml's ``resolve_s3 = true`` needs ``--no-resolve-s3`` beside an explicit
   bucket, which the tier creates on the emulator.
-- The per-minute schedule (an EventBridge rule) is created but not relied on: the tier
-  calls no scheduled function.
+- The per-minute schedule (an EventBridge rule) is created; whether MiniStack fires it is
+  not checked, and no test relies on a scheduled run.
 """
 
 from __future__ import annotations
