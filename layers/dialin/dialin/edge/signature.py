@@ -11,6 +11,7 @@ any base path mapping), with the route as requested (a trailing slash kept).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, islice
 from typing import Any
@@ -32,6 +33,12 @@ from .apigateway import (
 from .observability import count, logger
 
 SIGNATURE_HEADER = "x-twilio-signature"
+# Twilio's signature is an HMAC-SHA1 in base64: a header of any other shape is no signature,
+# refused before the body is parsed or a token read.
+SIGNATURE_SHAPE = re.compile(r"[A-Za-z0-9+/]{27}=")
+# A Twilio webhook's form is a few KB (a long SpeechResult included); a bigger body is not
+# Twilio's and is refused unparsed (API Gateway would hand a function up to 6 MB).
+MAX_BODY_CHARS = 64 * 1024
 
 
 # A query with a repeated key: at most this many further orderings are tried, and only for
@@ -147,6 +154,11 @@ def signed_params(
     its AccountSid), or None: refused, logged and counted (``SignatureRejected``); the
     caller answers 403. A fault reading the tokens is raised, for the caller's fault answer."""
     route = route_path(event)
+    unfit = _unfit(event)
+    if unfit:
+        logger.warning("signature rejected", extra={"route": route, "reason": unfit})
+        count("SignatureRejected")
+        return None
     try:
         params = form_params(event)
         if is_valid(event, params, tokens_for(params.get("AccountSid")), configured_base):
@@ -156,3 +168,12 @@ def signed_params(
         logger.warning("unreadable request rejected", extra={"route": route})
     count("SignatureRejected")
     return None
+
+
+def _unfit(event: Mapping[str, Any]) -> str:
+    """Why a request cannot be one Twilio signed, told without parsing its body ("" if it may)."""
+    if not SIGNATURE_SHAPE.fullmatch(lower_headers(event).get(SIGNATURE_HEADER, "")):
+        return "no signature"
+    if len(str(event.get("body") or "")) > MAX_BODY_CHARS:
+        return "body too large"
+    return ""
