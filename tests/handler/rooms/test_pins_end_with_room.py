@@ -53,3 +53,30 @@ def test_a_pin_created_after_the_end_belongs_to_the_next_meeting(
     next_meeting = create(api, ends_with_room=True)
     assert rooms(room_callback("room-ended", ROOM, ended_at))["statusCode"] == 200
     assert Directory(dynamodb, TABLE).pin_grant(next_meeting) is not None
+
+
+def test_a_pin_made_400_ms_after_the_end_belongs_to_the_next_meeting(
+    api: AdminHandler, rooms: RoomHandler, dynamodb: Any, clock: Clock
+):
+    """Its created_at (whole seconds) is before the end; created_ms says it came after."""
+    clock.now = 1_800_000_000.0
+    rooms(room_callback("room-created", ROOM, clock.now))
+    ended_at = clock.now + 300.2
+    clock.now = ended_at + 0.4  # 400 ms after the end, in the same second as far as seconds go
+    next_meeting = create(api, ends_with_room=True)
+    clock.now = ended_at + 5
+    assert rooms(room_callback("room-ended", ROOM, ended_at))["statusCode"] == 200
+    assert Directory(dynamodb, TABLE).pin_grant(next_meeting) is not None
+
+
+def test_a_pin_valid_only_after_the_end_survives_it(
+    api: AdminHandler, rooms: RoomHandler, dynamodb: Any, clock: Clock
+):
+    """Made for the next meeting while this one still runs: it opens after this one ends."""
+    rooms(room_callback("room-created", ROOM, clock.now))
+    tomorrow = create(api, ends_with_room=True, valid_from=int(clock.now) + 86_400)
+    today = create(api, ends_with_room=True)
+    clock.now += 600
+    assert rooms(room_callback("room-ended", ROOM, clock.now))["statusCode"] == 200
+    directory = Directory(dynamodb, TABLE)
+    assert directory.pin_grant(tomorrow) is not None and directory.pin_grant(today) is None

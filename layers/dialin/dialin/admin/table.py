@@ -116,8 +116,9 @@ class Admin:
         for _ in range(tries):
             size = length or self.pin_length
             new = issue_pin(spec, self.pepper, pin, min_length=self.min_pin_length, length=size)
-            now = int(self.clock())
-            entry = RoomPin(new.grant, now, ends_with_room, account, new.expires_at)
+            moment = self.clock()
+            now = int(moment)
+            entry = RoomPin(new.grant, now, ends_with_room, account, new.expires_at, int(moment * 1000))
             actions = [self._put_new(new.item()), {"Put": {"TableName": self.table, "Item": entry.to_item()}}]
             if idempotency_key:
                 actions.append(idempotency.put_action(self.table, idempotency_key, new.grant.pin_hash, now))

@@ -4,7 +4,7 @@ meeting (on the first ``room-ended`` of their room after they were created).
 
   membership: pk = ROOMPINS#<room>, sk = PIN#<hex HMAC of the PIN>
     the grant's attributes (as on the PIN item, read back by ``PinGrant.from_item``), plus
-    ``created_at`` (N), ``ends_with_room`` (BOOL), ``account`` (S, optional: the Twilio
+    ``created_at`` (N, seconds; ``created_ms`` the same in ms), ``ends_with_room`` (BOOL), ``account`` (S, optional: the Twilio
     account whose room it is) and the PIN's ``expires_at`` (TTL), so both go together.
 
 Used by the admin core (which writes both items in one transaction) and by the room-events
@@ -37,6 +37,7 @@ class RoomPin:
     ends_with_room: bool = False
     account: str = ""
     expires_at: int | None = None
+    created_ms: int = 0  # the same moment in ms (items written before it have created_at only)
 
     @property
     def pin_id(self) -> str:
@@ -47,6 +48,8 @@ class RoomPin:
         item.update(membership_key(self.grant.room, self.grant.pin_hash))
         item["type"] = {"S": ENTRY_TYPE}
         item["created_at"] = {"N": str(self.created_at)}
+        if self.created_ms:
+            item["created_ms"] = {"N": str(self.created_ms)}
         item["ends_with_room"] = {"BOOL": self.ends_with_room}
         if self.account:
             item["account"] = {"S": self.account}
@@ -63,13 +66,19 @@ class RoomPin:
         account = item.get("account", {"S": ""})
         if created is None or not isinstance(tied.get("BOOL"), bool) or not isinstance(account.get("S"), str):
             raise MalformedRecord("room PIN entry lacks created_at, ends_with_room or account")
-        return cls(grant, created, tied["BOOL"], account["S"], number_attribute(item, "expires_at"))
+        expires, created_ms = number_attribute(item, "expires_at"), number_attribute(item, "created_ms") or 0
+        return cls(grant, created, tied["BOOL"], account["S"], expires, created_ms)
 
     def ends_on(self, account: str, ended_at: float, further: tuple[str, ...] = ()) -> bool:
         """Revoked by a ``room-ended`` of ``account``'s room at ``ended_at``: a PIN of that
         account (one without an account is the main account's; ``further``: TwilioAccounts),
-        never another tenant's room of the same name."""
-        return self.ends_with_room and self.of_account(account, further) and self.created_at < ended_at
+        never another tenant's room of the same name. Not one made after the end (to the
+        millisecond: one made 400 ms after it is the next meeting's), nor one valid only from
+        the end on."""
+        ended_ms = int(ended_at * 1000)
+        before = (self.created_ms or self.created_at * 1000) < ended_ms
+        later = self.grant.valid_from is not None and self.grant.valid_from * 1000 >= ended_ms
+        return self.ends_with_room and self.of_account(account, further) and before and not later
 
     def of_account(self, account: str, further: tuple[str, ...] = ()) -> bool:
         """One of ``account``'s PINs (one without an account is the main account's)."""
