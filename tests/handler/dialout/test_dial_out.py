@@ -554,6 +554,20 @@ def test_pressing_1_joins_and_falls_through_to_the_wait_step(
     assert messages.NOT_STARTED in said(waited)
 
 
+def test_a_confirm_replayed_later_joins_nobody(
+    dial_out: DialOut, twilio: FakeTwilio, voice_handler: Handler, clock: Clock
+):
+    """The confirm URL expires like the PIN step's: a signed request replayed an hour later
+    (the callee's answer, captured) hears that it took too long, and nothing joins."""
+    dial_out({"to": CALLEE, "room": ROOM, "identity": "dr-jones"})
+    action = invitation(twilio).find("Gather").get("action")
+    assert "&x=" in action or "?x=" in action
+    clock.now += 3600
+    root = follow_gather(voice_handler, action, "1")
+    assert verbs(root) == ["Say", "Hangup"] and said(root) == messages.STEP_EXPIRED
+    assert root.find(".//Connect") is None
+
+
 def test_a_forged_confirm_is_refused(dial_out: DialOut, twilio: FakeTwilio, voice_handler: Handler):
     dial_out({"to": CALLEE, "room": ROOM})
     action = invitation(twilio).find("Gather").get("action").replace(ROOM, "OtherRoom")

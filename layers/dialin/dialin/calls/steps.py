@@ -218,15 +218,25 @@ class ConfirmState:
     identity: str
     since: int  # when the call was placed
     speech: Speech
+    expires: int = 0  # epoch seconds: refused after (0: never, URLs made before expiry existed)
 
     def query(self) -> dict[str, object]:
-        return {"r": self.room, "i": self.identity, "s": self.since, **self.speech.query()}
+        query: dict[str, object] = {
+            "r": self.room,
+            "i": self.identity,
+            "s": self.since,
+            **self.speech.query(),
+        }
+        return {**query, "x": self.expires} if self.expires else query
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ConfirmState:
         room, identity = _names(query)
         since = _int_in_range(query, "s", 0, 0, 2**40)
-        return cls(room=room, identity=identity, since=since, speech=Speech.from_query(query))
+        expires = _int_in_range(query, "x", 0, 0, 2**40)
+        return cls(
+            room=room, identity=identity, since=since, speech=Speech.from_query(query), expires=expires
+        )
 
 
 @dataclass(frozen=True)

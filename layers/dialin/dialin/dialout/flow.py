@@ -13,6 +13,9 @@ from ..speech import messages
 
 # A dial-out callee has this long after the invitation to press 1.
 CONFIRM_TIMEOUT_SECONDS = 10
+# A confirm step URL is accepted this long after the call could last be answered (its
+# ringing): the invitation and the 10 s to press 1 fit well inside; a replay later is refused.
+CONFIRM_STEP_SECONDS = 300
 
 
 CONFIRM_KEY = "1"
@@ -59,11 +62,12 @@ def dial_out_answered(
     """
     response = VoiceResponse()
     if invite is not None:
+        expires = created_at + ring_seconds + CONFIRM_STEP_SECONDS
         gather = response.gather(
             input="dtmf",
             num_digits=1,
             timeout=CONFIRM_TIMEOUT_SECONDS,
-            action=urls.confirm(ConfirmState(room, identity, created_at, speech)),
+            action=urls.confirm(ConfirmState(room, identity, created_at, speech, expires)),
             method="POST",
             action_on_empty_result=True,
         )
@@ -83,7 +87,10 @@ def dial_out_answered(
 
 
 def dial_out_confirmed(call: Call, state: ConfirmState, urls: Urls, now: float) -> VoiceResponse:
-    """The confirm step of a dial-out leg: 1 joins the room; anything else ends the call."""
+    """The confirm step of a dial-out leg: 1 joins the room; anything else ends the call, as
+    does a step URL past its expiry (a replay: nothing joins)."""
+    if state.expires and now > state.expires:
+        return goodbye(messages.STEP_EXPIRED, state.speech)
     if call.digits != CONFIRM_KEY:
         return goodbye(messages.DIAL_OUT_NOT_CONFIRMED, state.speech)
     return join(

@@ -4,8 +4,9 @@ meeting (on the first ``room-ended`` of their room after they were created).
 
   membership: pk = ROOMPINS#<room>, sk = PIN#<hex HMAC of the PIN>
     the grant's attributes (as on the PIN item, read back by ``PinGrant.from_item``), plus
-    ``created_at`` (N, seconds; ``created_ms`` the same in ms), ``ends_with_room`` (BOOL), ``account`` (S, optional: the Twilio
-    account whose room it is) and the PIN's ``expires_at`` (TTL), so both go together.
+    ``created_at`` (N, seconds; ``created_ms`` the same in ms), ``ends_with_room`` (BOOL),
+    ``account`` (S, optional: the Twilio account whose room it is) and the PIN's
+    ``expires_at`` (TTL), so both go together.
 
 Used by the admin core (which writes both items in one transaction) and by the room-events
 function (which may delete tied PINs only). Nothing here is on the voice webhook's path.
