@@ -284,3 +284,20 @@ def test_with_several_accounts_pins_and_room_operations_name_theirs(deployed: di
     status, body = call("DELETE", "/admin/pins", query={"room": "Board", "account": CUSTOMER})
     assert status == 200 and len(body["revoked"]) == 1
     assert [e.account for e in admin.room_pins("Board")[0]] == [MAIN]  # the other tenant's stays
+
+
+def test_a_listed_account_without_a_secret_costs_one_read_a_minute(deployed: dict[str, str], dynamodb: Any):
+    """Anyone may name a listed account; its missing secret is not asked for at every request."""
+    env = {**deployed, "TWILIO_ACCOUNTS": f"{CUSTOMER},{STRANGER}"}  # no secret for STRANGER
+    counting, now = CountingClient(), [1000.0]
+    settings = Settings.from_env(env)
+    credentials = Credentials(settings, secrets_client=lambda: counting, clock=lambda: now[0])
+    app = VoiceApp.on_table(settings, dynamodb, credentials, clock=Clock())
+    for _ in range(3):
+        answer = incoming(app, STRANGER, "any-token")
+        assert answer["statusCode"] == 200 and parse(answer).find("Connect") is None  # polite, nothing joins
+    missing = f"{PREFIX}{STRANGER}"
+    assert counting.reads.count(missing) == 1
+    now[0] += 61
+    incoming(app, STRANGER, "any-token")
+    assert counting.reads.count(missing) == 2

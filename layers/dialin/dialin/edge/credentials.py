@@ -13,6 +13,9 @@ from ..core.errors import CredentialsUnavailable
 from ..core.validation import is_account_sid
 
 MAX_AGE_SECONDS = 300
+# A further account's secret that could not be read is not asked for again this long: each
+# request naming that account would cost a Secrets Manager read (and anyone can name one).
+UNREADABLE_SECONDS = 60
 
 
 class Credentials:
@@ -50,16 +53,23 @@ class Credentials:
             self._providers[stage] = SecretsProvider(boto3_client=self._client_factory())
         return self._providers[stage]
 
-    def _secret(self, arn: str, stage: str = "AWSCURRENT") -> str | None:
+    def _secret(self, arn: str, stage: str = "AWSCURRENT", remember_failure: bool = False) -> str | None:
+        """The secret's value; None for a stage it does not have. An unreadable current
+        version raises, and with ``remember_failure`` raises again without a read for
+        UNREADABLE_SECONDS."""
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
         key = f"{stage}:{arn}"
         if self._missing_until.get(key, 0.0) > self._clock():
+            if stage == "AWSCURRENT":
+                raise CredentialsUnavailable("secret could not be read (cached)")
             return None
         try:
             value = self._provider(stage).get(arn, max_age=MAX_AGE_SECONDS, VersionStage=stage)
         except GetParameterError:
             if stage == "AWSCURRENT":
+                if remember_failure:
+                    self._missing_until[key] = self._clock() + UNREADABLE_SECONDS
                 raise CredentialsUnavailable("secret could not be read") from None
             self._missing_until[key] = self._clock() + MAX_AGE_SECONDS
             return None
@@ -130,7 +140,7 @@ class Credentials:
 
     def _tokens(self, secret_id: str, account_sid: str) -> Iterator[str]:
         """Current then previous token of an extra account's secret (which must name it)."""
-        current_secret = self._secret(secret_id)
+        current_secret = self._secret(secret_id, remember_failure=True)
         if self._field(current_secret, "accountSid") != account_sid:
             return
         current = self._auth_token(current_secret)
