@@ -25,6 +25,7 @@ def admin_event(
     raw: str | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    principal: str = CALLER_ARN,
 ) -> dict[str, Any]:
     """An event for ``path`` (``/admin/pins/abc``), its declared route found in template.yaml."""
     declared, parameters = path, {}
@@ -45,7 +46,7 @@ def admin_event(
         body=text,
     )
     event["pathParameters"] = parameters or None
-    event["requestContext"]["identity"].update(userArn=CALLER_ARN, caller="AROAEXAMPLE")
+    event["requestContext"]["identity"].update(userArn=principal, caller="AROAEXAMPLE")
     return event
 
 

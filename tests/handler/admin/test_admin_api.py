@@ -138,6 +138,26 @@ def test_an_idempotent_retry_makes_no_second_pin_and_names_the_first(
     assert status == 201 and later["id"] != first["id"]
 
 
+def test_an_idempotency_key_is_bound_to_its_body_and_its_principal(api: AdminHandler, dynamodb: Any):
+    key = {"Idempotency-Key": "visit-42-create"}
+    status, first = api.call("POST", "/admin/pins", {"room": "Visit-42"}, headers=key)
+    assert status == 201
+    before = items(dynamodb)
+    # The same key with another body is another request, not a retry: refused, nothing written.
+    status, other = api.call("POST", "/admin/pins", {"room": "Visit-43"}, headers=key)
+    assert (status, other["error"], other["field"]) == (422, "unprocessable", "idempotency_key")
+    assert "pin_id" not in other and items(dynamodb) == before
+    # The same body spaced or ordered otherwise is the same request: its retry.
+    assert (
+        api.call("POST", "/admin/pins", raw='{ "room" : "Visit-42" }', headers=key)[1]["pin_id"]
+        == first["id"]
+    )
+    # Another principal's key of the same name is its own: a PIN of its own, no id learnt.
+    someone = "arn:aws:iam::123456789012:role/another-backend"
+    status, theirs = api.call("POST", "/admin/pins", {"room": "Visit-42"}, headers=key, principal=someone)
+    assert status == 201 and theirs["id"] != first["id"]
+
+
 def test_a_bad_idempotency_key_is_a_400(api: AdminHandler, dynamodb: Any):
     before = items(dynamodb)
     status, answer = api.call("POST", "/admin/pins", {"room": "R"}, headers={"Idempotency-Key": "x" * 256})

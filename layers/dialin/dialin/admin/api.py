@@ -35,7 +35,7 @@ from .payload import (
 from .specs import language_note, make_pin_spec, make_route, on
 from .table import Admin
 
-ERROR_KINDS = {400: "invalid_request", 404: "not_found", 409: "conflict"}
+ERROR_KINDS = {400: "invalid_request", 404: "not_found", 409: "conflict", 422: "unprocessable"}
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -53,8 +53,7 @@ class AdminApp:
         operation = ROUTES.get((method, path))
         if operation is None:
             return json_response(404, {"error": "not_found", "message": f"no route {method} {path}"})
-        caller = str(((event.get("requestContext") or {}).get("identity") or {}).get("userArn") or "")
-        log = {"route": f"{method} {path}", "caller": caller}
+        log = {"route": f"{method} {path}", "caller": _principal(event)}
         try:
             status, body = operation(self, event)
         except idempotency.AlreadyCreated as exc:
@@ -96,7 +95,10 @@ class AdminApp:
             length=body.integer("length"),
             ends_with_room=body.flag("ends_with_room"),
             account=account,
-            idempotency_key=idempotency.check_key(key) if key is not None else "",
+            idempotency_key=idempotency.scoped(_principal(event), idempotency.check_key(key))
+            if key is not None
+            else "",
+            body_digest=idempotency.body_digest(body.data),
         )
         count("AdminPinsCreated")
         numbers = self._numbers(spec.number, account)
@@ -208,6 +210,11 @@ def _route(body: Body) -> Route:
         pin_input=body.text("pin_input", "dtmf"),
         prompts=body.texts("prompts"),
     )
+
+
+def _principal(event: Mapping[str, Any]) -> str:
+    """Who signed the request, as IAM authorized it (its role or user ARN)."""
+    return str(((event.get("requestContext") or {}).get("identity") or {}).get("userArn") or "")
 
 
 def _caller_query(event: Mapping[str, Any]) -> tuple[str, str]:

@@ -107,6 +107,7 @@ class Admin:
         ends_with_room: bool = False,
         account: str = "",
         idempotency_key: str = "",
+        body_digest: str = "",
     ) -> tuple[NewPin, RoomPin]:
         """Write a PIN and its room's membership item in one transaction (with the
         idempotency record when a key is given); a generated PIN already in use is drawn anew."""
@@ -121,13 +122,15 @@ class Admin:
             entry = RoomPin(new.grant, now, ends_with_room, account, new.expires_at, int(moment * 1000))
             actions = [self._put_new(new.item()), {"Put": {"TableName": self.table, "Item": entry.to_item()}}]
             if idempotency_key:
-                actions.append(idempotency.put_action(self.table, idempotency_key, new.grant.pin_hash, now))
+                actions.append(
+                    idempotency.put_action(self.table, idempotency_key, new.grant.pin_hash, now, body_digest)
+                )
             try:
                 self.client.transact_write_items(TransactItems=actions)
             except ClientError as exc:
                 if idempotency_key and is_conditional_failure(exc, action=2):
                     raise idempotency.AlreadyCreated(
-                        idempotency.recorded_pin(self.client, self.table, idempotency_key)
+                        idempotency.recorded_pin(self.client, self.table, idempotency_key, body_digest)
                     ) from None
                 if not is_conditional_failure(exc, action=0):
                     raise
