@@ -315,3 +315,20 @@ def test_nothing_of_the_admin_code_is_imported_on_the_voice_webhooks_path():
     admin = modules_after_import("admin")
     assert {"dialin.admin.api", "dialin.rooms.pins"} <= admin  # the probe sees them where they are used
     assert "twilio.rest" not in admin and "aws_lambda_powertools.event_handler" not in admin
+
+
+def test_a_create_that_cannot_read_the_routes_writes_nothing(dynamodb: Any, clock: Clock):
+    """The routes a PIN works on are read before it is written: a failed read answers 503
+    with no PIN live that was never shown (its retry would have got 409)."""
+    from support.admin_events import admin_event
+    from support.voice import throttle
+
+    from dialin.admin.api import AdminApp
+    from dialin.admin.table import Admin
+
+    dynamodb.meta.events.register("before-call.dynamodb.Scan", throttle)
+    app = AdminApp(Admin(dynamodb, TABLE, DEV_PIN_PEPPER, clock=clock))
+    answer = app.handle(admin_event("POST", "/admin/pins", {"room": "Visit-42"}))
+    dynamodb.meta.events.unregister("before-call.dynamodb.Scan", throttle)
+    assert answer["statusCode"] == 503
+    assert not any(i.get("room", {}).get("S") == "Visit-42" for i in items(dynamodb))

@@ -90,6 +90,9 @@ class AdminApp:
             now=self.admin.clock(),
         )
         account = self._account(body.text("account"))
+        # Read before the write: a failed read answers 503 with nothing written, never after
+        # a PIN that is live and was never shown.
+        numbers = self._numbers(spec.number, account)
         new, entry = self.admin.create_pin(
             replace(spec, account=account),
             length=body.integer("length"),
@@ -101,7 +104,6 @@ class AdminApp:
             body_digest=idempotency.body_digest(body.data),
         )
         count("AdminPinsCreated")
-        numbers = self._numbers(spec.number, account)
         answer = pin_created(new, entry, numbers)
         if spec.number and not numbers:
             answer["warnings"] = [f"number {spec.number} has no PIN route: the PIN works once it has one"]
