@@ -85,19 +85,7 @@ def register(subparsers: Any) -> None:
         metavar="URL",
         help="the base URL Twilio calls, e.g. a tunnel's https://abc.example (signatures are checked for it)",
     )
-    parser.add_argument(
-        "--dynamodb-port",
-        type=port,
-        default=LOCAL_DYNAMODB_PORT,
-        help=f"embedded DynamoDB port (default {LOCAL_DYNAMODB_PORT}; 0: any)",
-    )
-    parser.add_argument(
-        "--dynamodb-host",
-        default="",
-        metavar="HOST",
-        help="address the embedded DynamoDB listens on (default: --host's), e.g. the Docker bridge "
-        "172.17.0.1 for `sam local` on Linux (docs/local.md)",
-    )
+    _dynamodb_options(parser)
     parser.add_argument(
         "--table",
         default="",
@@ -130,6 +118,22 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def _dynamodb_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dynamodb-port",
+        type=port,
+        default=LOCAL_DYNAMODB_PORT,
+        help=f"embedded DynamoDB port (default {LOCAL_DYNAMODB_PORT}; 0: any)",
+    )
+    parser.add_argument(
+        "--dynamodb-host",
+        default="",
+        metavar="HOST",
+        help="address the embedded DynamoDB listens on (default: --host's), e.g. the Docker bridge "
+        "172.17.0.1 for `sam local` on Linux (docs/local.md)",
+    )
+
+
 def _public_url(value: str) -> str:
     value = value.strip().rstrip("/")
     if value and not value.startswith(("http://", "https://")):
@@ -146,9 +150,7 @@ def _stop_on_sigterm() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_public_dev_secrets(args, os.environ)  # before anything listens
-    if args.table and args.dynamodb_host:
-        raise Invalid("--dynamodb-host places the embedded DynamoDB: it does not go with --table")
+    _check_options(args)  # before anything listens
     public_url = _public_url(args.public_url)
     template = tpl.load()
     routes = tpl.api_routes(template)
@@ -206,6 +208,12 @@ def run(args: argparse.Namespace) -> int:
             db.stop()
     print("dialin serve: stopped.", flush=True)
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    refuse_public_dev_secrets(args, os.environ)
+    if args.table and args.dynamodb_host:
+        raise Invalid("--dynamodb-host places the embedded DynamoDB: it does not go with --table")
 
 
 def twilio_api(api: LocalApi, local_url: str, base_url: str, token: str) -> dict[str, str]:
