@@ -216,9 +216,10 @@ def test_throttles_are_parameters_and_waf_is_one_parameter_away(template: dict[s
     assert acl["Condition"] == "CreateWebAcl"
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
     assert rules["per-ip-rate"]["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRateLimit"}
-    unsigned = json.dumps(rules["unsigned-webhooks"]["Statement"])
-    assert "x-twilio-signature" in unsigned and "/calls" in unsigned
-    assert "Block" in rules["unsigned-webhooks"]["Action"]
+    # What the signature rule blocks and lets through: tests/infra/test_waf.py evaluates it.
+    unsigned = json.dumps(rules["webhooks-without-a-twilio-signature"]["Statement"])
+    assert "x-twilio-signature" in unsigned and "/voice/" in unsigned and "/video/" in unsigned
+    assert "Block" in rules["webhooks-without-a-twilio-signature"]["Action"]
     association = template["Resources"]["ApiWebAclAssociation"]
     assert association["Condition"] == "AttachWebAcl"
 
