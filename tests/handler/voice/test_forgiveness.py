@@ -40,11 +40,13 @@ def counters(dynamodb: Any, attested: bool = False) -> list[int]:
     return [Counter.from_item(item).failures if item else -1 for item in items]
 
 
-def tries(handler: Handler, *entries: str, attested: bool = False) -> Any:
+def tries(
+    handler: Handler, *entries: str, attested: bool = False, caller: str = CALLER, sid: str = ""
+) -> Any:
     """One call entering ``entries`` in turn; the last answer."""
-    root = call_in(handler, CALLER, PIN_NUMBER, attested)
+    root = call_in(handler, caller, PIN_NUMBER, attested, sid=sid)
     for digits in entries:
-        root = enter(handler, root, CALLER, PIN_NUMBER, digits, attested)
+        root = enter(handler, root, caller, PIN_NUMBER, digits, attested, sid=sid)
     return root
 
 
@@ -105,24 +107,9 @@ def test_a_retry_refunds_once_though_another_call_refunded_in_between(voice_hand
     """The budgets are shared: call B's refund between call A's request and its retry must not
     let A's retry refund the number's and the stack's budget again."""
     first, second = "CA" + "a" * 32, "CA" + "b" * 32
-    a = enter(
-        voice_handler,
-        call_in(voice_handler, CALLER, PIN_NUMBER, sid=first),
-        CALLER,
-        PIN_NUMBER,
-        GUESS,
-        sid=first,
-    )
-    a = enter(voice_handler, a, CALLER, PIN_NUMBER, TYPO, sid=first)
+    a = tries(voice_handler, GUESS, TYPO, sid=first)
     other = "+14155550177"
-    b = enter(
-        voice_handler,
-        call_in(voice_handler, other, PIN_NUMBER, sid=second),
-        other,
-        PIN_NUMBER,
-        TYPO,
-        sid=second,
-    )
+    b = tries(voice_handler, TYPO, caller=other, sid=second)
     assert counters(dynamodb) == [2, 3, 3]
     enter(voice_handler, a, CALLER, PIN_NUMBER, ALICE_PIN, sid=first)  # A: its typo refunded
     enter(voice_handler, b, other, PIN_NUMBER, ALICE_PIN, sid=second)  # B: its typo refunded

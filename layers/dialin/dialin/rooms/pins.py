@@ -15,7 +15,7 @@ function (which may delete tied PINs only). Nothing here is on the voice webhook
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -82,8 +82,8 @@ class RoomPin:
         return self.ends_with_room and self.of_account(account, further) and before and not later
 
     def of_account(self, account: str, further: tuple[str, ...] = ()) -> bool:
-        """One of ``account``'s PINs (one without an account is the main account's)."""
-        return self.account == account or (not self.account and account not in further)
+        """One of ``account``'s PINs, by the grant's own rule (``PinGrant.of_account``)."""
+        return replace(self.grant, account=self.account).of_account(account, further)
 
 
 def room_items(client: Any, table: str, room: str) -> Iterator[dict[str, Any]]:
