@@ -26,6 +26,7 @@ from dialin_tools.commands.admin.targets import (
 )
 from dialin_tools.commands.call.phone import DEFAULT_URL, FAKE_ACCOUNT_SID
 from dialin_tools.commands.room.cli import callback_params
+from dialin_tools.commands.serve.dynamodb import EmbeddedDynamoDB
 from dialin_tools.commands.serve.environment import local_environment
 from dialin_tools.commands.serve.environments import DEFAULT_ENVIRONMENTS, Environments
 from dialin_tools.commands.serve.exposure import refuse_public_dev_secrets, shared_local_table
@@ -41,7 +42,6 @@ from dialin_tools.commands.serve.schedules import Schedules
 from dialin_tools.commands.serve.seed import DEMO_SEED, seed
 from dialin_tools.commands.serve.server import (
     ROOM_STATUS_PATH,
-    EmbeddedDynamoDB,
     LocalApi,
     environment_routes,
     handler_environment,

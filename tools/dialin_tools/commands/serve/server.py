@@ -7,9 +7,7 @@ import base64
 import contextlib
 import fnmatch
 import json
-import logging
 import re
-import socket
 import sys
 import threading
 import time
@@ -326,71 +324,3 @@ def _request_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             """Silenced: `_dispatch` logs one line per request."""
 
     return RequestHandler
-
-
-# The embedded DynamoDB
-
-
-_ATOMIC = threading.Lock()
-
-
-# The requests that change items: DynamoDB applies each atomically (its condition included).
-_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
-
-
-def _one_request_at_a_time() -> None:
-    """DynamoDB applies each write to an item atomically; moto's server does not (its
-    UpdateItem reads, checks and writes in Python, so two environments' conditional updates
-    of one item could both pass). One write at a time gives that guarantee, and no more;
-    reads go on beside them (a crowd's Queries, serialized too, timed the clients out)."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    original = DynamoHandler.call_action
-    if getattr(original, "one_at_a_time", False):
-        return
-
-    def call_action(self: Any) -> Any:
-        if self._get_action() not in _WRITES:
-            return original(self)
-        with _ATOMIC:
-            return original(self)
-
-    call_action.one_at_a_time = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-
-
-class EmbeddedDynamoDB:
-    """moto's server on a local port, in this process. Like moto's ThreadedMotoServer, but
-    binding happens here, so a port in use is an OSError for the caller to explain (werkzeug
-    binding it would print its own message and exit)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB call
-        _one_request_at_a_time()
-        app = DomainDispatcherApplication(create_backend_app)
-        with socket.create_server((host, port)) as listening:  # werkzeug serves a duplicate of it
-            self.server = make_server(
-                host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=listening.fileno()
-            )
-        self.thread = threading.Thread(target=self.server.serve_forever, name="dynamodb", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.server.host}:{self.server.port}"
-
-    def start(self) -> EmbeddedDynamoDB:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.thread.join(timeout=5)
-        self.server.server_close()
