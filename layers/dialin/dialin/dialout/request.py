@@ -108,7 +108,7 @@ class DialOutSettings:
     allowed_prefixes: tuple[str, ...] = ()  # `to` must start with one of these
     from_numbers: tuple[str, ...] = ()  # `from` must be one of these (the stack's numbers)
     room_pattern: str = ""  # a room must match it in full; empty: any room
-    calls_per_hour: int = 60  # calls the stack places in a fixed hour, at most
+    calls_per_hour: int = 60  # calls the stack places in any hour (a sliding one), at most
     public_base_url: str = ""  # base of our routes as Twilio requests them; empty: from the event
     dry_run: bool = False  # `dialin serve`: answer with the request instead of calling Twilio
     ring_seconds: int = RING_SECONDS
