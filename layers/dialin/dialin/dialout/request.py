@@ -34,16 +34,23 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
 RING_SECONDS = 30
 EXAMPLE_NUMBER = "+14155550123"
 PREFIX = re.compile(r"\+[0-9]{1,15}")
-# Premium-rate and revenue-share ranges refused whatever the allow-list says: NANP 900/976,
-# UK 09/087/070, France 089/081/082, Germany 0900/0137, Italy 899/892, Spain 80x/90[57],
-# Australia 190, and the satellite/international networks (+870, +881, +882, +883).
+# Premium-rate and revenue-share ranges refused whatever the allow-list says (sources in
+# docs/dial-out.md): NANP 900 and the 976 exchange of every area code (pattern below); UK
+# 070 (personal numbering), 076 (pagers; not 07624, Isle of Man mobiles), 084 and 087
+# (service charges), 09 (premium rate); France 089/081/082, Germany 0900/0137, Italy
+# 899/892, Spain 80x/90[57], Australia 190; the satellite and international networks (+870,
+# +881, +882, +883) and the international premium rate service (+979).
 # fmt: off
 PREMIUM_PREFIXES = (
-    "+1900", "+1976", "+449", "+4487", "+4470", "+3389", "+3381", "+3382", "+49900", "+49137",
-    "+39899", "+39892", "+34803", "+34806", "+34807", "+34905", "+34907", "+61190",
-    "+870", "+881", "+882", "+883",
+    "+1900", "+449", "+4484", "+4487", "+4470", "+4476", "+3389", "+3381", "+3382", "+49900",
+    "+49137", "+39899", "+39892", "+34803", "+34806", "+34807", "+34905", "+34907", "+61190",
+    "+870", "+881", "+882", "+883", "+979",
 )
 # fmt: on
+# NANP: exchange (NXX) 976 in any area code, the old local pay-per-call exchange.
+PREMIUM_PATTERN = re.compile(r"^\+1[2-9][0-9]{2}976")
+# Inside a premium prefix, ordinary numbers: Isle of Man mobiles (+44 7624).
+NOT_PREMIUM_PREFIXES = ("+447624",)
 # ITU-T E.164 country calling codes: 1 (NANP) and 7 have one digit, these have two, and
 # every other code has three.
 # fmt: off
@@ -77,7 +84,9 @@ def area_prefix(number: str) -> str:
 
 
 def is_premium(number: str) -> bool:
-    return number.startswith(PREMIUM_PREFIXES)
+    if number.startswith(NOT_PREMIUM_PREFIXES):
+        return False
+    return number.startswith(PREMIUM_PREFIXES) or PREMIUM_PATTERN.match(number) is not None
 
 
 def parse_prefixes(raw: str) -> tuple[str, ...]:
