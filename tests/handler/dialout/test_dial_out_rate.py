@@ -98,3 +98,28 @@ def test_stale_slots_are_removed_and_the_item_stays_small(empty_table: Any):
 def test_a_limit_of_zero_allows_nothing_and_writes_nothing(empty_table: Any):
     assert CallRate(empty_table, TABLE).allow(EDGE, 0) is False
     assert "Item" not in empty_table.get_item(TableName=TABLE, Key=dial_out_rate_key())
+
+
+def test_concurrent_calls_never_pass_the_limit_together(empty_table: Any, boto_session: Any):
+    """Eight invocations at once, each with its own client: each one's count lands while
+    the ones before it are still between their count and their check (botocore's after-call
+    hook starts the next). With a limit of 3, three are placed and the five others took
+    their counts back."""
+    outcomes: list[bool] = []
+
+    def invocation(depth: int) -> None:
+        client = boto_session.client("dynamodb")
+        started = False
+
+        def start_next(**_: Any) -> None:
+            nonlocal started
+            if not started and depth < 8:
+                started = True
+                invocation(depth + 1)
+
+        client.meta.events.register("after-call.dynamodb.UpdateItem", start_next)
+        outcomes.append(CallRate(client, TABLE).allow(EDGE, 3))
+
+    invocation(1)
+    assert sorted(outcomes) == [False] * 5 + [True] * 3
+    assert sum(_stored(empty_table).values()) == 3
