@@ -21,10 +21,13 @@ its own slot minus 12 and later ones, and it was allowed only if they and it wer
 60 to 65 minutes (the slot's remainder), and a refused call in flight holds one for the
 milliseconds until it takes it back.
 
-Cost: one UpdateItem (1 write unit; the item stays under 1 KB) per call placed; a refused
-call two. Stale slots are removed by the next call's update (the 12 slots before the
-window, named blindly); older ones, left by a gap of over an hour, by one more UpdateItem
-when a call's answer shows them.
+The proof takes the calls' clocks to agree within a slot (Lambda clocks agree within
+milliseconds); a slot is removed only once it is stale for a clock a slot ahead, too.
+
+Cost: one UpdateItem (1 write unit; the item holds at most 15 counters, under 1 KB) per call
+placed; a refused call two. Stale slots are removed by the next call's update (the 12 slots
+before the window's margin, named blindly); older ones, left by a gap of over an hour, by
+one more UpdateItem when a call's answer shows them.
 """
 
 from __future__ import annotations
@@ -78,8 +81,10 @@ class CallRate:
         if per_hour <= 0:
             return False
         slot = slot_of(now)
-        counts = slot_counts(self._add(slot, 1, remove=range(slot - 2 * SLOTS_BACK, slot - SLOTS_BACK)))
-        stale = [counted for counted in counts if counted < slot - SLOTS_BACK]
+        # Stale: before the window of a call whose clock is a slot ahead of ours, too.
+        oldest = slot - SLOTS_BACK - 1
+        counts = slot_counts(self._add(slot, 1, remove=range(oldest - SLOTS_BACK, oldest)))
+        stale = [counted for counted in counts if counted < oldest]
         if calls_in_window(counts, slot) > per_hour:
             self._add(slot, -1, remove=stale)
             return False
