@@ -145,13 +145,22 @@ def test_only_the_admin_role_writes_routes_pins_and_idempotency_records(deployed
             ),
             # A caller's own failure counters (DELETE /admin/lockouts), never a budget.
             ("dynamodb:DeleteItem", table, [CALLER_COUNTERS]),
+            # Phone legs moved or removed (/admin/rooms/.../callers): call items only.
+            ("dynamodb:PutItem", table, ["CALLS#*"]),
+            ("dynamodb:DeleteItem", table, ["CALLS#*"]),
         ]
     )
     reads = sorted(a for a, t, c in _grants(admin) if a.startswith("dynamodb:") and a not in WRITES)
     assert reads == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
     secrets = [(a, t) for a, t, _ in _grants(admin) if a.startswith("secretsmanager:")]
-    # The pepper, not the Twilio token.
-    assert secrets == [("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"}))]
+    # The pepper, and the Twilio tokens (as the room-events function) for the Calls API that
+    # moves and removes phone callers.
+    twilio_secret, accounts = str({"Ref": "TwilioSecret"}), "secret:${AWS::StackName}/twilio/*"
+    assert ("secretsmanager:GetSecretValue", str({"Ref": "PinPepperSecret"})) in secrets
+    assert {t for _, t in secrets} - {str({"Ref": "PinPepperSecret"}), twilio_secret} == {
+        t for _, t in secrets if accounts in t
+    }
+    assert ("secretsmanager:GetSecretValue", twilio_secret) in secrets
 
 
 def test_admin_routes_require_iam_and_a_policy_of_their_own(template: dict[str, Any]):

@@ -104,6 +104,21 @@ def test_a_rest_api_request_with_a_trailing_slash():
     assert context_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
 
 
+def test_a_route_with_path_parameters_keeps_the_stage_in_its_base_url():
+    from dialin_tools.lib.apigw import rest_event
+
+    event = rest_event(
+        method="DELETE",
+        resource="/admin/rooms/{room}/callers/{identity}",
+        path="/admin/rooms/Board/callers/alice",
+        stage="Prod",
+        headers={"Host": "abc123.execute-api.us-east-1.amazonaws.com"},
+    )
+    assert event["requestContext"]["path"] == "/Prod/admin/rooms/Board/callers/alice"
+    assert context_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+    assert derived_base_url(event) == "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"
+
+
 def test_no_host_and_no_domain_derive_no_base_url():
     event = signed_twilio_event(
         base_url="https://v.example.com/Prod", route="/voice/incoming", params=PARAMS, stage="Prod"

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
+from dialin.admin import callers
 from dialin.calls import verbs
 from dialin.calls.call import Answer, Call, Limits
 from dialin.calls.steps import ConfirmState, PinState, Speech, Urls, WaitState
@@ -98,6 +99,10 @@ def xml(twiml: VoiceResponse | Answer | str) -> str:
     if isinstance(twiml, Answer):
         twiml = twiml.twiml
     return twiml if isinstance(twiml, str) else twiml.to_xml()
+
+
+def phone_caller(speech: Speech) -> callers.PhoneCaller:
+    return callers.PhoneCaller("phone-0123", CALL.sid, True, waiting(speech), spoken=speech)
 
 
 Builder = Callable[[Speech], "VoiceResponse | Answer | str"]
@@ -194,6 +199,13 @@ BUILDERS: dict[str, Builder] = {
     ),
     "moved into the room": lambda s: events.moved_twiml(waiting(s), URLS, NOW),
     "phone-only room ended": lambda s: events.ended_twiml(waiting(s).speech()),
+    "removed by the host": lambda s: callers.removed_twiml(phone_caller(s)),
+    "moved to a running room": lambda s: callers.moved_twiml(
+        phone_caller(s), rooms.Room(CALL.account, "Breakout", status=rooms.IN_PROGRESS), "Breakout", URLS, NOW
+    ),
+    "moved to a room not started": lambda s: callers.moved_twiml(
+        phone_caller(s), None, "Breakout", URLS, NOW
+    ),
 }
 
 

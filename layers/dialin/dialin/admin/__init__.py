@@ -6,6 +6,7 @@
 - ``table``: ``Admin``, the operations on the directory table (conditional writes).
 - ``lockouts``: a caller's failed-PIN counters: locked out until when, and lifting it.
 - ``idempotency``: the admin API's Idempotency-Key records.
+- ``callers``: a room's phone callers: remove one, move one or all (Twilio's Calls API).
 - ``api`` + ``payload``: the admin API's router and its JSON bodies.
 
 Nothing here is imported on the voice webhook's path.

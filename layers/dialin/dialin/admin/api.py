@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from ..calls.steps import Urls
 from ..core.errors import DialinError, Invalid
 from ..core.records import PIN_MODE, Route
 from ..edge import faults
-from ..edge.apigateway import lower_headers, route_path
+from ..edge.apigateway import context_base_url, lower_headers, route_path
 from ..edge.http import json_response
 from ..edge.observability import count, logger
 from ..guard.lockout import LockoutPolicy
 from . import idempotency
+from .callers import Callers, checked
 from .checks import check_account
 from .lockouts import clear_lockouts, lockout_states
 from .payload import (
@@ -35,7 +37,14 @@ from .payload import (
 from .specs import language_note, make_pin_spec, make_route, on
 from .table import Admin
 
-ERROR_KINDS = {400: "invalid_request", 404: "not_found", 409: "conflict", 422: "unprocessable"}
+ERROR_KINDS = {
+    400: "invalid_request",
+    404: "not_found",
+    409: "conflict",
+    422: "unprocessable",
+    503: "unavailable",
+}
+MOVE_FIELDS = frozenset({"to"})
 Answer = tuple[int, dict[str, Any]]
 
 
@@ -46,6 +55,10 @@ class AdminApp:
     # The stack's further Twilio accounts (TwilioAccounts): with any, PINs and room operations
     # name their account, so tenants never meet.
     accounts: tuple[str, ...] = ()
+    # A room's phone callers, through Twilio's Calls API (None: the routes answer 503).
+    callers: Callers | None = None
+    # The voice webhooks' public base URL (PublicBaseUrl): a moved call's wait step is under it.
+    public_base_url: str = ""
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         method = str(event.get("httpMethod") or "")
@@ -181,6 +194,43 @@ class AdminApp:
     def clear_lockouts(self, event: Mapping[str, Any]) -> Answer:
         return 200, {"cleared": clear_lockouts(self.admin, *_caller_query(event))}
 
+    # A room's phone callers (their numbers are never logged: only rooms and identities)
+
+    def remove_caller(self, event: Mapping[str, Any]) -> Answer:
+        account, room, identity = self._caller_path(event, with_identity=True)
+        return 200, self._callers().remove(account, room, identity)
+
+    def move_caller(self, event: Mapping[str, Any]) -> Answer:
+        account, room, identity = self._caller_path(event, with_identity=True)
+        to = checked(Body(event, MOVE_FIELDS).text("to"), "room", "to")
+        return 200, self._callers().move(account, room, identity, to, self._urls(event))
+
+    def move_callers(self, event: Mapping[str, Any]) -> Answer:
+        account, room, _ = self._caller_path(event, with_identity=False)
+        to = checked(Body(event, MOVE_FIELDS).text("to"), "room", "to")
+        return 200, self._callers().move_all(account, room, to, self._urls(event))
+
+    def _caller_path(self, event: Mapping[str, Any], with_identity: bool) -> tuple[str, str, str]:
+        """The room (and identity) in the path, and ``?account=`` on a stack of several."""
+        account = self._account(query(event, ("account",))["account"])
+        room = checked(_path_parameter(event, "room"), "room", "room")
+        identity = (
+            checked(_path_parameter(event, "identity"), "identity", "identity") if with_identity else ""
+        )
+        return account, room, identity
+
+    def _callers(self) -> Callers:
+        if self.callers is None:
+            raise _NoTwilio("the admin function has no Twilio credentials; retry later")
+        return self.callers
+
+    def _urls(self, event: Mapping[str, Any]) -> Urls:
+        return Urls(context_base_url(event, self.public_base_url))
+
+
+class _NoTwilio(DialinError):
+    status = 503
+
 
 def _with_warnings(route: Route) -> dict[str, Any]:
     """The saved route, with what it accepted but will not do as asked (an unknown language)."""
@@ -243,4 +293,7 @@ ROUTES: dict[tuple[str, str], Callable[[AdminApp, Mapping[str, Any]], Answer]] =
     ("DELETE", "/admin/routes/{number}"): AdminApp.remove_route,
     ("GET", "/admin/lockouts"): AdminApp.list_lockouts,
     ("DELETE", "/admin/lockouts"): AdminApp.clear_lockouts,
+    ("DELETE", "/admin/rooms/{room}/callers/{identity}"): AdminApp.remove_caller,
+    ("POST", "/admin/rooms/{room}/callers/{identity}/move"): AdminApp.move_caller,
+    ("POST", "/admin/rooms/{room}/callers/move"): AdminApp.move_callers,
 }

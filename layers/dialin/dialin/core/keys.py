@@ -90,15 +90,20 @@ PARTITIONS = (
     Partition(FAIL_STACK, STACK_SK, "failure budget of the stack", (VOICE,), (VOICE,)),
     Partition(RATE_DIALOUT, RATE_SK, "dial-out calls this hour", (DIAL_OUT,)),
     Partition(f"{ROOMS}<AccountSid>", ACCOUNT_SK, "account sending room callbacks", (ROOM_EVENTS,), (VOICE,)),
-    Partition(f"{ROOM}{_ROOM_KEY}", STATE_SK, "room state", (ROOM_EVENTS,), (VOICE, ROOM_EVENTS)),
+    Partition(f"{ROOM}{_ROOM_KEY}", STATE_SK, "room state", (ROOM_EVENTS,), (VOICE, ROOM_EVENTS, ADMIN)),
+    # The admin moves and removes phone legs (admin.callers): their items follow the call.
     Partition(
-        f"{CALLS}{_ROOM_KEY}", "<CallSid>", "phone leg let at a room", (VOICE, ROOM_EVENTS), (ROOM_EVENTS,)
+        f"{CALLS}{_ROOM_KEY}",
+        "<CallSid>",
+        "phone leg let at a room",
+        (VOICE, ROOM_EVENTS, ADMIN),
+        (ROOM_EVENTS, ADMIN),
     ),
     Partition(
         f"{HELD}<shard>",
         _ROOM_KEY,
         "room with callers held before it started",
-        (VOICE, ROOM_EVENTS),
+        (VOICE, ROOM_EVENTS, ADMIN),
         (ROOM_EVENTS,),
     ),
     Partition(PHONE_ONLY, _ROOM_KEY, "room with only phone legs left", (ROOM_EVENTS,), (ROOM_EVENTS,)),

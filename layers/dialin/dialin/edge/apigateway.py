@@ -127,8 +127,12 @@ def _stageless(event: Mapping[str, Any], raw_path: str) -> str:
 
 def _route_prefix(event: Mapping[str, Any]) -> str:
     """What the requested path has before the route: the stage, a base path mapping, or ""."""
-    full_path, route = _requested_path(event), requested_route(event)
-    return full_path[: -len(route)] if route and full_path.endswith(route) else ""
+    full_path = _requested_path(event)
+    # The declared route, or (a route with path parameters) the concrete path it matched.
+    for tail in (requested_route(event), str(event.get("path") or "")):
+        if tail and full_path.endswith(tail):
+            return full_path[: -len(tail)]
+    return ""
 
 
 def query_pairs(event: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -84,3 +84,6 @@ TRY_LATER = Prompt(
 )
 SLOW_PATH = Prompt("SLOW_PATH", "Please hold for a moment.")
 STEP_EXPIRED = Prompt("STEP_EXPIRED", "Sorry, that took too long. Please call again. Goodbye.")
+# Hosts in control of phone callers (the admin API's callers routes).
+REMOVED = Prompt("REMOVED", "You have been removed from the meeting. Goodbye.")
+MOVING = Prompt("MOVING", "Moving you to {room}.")

@@ -57,4 +57,6 @@ TEXTS = {
     ),
     "SLOW_PATH": "Bitte haben Sie einen Moment Geduld.",
     "STEP_EXPIRED": "Das hat leider zu lange gedauert. Bitte rufen Sie noch einmal an. Auf Wiederhören.",
+    "REMOVED": "Sie wurden aus der Besprechung entfernt. Auf Wiederhören.",
+    "MOVING": "Sie werden in {room} verschoben.",
 }

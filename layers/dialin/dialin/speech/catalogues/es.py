@@ -40,4 +40,6 @@ TEXTS = {
     ),
     "SLOW_PATH": "Espere un momento, por favor.",
     "STEP_EXPIRED": "Lo sentimos, ha tardado demasiado. Vuelva a llamar. Adiós.",
+    "REMOVED": "Le han retirado de la reunión. Adiós.",
+    "MOVING": "Le estamos pasando a {room}.",
 }

@@ -53,4 +53,6 @@ TEXTS = {
     ),
     "SLOW_PATH": "Veuillez patienter un instant.",
     "STEP_EXPIRED": "Désolé, le délai est dépassé. Veuillez rappeler. Au revoir.",
+    "REMOVED": "Vous avez été retiré de la réunion. Au revoir.",
+    "MOVING": "Nous vous transférons vers {room}.",
 }

@@ -46,4 +46,6 @@ TEXTS = {
     ),
     "SLOW_PATH": "Aguarde um momento, por favor.",
     "STEP_EXPIRED": "Desculpe, o tempo se esgotou. Ligue novamente. Até logo.",
+    "REMOVED": "Você foi removido da reunião. Até logo.",
+    "MOVING": "Transferindo você para {room}.",
 }
