@@ -9,6 +9,7 @@
   ``call`` (``phone``: the Twilio-like call player), ``admin`` (``route``/``pin``/``import``
   over ``dialin.admin``; ``targets``: which table; ``output``: listings, warnings;
   ``remote``: through the admin API, `--url`), ``lockout`` (a caller's failed-PIN lockout),
+  ``callers`` (remove or move a room's phone callers, through the admin API),
   ``configure_number`` (``numbers``), ``dial``, ``room`` (signed room callbacks).
 - ``lib``: shared pieces: ``apigw`` (API Gateway events, Twilio signing, the documented dev
   token), ``template`` (template.yaml reader), ``stack`` (stack outputs), ``sigv4``,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from dialin_tools.commands.admin import cli as admin
 from dialin_tools.commands.call import cli as call
+from dialin_tools.commands.callers import cli as callers
 from dialin_tools.commands.configure_number import cli as configure_number
 from dialin_tools.commands.dial import cli as dial
 from dialin_tools.commands.lockout import cli as lockout
@@ -20,7 +21,7 @@ from dialin_tools.commands.room import cli as room
 from dialin_tools.commands.serve import cli as serve
 from dialin_tools.errors import DialinError
 
-COMMANDS = [serve, call, admin, lockout, configure_number, dial, room]
+COMMANDS = [serve, call, admin, lockout, callers, configure_number, dial, room]
 
 
 def build_parser() -> argparse.ArgumentParser:

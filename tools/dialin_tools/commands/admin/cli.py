@@ -33,7 +33,7 @@ from dialin_tools.commands.admin.targets import (
 from dialin_tools.errors import Invalid
 from dialin_tools.lib.stack import samconfig_defaults
 
-ADMIN_COMMANDS = ("route", "pin", "import", "lockout")  # the commands that take a target
+ADMIN_COMMANDS = ("route", "pin", "import", "lockout", "callers")  # the commands that take a target
 
 
 def target_options() -> argparse.ArgumentParser:

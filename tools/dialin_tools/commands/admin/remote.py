@@ -102,6 +102,17 @@ class RemoteAdmin:
     def clear_lockouts(self, caller: str, number: str = "") -> int:
         return int(self._call("DELETE", "/admin/lockouts", query=_caller_query(caller, number))["cleared"])
 
+    # A room's phone callers (`dialin callers`): the API alone holds the Twilio credentials.
+
+    def call(self, method: str, path: str, payload: Any = None, query: dict[str, str] | None = None) -> Any:
+        return self._call(method, path, payload, query)
+
+    @staticmethod
+    def caller_path(room: str, identity: str = "") -> str:
+        """``/admin/rooms/{room}/callers[/{identity}]``, each name percent-encoded."""
+        path = f"/admin/rooms/{quote(room, safe='')}/callers"
+        return f"{path}/{quote(identity, safe='')}" if identity else path
+
 
 def _caller_query(caller: str, number: str) -> dict[str, str]:
     check_caller(caller, number)

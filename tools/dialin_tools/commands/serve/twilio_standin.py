@@ -91,7 +91,14 @@ class CallsStandIn:
     def _update(self, account: str, call_sid: str, form: dict[str, str]) -> Answer:
         twiml = form.get("Twiml", "")
         self.updates.setdefault(call_sid, []).append(twiml)
-        self.joined.pop(call_sid, None)  # new TwiML ends whatever the call was doing
+        was = self.joined.pop(call_sid, None)  # new TwiML ends whatever the call was doing
+        if was is not None and self.notify is not None and self.callbacks_seen:
+            # As Twilio: the participant leaves the room the call was in (a move or a removal),
+            # its callback sent after this answer (the function that asked may be the same
+            # process the callback runs in).
+            event = {"StatusCallbackEvent": "participant-disconnected", "RoomName": was[0]}
+            left = {**event, "ParticipantIdentity": was[1]}
+            threading.Thread(target=self.notify, args=(left,), daemon=True).start()
         self._push(call_sid, {"kind": "twiml", "twiml": twiml})
         self.log(f"Calls API (stand-in): {call_sid[:8]}… moved: {describe(twiml)}")
         return _json(200, {"sid": call_sid, "account_sid": account, "status": "in-progress"})
