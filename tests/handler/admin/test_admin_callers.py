@@ -347,3 +347,18 @@ def test_a_caller_who_already_hung_up_is_404_and_dropped(
     status, body = admin.call("DELETE", f"/admin/rooms/{ROOM}/callers/{identity}")
     assert (status, body["field"]) == (404, "identity") and "already left" in body["message"]
     assert call_items(dynamodb, ROOM) == {}
+
+
+def test_a_caller_mid_move_is_409(
+    admin: AdminHandler, voice_handler: Handler, rooms: RoomHandler, calls_stand_in: FakeTwilio, clock: Clock
+):
+    callback(rooms, "room-created", clock, ROOM)
+    callback(rooms, "room-created", clock, BREAKOUT)
+    identity, _ = joined(voice_handler, rooms, clock, 1)
+    assert admin.call("POST", f"/admin/rooms/{ROOM}/callers/{identity}/move", {"to": BREAKOUT})[0] == 200
+    # Not yet connected to the breakout (no participant-connected): moving it on now is refused.
+    status, body = admin.call("POST", f"/admin/rooms/{BREAKOUT}/callers/{identity}/move", {"to": "Third"})
+    assert (status, body["field"]) == (409, "identity"), body
+    status, body = admin.call("POST", f"/admin/rooms/{BREAKOUT}/callers/move", {"to": "Third"})
+    assert status == 200 and body["moved"] == [] and body["failed"][0]["identity"] == identity
+    assert len(calls_stand_in.updates()) == 1

@@ -232,6 +232,10 @@ WIDGETS: list[Widget] = [
             "AdminRejected",
         ],
     ),
+    counts(
+        "Hosts' control of phone callers (admin API): moved to another room, removed",
+        ["CallersMoved", "CallersRemoved"],
+    ),
     alarms("Alarms", *ALARMS),
 ]
 

@@ -84,6 +84,12 @@ def phone_callers(room: rooms.Room | None, calls: list[rooms.WaitingCall], now: 
     return found
 
 
+def mid_move(caller: PhoneCaller) -> bool:
+    """Let into the room (a move or a hold loop's join) and not yet connected: moving it again
+    now would race the first move."""
+    return not caller.connected and caller.item is not None and caller.item.status == rooms.JOINING
+
+
 def removed_twiml(caller: PhoneCaller) -> str:
     return verbs.goodbye(messages.REMOVED, caller.speech()).to_xml(xml_declaration=False)
 
@@ -157,6 +163,10 @@ class Callers:
 
     def move(self, account: str, room: str, identity: str, to: str, urls: Urls) -> dict[str, Any]:
         caller = self._one(account, room, identity)
+        if mid_move(caller):
+            raise Conflict(
+                f"{identity!r} is being let into room {room!r} right now; retry in a moment", "identity"
+            )
         target, _ = self._target(account, room, to, 1, [identity])
         return {"moved": self._move(account, caller, to, target, urls), "room": room, "to": to}
 
@@ -168,6 +178,9 @@ class Callers:
         target, _ = self._target(account, room, to, len(callers), [c.identity for c in callers])
         moved, failed = [], []
         for caller in callers:
+            if mid_move(caller):
+                failed.append({"identity": caller.identity, "reason": "being let into the room right now"})
+                continue
             try:
                 moved.append(self._move(account, caller, to, target, urls))
             except (NotFound, Unavailable) as exc:
