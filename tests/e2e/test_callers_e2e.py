@@ -41,10 +41,12 @@ def test_a_caller_moves_to_a_breakout_and_back_then_is_removed(
     assert f"Moved {identity} from room DailyStandup to Breakout-2" in capsys.readouterr().out
     caller.read("Moving you to Breakout-2")
     caller.read(rf"joins room Breakout-2 as {identity}")
+    served.read(re.compile(r"/joined 200"), 30)  # connected to the breakout: no longer mid-move
     monkeypatch.setenv("DIALIN_URL", served.url)  # --local: the running `dialin serve`
     move_back = ["callers", "move", "--room", "Breakout-2", "--identity", identity, "--to", "DailyStandup"]
     assert cli.main([*move_back, "--local"]) == 0
     caller.read(rf"joins room DailyStandup as {identity}")
+    served.read(re.compile(r"/joined 200"), 30)
     assert callers(served, "remove", "--room", "DailyStandup", "--identity", identity) == 0
     assert f"Removed {identity} (connected) from room DailyStandup" in capsys.readouterr().out
     code, out = caller.finish()
