@@ -50,6 +50,14 @@ class Scenario:
     calls: list[tuple[Callable[..., Any], Item]]  # the same calls as the handler made them
 
 
+def pin_batch(table: str, pin_hash: str, counters: list[Item], grant: Item | None) -> Stub:
+    """The PIN step's one read: the grant (if any) with the caller's counters (none yet)."""
+    from dialin.core.keys import pin_key
+
+    answer = {"Responses": {table: [grant] if grant else []}}
+    return ("batch_get_item", answer, {"RequestItems": {table: {"Keys": [pin_key(pin_hash), *counters]}}})
+
+
 def get_item(table: str, key: Item, item: Item | None) -> Stub:
     return ("get_item", {"Item": item} if item else {}, {"TableName": table, "Key": key})
 
@@ -185,8 +193,9 @@ class Bench:
         import boto3
         from botocore.stub import ANY, Stubber
 
+        from dialin.core.keys import attested_budget_key, day_counter_key
         from dialin.core.pins import hash_pin
-        from dialin.core.records import PinGrant, Route, pin_key, route_key
+        from dialin.core.records import PinGrant, Route, route_key
         from dialin.edge.credentials import Credentials
         from dialin.guard.budgets import ATTESTED_VERSTAT
         from dialin.guard.defences import caller_key, number_key, stack_key
@@ -232,22 +241,27 @@ class Bench:
         # access changes its plan here; until then the bench stops with a clear error.
         # /voice/incoming reads the route, every failure counter that applies and the account's
         # room-callback marker in one BatchGetItem: an unattested caller's counter on this
-        # number and the number's and the stack's budgets; an attested caller's own stack-wide
-        # counter only. A wrong PIN reads the grant and then counts the failure: three
-        # conditional UpdateItems (unattested), one (attested). A correct PIN writes nothing.
+        # number and its 24-hour one, the number's and the stack's budgets; an attested
+        # caller's own stack-wide counter, its 24-hour one and the attested budget. A PIN step
+        # reads the grant with the same counters in one BatchGetItem (they decide before the
+        # grant is used); a wrong PIN then counts the failure: four conditional UpdateItems
+        # (unattested), three (attested). A correct PIN writes nothing.
         own = caller_key(BENCH_PEPPER, CALLER, PIN_NUMBER, attested=False)
         marker = account_key(ACCOUNT_SID)
-        keys = [route_key(PIN_NUMBER), own, number_key(BENCH_PEPPER, PIN_NUMBER), stack_key(), marker]
+        counters = [own, day_counter_key(own), number_key(BENCH_PEPPER, PIN_NUMBER), stack_key()]
+        keys = [route_key(PIN_NUMBER), *counters, marker]
         batch = {"RequestItems": {self.table: {"Keys": keys}}}
         incoming_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, batch)]
         attested_own = caller_key(BENCH_PEPPER, CALLER, PIN_NUMBER, attested=True)
-        attested_keys = [route_key(PIN_NUMBER), attested_own, marker]
+        attested_counters = [attested_own, day_counter_key(attested_own), attested_budget_key()]
+        attested_keys = [route_key(PIN_NUMBER), *attested_counters, marker]
         attested_batch = {"RequestItems": {self.table: {"Keys": attested_keys}}}
         attested_stubs = [("batch_get_item", {"Responses": {self.table: [route]}}, attested_batch)]
-        good_stubs = [get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, GOOD_PIN)), grant)]
-        wrong_lookup = get_item(self.table, pin_key(hash_pin(BENCH_PEPPER, WRONG_PIN)), None)
-        wrong_stubs = [wrong_lookup, *(update(self.table, key, ANY) for key in keys[1:4])]
-        attested_wrong_stubs = [wrong_lookup, update(self.table, attested_own, ANY)]
+        good_stubs = [pin_batch(self.table, hash_pin(BENCH_PEPPER, GOOD_PIN), counters, grant)]
+        wrong_lookup = pin_batch(self.table, hash_pin(BENCH_PEPPER, WRONG_PIN), counters, None)
+        wrong_stubs = [wrong_lookup, *(update(self.table, key, ANY) for key in counters)]
+        attested_lookup = pin_batch(self.table, hash_pin(BENCH_PEPPER, WRONG_PIN), attested_counters, None)
+        attested_wrong_stubs = [attested_lookup, *(update(self.table, key, ANY) for key in attested_counters)]
         incoming_case, root = self.scenario(
             "incoming call (PIN number)", incoming, incoming_signed, incoming_stubs, "<Gather", _floor_gather
         )

@@ -147,7 +147,7 @@ def test_a_scripted_request_cannot_skip_the_slow_paths_pause(make: Any, dynamodb
     slow = call_in(handler, spoofed(50), A)
     table = watch(dynamodb)
     early = enter(handler, slow, spoofed(50), A, ALICE_PIN)
-    assert said(early) == messages.PIN_FAILED and table.lookups() == 0 and table.writes() == 3
+    assert said(early) == messages.PIN_FAILED and table.lookups() == 0 and table.writes() == 4
     slow = call_in(handler, spoofed(51), A)
     clock.now += 20
     assert enter(handler, slow, spoofed(51), A, ALICE_PIN).find("Connect/Room") is not None

@@ -13,6 +13,7 @@ from support.voice import TABLE, Clock, Handler
 
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
+from dialin.core.keys import day_counter_key
 from dialin.guard.budgets import ATTESTED_VERSTAT
 from dialin.guard.defences import caller_key, number_key, stack_key
 from dialin.guard.lockout import LockoutPolicy
@@ -122,8 +123,9 @@ def test_clearing_one_number_deletes_that_counter_only_never_a_budget(
     assert keys(client) == before
     only_pin_number = {"caller": CALLER, "number": PIN_NUMBER}
     assert api.call("DELETE", "/admin/lockouts", query=only_pin_number) == (200, {"cleared": 1})
-    own = as_pair(caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False))
-    assert before - keys(client) == {own}
+    own_key = caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False)
+    own, day = as_pair(own_key), as_pair(day_counter_key(own_key))
+    assert before - keys(client) == {own, day}  # its counter and the 24-hour one beside it
     budgets = {as_pair(number_key(DEV_PIN_PEPPER, PIN_NUMBER)), as_pair(stack_key())}
     assert budgets <= keys(client)  # shared by every caller: not the admin's to lift
 

@@ -75,25 +75,25 @@ def test_random_guesses_before_the_pin_stay_counted(voice_handler: Handler, dyna
     ops.clear()
     assert enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN).find("Connect/Room") is not None
     assert counters(dynamodb)[:3] == [1, 1, 1]  # only the typo was taken back
-    assert ops[:5] == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    assert ops[:6] == ["BatchGetItem", *["UpdateItem"] * 5]  # the claim, then four counters
 
 
 def test_what_forgiveness_costs(voice_handler: Handler, ops: list[str]):
-    """No failure before the PIN: one read, no write (as before). A typo before it: the
-    call's refund claimed (one conditional write), then one conditional UpdateItem per counter
-    it spent, three unattested, one attested."""
+    """No failure before the PIN: one read (the PIN with the caller's counters), no write. A
+    typo before it: the call's refund claimed (one conditional write), then one conditional
+    UpdateItem per counter it spent, four unattested, three attested."""
     root = call_in(voice_handler, CALLER, PIN_NUMBER)
     ops.clear()
     enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN)
-    assert ops == ["GetItem"]
+    assert ops == ["BatchGetItem"]
     root = tries(voice_handler, GUESS)
     ops.clear()
     enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN)
-    assert ops == ["GetItem"]  # nothing to forgive: nothing written
+    assert ops == ["BatchGetItem"]  # nothing to forgive: nothing written
     root = tries(voice_handler, TYPO, attested=True)
     ops.clear()
     enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN, attested=True)
-    assert ops == ["GetItem", "UpdateItem", "UpdateItem"]
+    assert ops == ["BatchGetItem", *["UpdateItem"] * 4]  # the claim; its own two counters, the attested budget
 
 
 def test_a_retried_request_refunds_once(voice_handler: Handler, dynamodb: Any):

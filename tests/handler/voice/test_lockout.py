@@ -178,13 +178,14 @@ def test_unattested_failure_updates_its_counter_and_both_budgets_and_success_wri
     root = parse(post(voice_handler, INCOMING, To=PIN_NUMBER))
     calls.seen.clear()
     root = parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits=WRONG))
-    assert calls.names() == ["GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
-    assert [params["Key"]["sk"]["S"] for _, params in calls.seen[1:]] == ["CALLER_NUMBER", "NUMBER", "STACK"]
+    assert calls.names() == ["BatchGetItem", "UpdateItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    sks = [params["Key"]["sk"]["S"] for _, params in calls.seen[1:]]
+    assert sks == ["CALLER_NUMBER", "CALLER_NUMBER_DAY", "NUMBER", "STACK"]
     assert all(params["Key"]["pk"]["S"].startswith("FAIL#") for _, params in calls.seen[1:])
     calls.seen.clear()
     joined = parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits=ALICE_PIN))
     assert joined.find("Connect/Room") is not None
-    assert calls.names() == ["GetItem"]
+    assert calls.names() == ["BatchGetItem"]  # the PIN and the counters that decide before it is used
 
 
 def test_silence_is_not_counted_but_short_input_is(voice_handler: Handler, calls: Calls):
@@ -193,7 +194,7 @@ def test_silence_is_not_counted_but_short_input_is(voice_handler: Handler, calls
     root = parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits=""))
     assert calls.names() == []
     parse(post(voice_handler, gather_action(root), To=PIN_NUMBER, Digits="12"))
-    assert calls.names() == ["UpdateItem"] * 3  # no lookup for a non-PIN, but a counted guess
+    assert calls.names() == ["UpdateItem"] * 4  # no lookup for a non-PIN, but a counted guess
 
 
 def test_withheld_numbers_share_one_counter(voice_handler: Handler):

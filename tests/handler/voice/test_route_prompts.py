@@ -69,7 +69,7 @@ def reads_of_one_step(dynamodb: Any, step: Any) -> tuple[Any, list[str]]:
 
 
 def test_only_a_route_with_texts_of_its_own_is_read_again(voice_handler: Handler, french_route: Any):
-    for number, reads in (("+15555550101", ["GetItem"]), (NUMBER, ["GetItem", "GetItem"])):
+    for number, reads in (("+15555550101", ["BatchGetItem"]), (NUMBER, ["GetItem", "BatchGetItem"])):
         root = parse(post(voice_handler, INCOMING, To=number))
         action = gather_action(root)
         assert ("o=1" in action) == (number == NUMBER)

@@ -204,7 +204,7 @@ def test_state_never_carries_the_pin():
         (PIN_MODE, Guard(locked=True), flow.LOCKED_OUT),
         (PIN_MODE, Guard(gate=Gate.SLOW), flow.BUDGET_SLOWED),
         (PIN_MODE, Guard(gate=Gate.CLOSED), flow.BUDGET_REFUSED),
-        (PIN_MODE, Guard(attested=True, gate=Gate.CLOSED), flow.PIN_ASKED),  # budgets spare attested callers
+        (PIN_MODE, Guard(attested=True, gate=Gate.CLOSED), flow.BUDGET_REFUSED),  # their own budget closed
         ("direct", Guard(locked=True, gate=Gate.CLOSED), flow.CONNECTED),  # a direct number asks no PIN
     ],
 )

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import Invalid
+from ..core.keys import day_counter_key
 from ..core.records import PIN_MODE
 from ..guard.budgets import WITHHELD, caller_of
-from ..guard.defences import caller_key
+from ..guard.defences import DAILY_DEFAULT, caller_key
 from ..guard.lockout import Counter, LockoutPolicy
 from .checks import check_number
 from .specs import on
@@ -34,10 +35,14 @@ class CallerCounter:
     scope: str  # ATTESTED, or the PIN number the unattested calls dialed
     key: dict[str, Any]
     counter: Counter | None
+    day: Counter | None = None  # its 24-hour counter beside it (``day_counter_key``)
 
-    def locked_until(self, policy: LockoutPolicy, now: float) -> int | None:
-        until = policy.locked_until(self.counter)
-        return until if until is not None and now < until else None
+    def locked_until(
+        self, policy: LockoutPolicy, now: float, day: LockoutPolicy = DAILY_DEFAULT
+    ) -> int | None:
+        """The later of the short lock and the day's, while either holds."""
+        ends = [until for until in (policy.locked_until(self.counter), day.locked_until(self.day)) if until]
+        return max(ends) if ends and now < max(ends) else None
 
 
 @dataclass(frozen=True)
@@ -71,16 +76,23 @@ def caller_counters(admin: Admin, caller: str, number: str = "") -> list[CallerC
     scopes += [(dialed, caller_key(admin.pepper, caller, dialed, attested=False)) for dialed in numbers]
     found = []
     for scope, key in scopes:
-        item = admin.client.get_item(TableName=admin.table, Key=key, ConsistentRead=True).get("Item")
-        found.append(CallerCounter(scope, key, Counter.from_item(item) if item else None))
+        own, day = (_counter(admin, k) for k in (key, day_counter_key(key)))
+        found.append(CallerCounter(scope, key, own, day))
     return found
+
+
+def _counter(admin: Admin, key: dict[str, Any]) -> Counter | None:
+    item = admin.client.get_item(TableName=admin.table, Key=key, ConsistentRead=True).get("Item")
+    return Counter.from_item(item) if item else None
 
 
 def clear_counters(admin: Admin, counters: list[CallerCounter]) -> int:
     """Delete the counters that exist; the caller's next call is asked for a PIN again."""
     cleared = 0
     for entry in counters:
-        if entry.counter is not None:
+        if entry.day is not None:
+            admin.client.delete_item(TableName=admin.table, Key=day_counter_key(entry.key))
+        if entry.counter is not None or entry.day is not None:
             admin.client.delete_item(TableName=admin.table, Key=entry.key)
             cleared += 1
     return cleared

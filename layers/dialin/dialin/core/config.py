@@ -81,6 +81,11 @@ class Settings:
     number_ceiling: int = 60
     stack_budget: int = 60
     stack_ceiling: int = 240
+    # Attested callers' failures, stack-wide (anyone can buy attested numbers), and every
+    # caller's failures in 24 hours.
+    attested_budget: int = 60
+    attested_ceiling: int = 240
+    daily_failures: int = 20
     budget_window_seconds: int = 3600
     slow_path_seconds: int = 20
     # How long after a rotation the previous auth token (AWSPREVIOUS) is still accepted.
@@ -118,11 +123,15 @@ class Settings:
 def _budget_settings(env: Mapping[str, str]) -> dict[str, int]:
     number_budget = _clamped_int(env, "NUMBER_FAILURE_BUDGET", 20, 1, 100_000)
     stack_budget = _clamped_int(env, "STACK_FAILURE_BUDGET", 60, 1, 100_000)
+    attested_budget = _clamped_int(env, "ATTESTED_FAILURE_BUDGET", 60, 1, 100_000)
     return {
         "number_budget": number_budget,
         "number_ceiling": _clamped_int(env, "NUMBER_FAILURE_CEILING", 60, number_budget, 100_000),
         "stack_budget": stack_budget,
         "stack_ceiling": _clamped_int(env, "STACK_FAILURE_CEILING", 240, stack_budget, 100_000),
+        "attested_budget": attested_budget,
+        "attested_ceiling": _clamped_int(env, "ATTESTED_FAILURE_CEILING", 240, attested_budget, 100_000),
+        "daily_failures": _clamped_int(env, "DAILY_FAILURE_LIMIT", 20, 1, 10_000),
         "budget_window_seconds": _clamped_int(env, "FAILURE_BUDGET_WINDOW_SECONDS", 3600, 60, 86_400),
         "slow_path_seconds": _clamped_int(env, "SLOW_PATH_SECONDS", 20, 5, 60),
     }

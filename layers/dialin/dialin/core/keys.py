@@ -38,6 +38,9 @@ ROUTE_SK = "ROUTE"
 PIN_SK = "PIN"
 CALLER_SK = "CALLER"
 CALLER_NUMBER_SK = "CALLER_NUMBER"
+# A caller's long-window counter beside its own (same pk): DAY after the counter's sk.
+DAY_SUFFIX = "_DAY"
+ATTESTED_SK = "ATTESTED"
 NUMBER_SK = "NUMBER"
 STACK_SK = "STACK"
 REFUND_SK = "REFUND"
@@ -84,10 +87,25 @@ PARTITIONS = (
         (VOICE, ADMIN),
         (VOICE, ADMIN),
     ),
+    Partition(
+        f"{FAIL}<HMAC(From)>",
+        CALLER_SK + DAY_SUFFIX,
+        "failures of an attested caller in 24 h",
+        (VOICE, ADMIN),
+        (VOICE, ADMIN),
+    ),
+    Partition(
+        f"{FAIL}<HMAC(From To)>",
+        CALLER_NUMBER_SK + DAY_SUFFIX,
+        "failures of a caller on a number in 24 h",
+        (VOICE, ADMIN),
+        (VOICE, ADMIN),
+    ),
     # The admin's grant on a caller's counters (FAIL# and 64 characters) covers it too.
     Partition(f"{FAIL}<HMAC(CallSid)>", REFUND_SK, "a call's typo refund (once)", (VOICE, ADMIN)),
     Partition(f"{FAIL_NUMBER}<HMAC(To)>", NUMBER_SK, "failure budget of a number", (VOICE,), (VOICE,)),
     Partition(FAIL_STACK, STACK_SK, "failure budget of the stack", (VOICE,), (VOICE,)),
+    Partition(FAIL_STACK, ATTESTED_SK, "attested callers' failure budget", (VOICE,), (VOICE,)),
     Partition(RATE_DIALOUT, RATE_SK, "dial-out calls this hour", (DIAL_OUT,)),
     Partition(f"{ROOMS}<AccountSid>", ACCOUNT_SK, "account sending room callbacks", (ROOM_EVENTS,), (VOICE,)),
     Partition(f"{ROOM}{_ROOM_KEY}", STATE_SK, "room state", (ROOM_EVENTS,), (VOICE, ROOM_EVENTS, ADMIN)),
@@ -152,6 +170,16 @@ def number_budget_key(digest: str) -> Key:
 
 def stack_budget_key() -> Key:
     return key(FAIL_STACK, STACK_SK)
+
+
+def attested_budget_key() -> Key:
+    """The stack-wide budget of attested callers' failures."""
+    return key(FAIL_STACK, ATTESTED_SK)
+
+
+def day_counter_key(own: Key) -> Key:
+    """A caller's 24-hour counter, beside its own counter ``own`` (attested or on a number)."""
+    return key(own["pk"]["S"], own["sk"]["S"] + DAY_SUFFIX)
 
 
 def dial_out_rate_key() -> Key:

@@ -6,10 +6,16 @@ Attestation (Twilio's ``StirVerstat``) says only that a caller ID was not spoofe
 the caller is honest; it decides *whose* counter a failure spends:
 
 - an attested caller (``TN-Validation-Passed-A``): one counter per caller across the stack
-  (nobody else can spend it), and budgets spent by others never apply to it;
+  (nobody else can spend it), and the attested callers' own stack-wide budget (anyone can
+  buy attested numbers: without it their count would be the attacker's to choose); the
+  unattested budgets never apply to it;
 - anyone else (any other verstat, none, a withheld number): one counter per (caller, dialed
   number), and the dialed number's and the stack's budgets. Every withheld value is one
   caller, ``withheld``.
+
+Every caller's counter has a 24-hour counter beside it (``daily``), whatever the short
+window allows: a caller who keys just under the short lock, window after window, is
+locked out by the long one.
 
 A budget is a fixed window of ``window_seconds``: at ``soft`` failures it is *spent* (callers
 it applies to get the slow path: one attempt per call, after a pause), at ``hard`` it is
@@ -88,6 +94,7 @@ class Budget:
 class Budgets:
     number: Budget = Budget(soft=20, hard=60, window_seconds=3600)
     stack: Budget = Budget(soft=60, hard=240, window_seconds=3600)
+    attested: Budget = Budget(soft=60, hard=240, window_seconds=3600)
 
     def gate(self, number: Windowed | None, stack: Windowed | None, now: float) -> Gate:
         gates = (self.number.gate(number, now), self.stack.gate(stack, now))
@@ -102,9 +109,9 @@ class Guard:
     """What the brute-force defences decided for this caller (see this module)."""
 
     attested: bool = False
-    locked: bool = False  # the caller's own counter
-    gate: Gate = Gate.OPEN  # the budgets; never applied to an attested caller
+    locked: bool = False  # the caller's own counters (the short window's or the day's)
+    gate: Gate = Gate.OPEN  # the budgets that apply: the attested callers' or the unattested ones
 
     @property
     def effective_gate(self) -> Gate:
-        return Gate.OPEN if self.attested else self.gate
+        return self.gate

@@ -21,7 +21,7 @@ from ..core.config import Settings
 from ..core.errors import BadRequest, BadState
 from ..core.identity import caller_identity, grant_identity
 from ..core.pins import hash_pin, looks_like_pin
-from ..core.records import DIRECT, LAST_DIGITS, MalformedRecord, Route
+from ..core.records import DIRECT, LAST_DIGITS, Route
 from ..core.validation import mask_number
 from ..dialout import flow as dialout_flow
 from ..edge import faults
@@ -38,14 +38,15 @@ from ..edge.http import forbidden, not_found, twiml
 from ..edge.observability import count, count_by, logger
 from ..edge.signature import signed_params
 from ..guard.budgets import Guard, is_attested
-from ..guard.defences import Caller, Defences, parse_counter, policies
+from ..guard.defences import Caller, Defences, daily, policies
 from ..guard.forgiveness import failure_hash
-from ..guard.lockout import Counter, FailureCounters, LockoutPolicy, dialed_label
+from ..guard.lockout import FailureCounters, LockoutPolicy, dialed_label
 from ..rooms import flow as room_flow
 from ..rooms.state import account_key
 from ..speech import messages
 from . import flow
 from .directory import Directory
+from .pin_guard import PinGuard, caller_of, counter
 from .room_aware import RoomSteps
 from .status import record_status
 
@@ -84,6 +85,7 @@ class VoiceApp:
     limits: Limits = field(init=False)
     lockout: LockoutPolicy = field(init=False)
     defences: Defences = field(init=False)
+    guard: PinGuard = field(init=False)
     rooms: RoomSteps = field(init=False)
 
     def __post_init__(self) -> None:
@@ -95,7 +97,8 @@ class VoiceApp:
             hold_music_seconds=self.settings.hold_music_seconds,
         )
         self.lockout, budgets = policies(self.settings)
-        self.defences = Defences(self.counters, self.lockout, budgets)
+        self.defences = Defences(self.counters, self.lockout, budgets, daily(self.settings.daily_failures))
+        self.guard = PinGuard(self.defences, lambda: self.credentials.pepper())
         self.rooms = RoomSteps(self.directory, self.limits, self.settings.hold_music_url)
 
     @classmethod
@@ -174,7 +177,7 @@ class VoiceApp:
         keys = [*caller.keys(self.credentials.pepper()), account_key(call.account)]
         route, items = self.directory.route_and_counters(call.to_number, keys)
         found = items.pop()
-        guard = self.defences.at_incoming(caller, [self._counter(item) for item in items], now)
+        guard = self.defences.guard(caller, [counter(item, "incoming") for item in items], now)
         if route is not None and route.account and route.account != call.account:
             route = None  # another account's number: as if unknown
         log = {"step": "incoming", "to": mask_number(call.to_number), "from": mask_number(call.from_number)}
@@ -213,17 +216,15 @@ class VoiceApp:
             count("PinStepsExpired")
             logger.warning("pin step expired", extra={"step": "pin", "attempt": state.attempt})
             return flow.pin_step_expired(state).twiml
-        grant, aware = None, False
-        # Before the slow path's pause has passed (only a scripted request can be early),
-        # the PIN is not looked up: a wrong PIN without a lookup.
-        if now >= state.not_before and looks_like_pin(call.digits, self.settings.min_pin_length):
-            grant = self.directory.pin_grant(hash_pin(self.credentials.pepper(), call.digits))
-            if grant is not None and not grant.of_account(call.account, self.settings.twilio_accounts):
-                grant = None  # another tenant's PIN: unknown on this tenant's calls, a wrong PIN
-            aware = state.aware
+        grant, before = self._lookup(call, state, now)
+        if before is not None and self.guard.refuses(before):
+            count("BudgetRefusedCalls" if not before.locked else "LockedOutCalls")
+            logger.warning("pin not looked up", extra={"step": "pin", "gate": before.effective_gate.value})
+            return flow.pin_entered(replace(call, digits=""), state, None, urls, now, guard=before).twiml
+        aware = state.aware and grant is not None
         window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
         if grant is not None and window in (room_flow.OPEN, room_flow.EARLY):
-            self._forgive(call, state)
+            self.guard.forgive(call, state)
             return self._admit(call, state, grant, window, aware, urls, now)
         if window == room_flow.LATE:
             count("LatePins")
@@ -235,7 +236,7 @@ class VoiceApp:
             count("PinFailures")
             count_by("PinFailuresByNumber", "DialedNumber", dialed_label(call.to_number))
             if call.digits:  # silence is no guess: only entered digits count towards the lock
-                guard = self._count_failure(call, state, int(now))
+                guard = self.guard.count_failure(call, state, int(now))
                 typo = failure_hash(self.credentials.pepper(), call.sid, call.digits)
                 state = state.with_failure(typo, int(now))  # forgiven if a typo of the PIN that matches
         answer = flow.pin_entered(call, state, grant, urls, now, guard=guard)
@@ -255,6 +256,19 @@ class VoiceApp:
             },
         )
         return answer.twiml
+
+    def _lookup(self, call: Call, state: PinState, now: float) -> tuple[Any, Guard | None]:
+        """The entered PIN's grant and the caller's counters, in one BatchGetItem: the guard
+        decides before the grant is used. Before the slow path's pause has passed (only a
+        scripted request can be early), nothing is read: a wrong PIN without a lookup."""
+        if now < state.not_before or not looks_like_pin(call.digits, self.settings.min_pin_length):
+            return None, None
+        pepper = self.credentials.pepper()
+        keys = caller_of(call, state).keys(pepper)
+        grant, items = self.directory.pin_and_counters(hash_pin(pepper, call.digits), keys)
+        if grant is not None and not grant.of_account(call.account, self.settings.twilio_accounts):
+            grant = None  # another tenant's PIN: unknown on this tenant's calls, a wrong PIN
+        return grant, self.guard.before_lookup(call, state, items, now)
 
     def _admit(
         self, call: Call, state: PinState, grant: Any, window: str, aware: bool, urls: Urls, now: float
@@ -283,49 +297,6 @@ class VoiceApp:
             return flow.pin_entered(call, state, grant, urls, now).twiml
         wait = WaitState(grant.room, identity, start, start, 0, state.speech, cap=state.cap, aware=aware)
         return self.rooms.join(call, wait, aware, urls, now, text)
-
-    def _counter(self, item: dict[str, Any] | None) -> Counter | None:
-        """A malformed counter (only our bug or a hand edit: callers cannot write it) is
-        reported and read as none, so it cannot lock a caller out of direct numbers for
-        good; the next failure overwrites it (its conditions fail, so the window restarts)."""
-        try:
-            return parse_counter(item)
-        except MalformedRecord as exc:
-            faults.report("incoming", exc)
-            return None
-
-    def _count_failure(self, call: Call, state: PinState, now: int) -> Guard:
-        """Record a failed PIN against every counter that applies; the guard after it.
-
-        A failure that cannot be recorded is a fault (the call ends politely): guessing must
-        not go on uncounted while the table is throttled.
-        """
-        caller = Caller(call.from_number, call.to_number, state.attested)
-        guard, new = self.defences.count_failure(caller, self.credentials.pepper(), now, call.request_token)
-        if not new:
-            count("PinFailureRetries")
-        elif guard.locked:
-            count("CallersLockedOut")
-            logger.warning("caller locked out", extra={"step": "pin", "from": mask_number(call.from_number)})
-        return guard
-
-    def _forgive(self, call: Call, state: PinState) -> None:
-        """A PIN that matched: refund this call's failures that were typos of it (none, no
-        write). A refund that cannot be written is a fault reported, never the caller's."""
-        if not state.failed:
-            return
-        caller = Caller(call.from_number, call.to_number, state.attested)
-        try:
-            pepper = self.credentials.pepper()
-            typos, refunded = self.defences.forgive(
-                caller, pepper, call.sid, call.digits, state.failed, state.failed_since
-            )
-        except SERVICE_FAULTS as exc:
-            faults.report("pin", exc)
-            return
-        if typos:
-            count("PinFailuresForgiven", typos)
-        logger.info("pin failures forgiven", extra={"step": "pin", "typos": typos, "counters": refunded})
 
     def fallback(self, event: Mapping[str, Any]) -> VoiceResponse:
         """The number's fallback URL: Twilio calls it when the voice URL failed. Unsigned
