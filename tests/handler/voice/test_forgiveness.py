@@ -93,7 +93,7 @@ def test_what_forgiveness_costs(voice_handler: Handler, ops: list[str]):
     root = tries(voice_handler, TYPO, attested=True)
     ops.clear()
     enter(voice_handler, root, CALLER, PIN_NUMBER, ALICE_PIN, attested=True)
-    assert ops == ["BatchGetItem", *["UpdateItem"] * 4]  # the claim; its own two counters, the attested budget
+    assert ops == ["BatchGetItem", *["UpdateItem"] * 4]  # claim, 2 own, 1 budget
 
 
 def test_a_retried_request_refunds_once(voice_handler: Handler, dynamodb: Any):
