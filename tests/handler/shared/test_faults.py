@@ -28,6 +28,7 @@ from support.voice import BASE, TABLE, Clock, handle, local_settings, throttle
 from dialin.admin.api import AdminApp
 from dialin.admin.table import Admin
 from dialin.calls.steps import PinState, Speech, Urls
+from dialin.core.keys import day_counter_key
 from dialin.core.pins import hash_pin
 from dialin.core.records import PinGrant, pin_key, route_key
 from dialin.dialout.app import DialOutApp
@@ -92,7 +93,7 @@ DYNAMODB_FAULTS = [
 
 
 @pytest.mark.parametrize(("code", "kind"), DYNAMODB_FAULTS)
-@pytest.mark.parametrize("operation", ["batch_get_item", "get_item", "update_item"])
+@pytest.mark.parametrize("operation", ["batch_get_item", "pin_read", "update_item"])
 def test_dynamodb_error_on_each_operation(
     stubbed_dynamodb: tuple[Any, Stubber],
     emitted: Callable[[], Emitted],
@@ -106,8 +107,11 @@ def test_dynamodb_error_on_each_operation(
     else:
         event = twilio_post(PIN_URL, To=PIN_NUMBER, Digits=WRONG)
         if operation == "update_item":  # the lookup works (a PIN scoped elsewhere), counting fails
-            stubber.add_response("get_item", _pin_found())
-    stubber.add_client_error(operation, code, http_status_code=400)
+            stubber.add_response("batch_get_item", {"Responses": {TABLE: [_pin_found()["Item"]]}})
+    # The PIN step reads the PIN with the caller's counters in one BatchGetItem.
+    stubber.add_client_error(
+        "batch_get_item" if operation == "pin_read" else operation, code, http_status_code=400
+    )
     response = handle(local_app(client), event)
     assert_polite_fault(response, emitted(), kind)
 
@@ -120,6 +124,7 @@ def test_batch_read_left_unprocessed_is_throttling(
     keys = [
         route_key(PIN_NUMBER),
         caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False),
+        day_counter_key(caller_key(DEV_PIN_PEPPER, CALLER, PIN_NUMBER, attested=False)),
         number_key(DEV_PIN_PEPPER, PIN_NUMBER),
         stack_key(),
         account_key("AC" + "0" * 32),
