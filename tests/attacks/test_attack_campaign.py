@@ -9,37 +9,17 @@ and checks the worst case of docs/brute-force.md: more than a year for even odds
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.attacker import Campaign, add_pin_numbers, even_odds_guesses, voice_handler_with, watch
-from support.voice import TABLE, Clock
+from support.attacker import LIVE_PINS, Campaign, even_odds_guesses, watch
+from support.voice import Clock
 
-from dialin.admin.specs import make_pin_spec
-from dialin.admin.table import Admin
 from dialin.core.pins import RECOMMENDED_PIN_LENGTH
-from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 LINES = 100
-LIVE_PINS = 200
 HOURS = 2  # two budget windows and lock periods: the steady state, not one lucky burst
 HOURS_PER_YEAR = 24 * 365
-
-
-@pytest.fixture
-def stack(empty_table: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    add_pin_numbers(empty_table)
-    admin = Admin(empty_table, TABLE, DEV_PIN_PEPPER, clock=clock)
-    for n in range(LIVE_PINS):
-        admin.add_pin(make_pin_spec(f"Room{n % 20}", now=clock.now))
-    # Thousands of requests: their per-request log lines would only slow the run down.
-    from dialin.edge.observability import logger
-
-    level = logger.log_level
-    logger.setLevel("ERROR")
-    yield voice_handler_with(empty_table, clock, monkeypatch)
-    logger.setLevel(level)
 
 
 def measure(stack: Any, empty_table: Any, clock: Clock, attested: bool) -> tuple[float, Campaign]:

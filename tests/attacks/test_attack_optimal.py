@@ -12,21 +12,16 @@ to even odds. `make attacks` prints the figures (docs/brute-force.md quotes them
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.attacker import Campaign, add_pin_numbers, even_odds_guesses, voice_handler_with, watch
-from support.voice import TABLE, Clock
+from support.attacker import LIVE_PINS, Campaign, even_odds_guesses, watch
+from support.voice import Clock
 
-from dialin.admin.specs import make_pin_spec
-from dialin.admin.table import Admin
 from dialin.core.config import Settings
 from dialin.core.pins import RECOMMENDED_PIN_LENGTH
-from dialin_tools.lib.apigw import DEV_PIN_PEPPER
 
 ATTESTED_LINES = SPOOFED_LINES = 1000
-LIVE_PINS = 200
 HOURS = 2
 HOURS_PER_YEAR = 24 * 365
 
@@ -40,20 +35,6 @@ class Crowd(Campaign):
     def _call(self, line: int, rng: Any) -> float:
         self.attested = line < self.attested_lines
         return super()._call(line, rng)
-
-
-@pytest.fixture
-def stack(empty_table: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    add_pin_numbers(empty_table)
-    admin = Admin(empty_table, TABLE, DEV_PIN_PEPPER, clock=clock)
-    for n in range(LIVE_PINS):
-        admin.add_pin(make_pin_spec(f"Room{n % 20}", now=clock.now))
-    from dialin.edge.observability import logger
-
-    level = logger.log_level
-    logger.setLevel("ERROR")
-    yield voice_handler_with(empty_table, clock, monkeypatch)
-    logger.setLevel(level)
 
 
 def test_the_optimal_attacker_stays_within_the_formula(

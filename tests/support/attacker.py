@@ -27,6 +27,7 @@ from support.twiml import parse, said, verbs
 from support.voice import TABLE, Clock, Handler, local_settings
 
 PIN_NUMBERS = ("+15555550101", "+15555550102", "+15555550103")
+LIVE_PINS = 200  # the attack tier's stack (tests/attacks/conftest.py)
 
 
 def add_pin_numbers(client: Any) -> None:

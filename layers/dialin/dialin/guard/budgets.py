@@ -111,7 +111,3 @@ class Guard:
     attested: bool = False
     locked: bool = False  # the caller's own counters (the short window's or the day's)
     gate: Gate = Gate.OPEN  # the budgets that apply: the attested callers' or the unattested ones
-
-    @property
-    def effective_gate(self) -> Gate:
-        return self.gate

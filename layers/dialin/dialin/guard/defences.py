@@ -127,8 +127,6 @@ class Defences:
             return Guard(attested=True, locked=locked, gate=self.budgets.attested.gate(items[2], now))
         return Guard(locked=locked, gate=self.budgets.gate(items[2], items[3], now))
 
-    at_incoming = guard
-
     def count_failure(self, caller: Caller, pepper: str, now: int, request: str = "") -> tuple[Guard, bool]:
         """Count a failed PIN; the guard after it, and True when this failure was new
         (False: a retry of a request already counted, which spends nothing more)."""

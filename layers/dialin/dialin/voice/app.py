@@ -191,7 +191,7 @@ class VoiceApp:
         metric, warning, message = INCOMING_OUTCOMES[answer.outcome]
         if metric:
             count(metric)
-        extra = {**log, "gate": guard.effective_gate.value} if message == BUDGET_SPENT else log
+        extra = {**log, "gate": guard.gate.value} if message == BUDGET_SPENT else log
         (logger.warning if warning else logger.info)(
             message, extra=answered if message == ANSWERED else extra
         )
@@ -219,8 +219,8 @@ class VoiceApp:
         grant, before = self._lookup(call, state, now)
         if before is not None and self.guard.refuses(before):
             count("BudgetRefusedCalls" if not before.locked else "LockedOutCalls")
-            logger.warning("pin not looked up", extra={"step": "pin", "gate": before.effective_gate.value})
-            return flow.pin_entered(replace(call, digits=""), state, None, urls, now, guard=before).twiml
+            logger.warning("pin not looked up", extra={"step": "pin", "gate": before.gate.value})
+            return flow.pin_entered(call, state, None, urls, now, guard=before).twiml
         aware = state.aware and grant is not None
         window = room_flow.pin_window(grant, call.to_number, now, self.settings.max_wait_seconds)
         if grant is not None and window in (room_flow.OPEN, room_flow.EARLY):
@@ -251,7 +251,7 @@ class VoiceApp:
                 "accepted": accepted,
                 "entered": bool(call.digits),
                 "locked": guard.locked,
-                "gate": guard.effective_gate.value,
+                "gate": guard.gate.value,
                 "outcome": answer.outcome,
             },
         )

@@ -76,7 +76,7 @@ def incoming(
     speech = speech_of(route)
     if guard.locked and route.mode != DIRECT:
         return Answer(locked_out(speech), LOCKED_OUT)
-    if guard.effective_gate is Gate.CLOSED and route.mode != DIRECT:
+    if guard.gate is Gate.CLOSED and route.mode != DIRECT:
         return Answer(goodbye(messages.TRY_LATER, speech), BUDGET_REFUSED)
     response = VoiceResponse()
     if route.mode == DIRECT:
@@ -86,7 +86,7 @@ def incoming(
             response, urls, room=route.room, identity=identity, speech=speech, connect_at=int(now), lead=lead
         )
         return Answer(joined, CONNECTED)
-    slow = guard.effective_gate is Gate.SLOW
+    slow = guard.gate is Gate.SLOW
     pause = limits.slow_path_seconds if slow else 0
     state = PinState(
         attempt=1,
@@ -145,7 +145,7 @@ def pin_entered(
         return Answer(joined, CONNECTED)
     if guard.locked:
         return Answer(locked_out(state.speech), LOCKED_OUT)
-    gate = guard.effective_gate
+    gate = guard.gate
     if gate is Gate.CLOSED:
         return Answer(goodbye(messages.TRY_LATER, state.speech), BUDGET_REFUSED)
     if state.attempt >= state.max_attempts or gate is Gate.SLOW:

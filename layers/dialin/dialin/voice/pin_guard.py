@@ -48,7 +48,7 @@ class PinGuard:
         return self.defences.guard(caller_of(call, state), items_read, now)
 
     def refuses(self, guard: Guard) -> bool:
-        return guard.locked or guard.effective_gate is Gate.CLOSED
+        return guard.locked or guard.gate is Gate.CLOSED
 
     def count_failure(self, call: Call, state: PinState, now: int) -> Guard:
         """Record a failed PIN against every counter that applies; the guard after it.
